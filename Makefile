@@ -1,0 +1,35 @@
+# One entry point for people and CI. `make test` works on a fresh clone with nothing installed by hand.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup demo test lint lock clean bench
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip uv
+	$(BIN)/uv pip install --python $(BIN)/python --quiet -c requirements.lock -e '.[dev]'
+	touch $(STAMP)
+
+demo: setup
+	$(BIN)/absensi demo
+
+test: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# Regenerate the lock from pyproject.toml (run after changing a dependency, then commit it).
+lock:
+	$(BIN)/uv pip compile --python-version 3.11 --extra dev pyproject.toml -o requirements.lock
+
+bench: setup
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .absensi dbt/target dbt/logs

@@ -1,0 +1,3 @@
+"""Absensi warehouse: attendance data for Indonesian regional governments."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,60 @@
+"""The `absensi` command. Each area registers its subcommands; all of them call package functions
+that the Airflow DAGs call too."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+from rich.console import Console
+
+from absensi.errors import UserError
+
+app = typer.Typer(
+    name="absensi",
+    help="Gudang data absensi ASN: mesin ZKTeco → PostgreSQL → dbt → Great Expectations → Metabase.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+# One module per area under absensi/commands/, each exposing register(app).
+COMMAND_MODULES = [
+    "absensi.commands.db",
+    "absensi.commands.reference",
+]
+
+err_console = Console(stderr=True)
+
+
+def _register_all() -> None:
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(app)
+
+
+_register_all()
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except UserError as exc:
+        err_console.print(f"[bold red]galat:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        err_console.print("dibatalkan")
+        sys.exit(130)
+    except Exception as exc:  # click usage errors carry their own exit code
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()

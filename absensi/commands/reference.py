@@ -1,0 +1,27 @@
+"""`absensi load opd|devices|employees|pins|leave FILE.csv`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+console = Console()
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("load")
+    def load(
+        kind: str = typer.Argument(..., help="opd | devices | employees | pins | leave"),
+        file: Path = typer.Argument(..., help="Berkas CSV (UTF-8, baris judul)"),
+    ) -> None:
+        """Muat berkas referensi ke raw sebagai batch baru (semua atau tidak sama sekali)."""
+        from absensi import db
+        from ingest.reference import load_reference_file
+
+        with db.connect() as conn:
+            result = load_reference_file(conn, kind, file)
+        console.print(
+            f"{file}: {result.rows} baris {kind} dimuat sebagai batch {result.batch_id}"
+        )

@@ -1,0 +1,1 @@
+"""Everything that writes the raw layer: devices, USB files, ADMS push, reference exports."""

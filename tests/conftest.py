@@ -1,0 +1,100 @@
+"""Shared fixtures: a real PostgreSQL (embedded, or ABSENSI_DATABASE_URL), a fresh migrated
+database per test, and the CLI run in-process exactly as a user runs it."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from absensi import db
+from absensi.migrate import migrate
+
+
+@pytest.fixture(scope="session")
+def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The server the tests create their databases on."""
+    external = os.environ.get(db.ENV_URL)
+    if external:
+        yield external
+        return
+    pgdata = tmp_path_factory.mktemp("pg") / "data"
+    url = db.start_embedded(pgdata)
+    yield url
+    db.stop_embedded(pgdata)
+
+
+def create_database(server_url: str, prefix: str = "t") -> str:
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(f'create database "{name}"')
+    return db.with_dbname(server_url, name)
+
+
+def drop_database(server_url: str, url: str) -> None:
+    name = db.conninfo_parts(url)["dbname"]
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(f'drop database if exists "{name}" with (force)')
+
+
+@pytest.fixture
+def empty_db_url(pg_server_url: str) -> Iterator[str]:
+    """A brand-new database with nothing in it."""
+    url = create_database(pg_server_url)
+    yield url
+    drop_database(pg_server_url, url)
+
+
+@pytest.fixture
+def db_url(empty_db_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh, migrated database; every `absensi` command in the test uses it."""
+    with psycopg.connect(empty_db_url) as conn:
+        migrate(conn)
+    monkeypatch.setenv(db.ENV_URL, empty_db_url)
+    return empty_db_url
+
+
+@pytest.fixture
+def conn(db_url: str) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(db_url, autocommit=True) as connection:
+        yield connection
+
+
+@dataclass
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+@pytest.fixture
+def run_cli(capfd: pytest.CaptureFixture[str]):
+    """Run `absensi ARGS...` in-process through the real entry point (exit code, stdout, stderr)."""
+    from absensi.cli import main
+
+    def run(*args: str | Path) -> CliResult:
+        import sys
+
+        capfd.readouterr()
+        argv = sys.argv
+        sys.argv = ["absensi", *map(str, args)]
+        code = 0
+        try:
+            main()
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        finally:
+            sys.argv = argv
+        out, err = capfd.readouterr()
+        return CliResult(code, out, err)
+
+    return run

@@ -1,0 +1,75 @@
+import psycopg
+import pytest
+
+from absensi.migrate import migrate
+
+
+def test_migrate_is_recorded_and_rerun_is_noop(db_url, run_cli):
+    with psycopg.connect(db_url) as conn:
+        assert migrate(conn) == []
+        versions = [r[0] for r in conn.execute("select version from schema_migrations order by 1")]
+    assert versions[:2] == ["0001", "0002"]
+    result = run_cli("db", "migrate")
+    assert result.exit_code == 0, result.output
+    assert "tidak ada migrasi baru" in result.stdout
+
+
+def test_fresh_database_migrates_via_cli(empty_db_url, run_cli, monkeypatch):
+    monkeypatch.setenv("ABSENSI_DATABASE_URL", empty_db_url)
+    result = run_cli("db", "migrate")
+    assert result.exit_code == 0, result.output
+    assert "0001" in result.stdout
+    with psycopg.connect(empty_db_url) as conn:
+        tables = {r[0] for r in conn.execute("select table_name from information_schema.tables where table_schema='raw'")}
+    assert {"device_punch", "ingest_batch", "employee", "leave", "device", "opd", "employee_pin"} <= tables
+
+
+def test_unreachable_database_url_is_one_clear_line(run_cli, monkeypatch):
+    monkeypatch.setenv("ABSENSI_DATABASE_URL", "postgresql://nobody:secret@127.0.0.1:1/nowhere")
+    result = run_cli("db", "migrate")
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert "Tidak dapat terhubung" in lines[0] and "secret" not in lines[0]
+
+
+def test_db_up_reports_external_server(db_url, run_cli):
+    result = run_cli("db", "up")
+    assert result.exit_code == 0
+    assert "ABSENSI_DATABASE_URL" in result.stdout
+
+
+@pytest.mark.parametrize("statement", [
+    "update raw.ingest_batch set status = 'failed'",
+    "delete from raw.ingest_batch",
+    "truncate raw.ingest_batch cascade",
+])
+def test_raw_is_append_only_even_for_owner(conn, statement):
+    conn.execute("insert into raw.ingest_batch (kind, started_at, status) values ('opd', now(), 'ok')")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
+        conn.execute(statement)
+    assert conn.execute("select count(*) from raw.ingest_batch").fetchone()[0] == 1
+
+
+def test_roles_have_least_privilege(conn):
+    conn.execute("insert into raw.ingest_batch (kind, started_at, status) values ('opd', now(), 'ok')")
+    conn.execute("create table marts.some_mart (x int)")
+    conn.execute("insert into marts.some_mart values (1)")
+    with conn.transaction():
+        conn.execute("set local role absensi_ingest")
+        conn.execute("insert into raw.ingest_batch (kind, started_at, status) values ('opd', now(), 'ok')")
+    for role in ("absensi_analyst", "absensi_metabase", "absensi_finance"):
+        with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
+            conn.execute(f"set local role {role}")
+            conn.execute("select * from raw.device_punch")
+    for role in ("absensi_analyst", "absensi_metabase"):
+        with conn.transaction():
+            conn.execute(f"set local role {role}")
+            assert conn.execute("select x from marts.some_mart").fetchone() == (1,)
+    with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
+        conn.execute("set local role absensi_finance")
+        conn.execute("select x from marts.some_mart")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
+        conn.execute("set local role absensi_ingest")
+        conn.execute("delete from raw.ingest_batch")
