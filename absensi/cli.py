@@ -23,6 +23,7 @@ app = typer.Typer(
 COMMAND_MODULES = [
     "absensi.commands.db",
     "absensi.commands.reference",
+    "absensi.commands.devices",
 ]
 
 err_console = Console(stderr=True)

@@ -1,0 +1,238 @@
+"""Shared raw-writing helpers for device data (pull, USB, push).
+
+One batch = one transaction: COPY the rows into a temp table, keep what is new on the natural key
+`(device_sn, device_pin, punch_local)`, write the `raw.ingest_batch` row (once, with its final
+counts) and the new punches. A batch that fails rolls back entirely and is then recorded as a
+`failed` batch row carrying the error, so nothing partial ever lands in raw.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import psycopg
+
+# Columns of one punch as every source hands it over (text is COPY text format, see punch_copy_line).
+PUNCH_COLUMNS = ("device_pin", "punch_local", "verify_type", "punch_state", "work_code")
+USER_COLUMNS = ("uid", "device_pin", "name", "privilege", "card")
+
+# Cap stored error text: a garbage device must not fill the batch table.
+_MAX_ERROR_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """What one batch did; `status` is 'ok' or 'failed' (then `error` says why)."""
+
+    batch_id: int | None
+    kind: str
+    device_sn: str | None
+    status: str
+    records_read: int = 0
+    records_new: int = 0
+    error: str | None = None
+    clock_skew_seconds: int | None = None
+    device_time: datetime | None = None
+    source_file: str | None = None
+    seconds: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+@dataclass
+class DeviceSnapshot:
+    """Everything read from one device (or file) for one batch.
+
+    `punch_copy` is COPY text (tab-separated, `\\N` for null, one line per punch) in PUNCH_COLUMNS
+    order: producing it straight from the device buffer avoids building 100,000 Python tuples.
+    """
+
+    punch_copy: bytes
+    records_read: int
+    users: Sequence[tuple] = ()
+    device_time: datetime | None = None
+    server_time: datetime | None = None
+    clock_skew_seconds: int | None = None
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _device_lock(conn: psycopg.Connection, device_sn: str) -> None:
+    # Two loads of the same device at once (a pull and a USB import) must not both count a punch
+    # as new: serialise per device for the rest of the transaction.
+    conn.execute(
+        "select pg_advisory_xact_lock(hashtextextended('absensi.device_punch:' || %s, 0))", (device_sn,)
+    )
+
+
+def write_punch_batch(
+    conn: psycopg.Connection,
+    *,
+    kind: str,
+    source: str,
+    device_sn: str,
+    started_at: datetime,
+    snapshot: DeviceSnapshot,
+    source_file: str | None = None,
+    content_sha256: str | None = None,
+    after_insert: Callable[[psycopg.Connection, int], None] | None = None,
+) -> BatchResult:
+    """Write one batch of punches (and the device's users) in ONE transaction; returns its result.
+
+    Raises whatever the database raises; the caller records the failure (`record_failed_batch`).
+    `after_insert(conn, batch_id)` runs inside the transaction before commit (verification hooks).
+    """
+    t0 = time.perf_counter()
+    with conn.transaction():
+        _device_lock(conn, device_sn)
+        conn.execute(
+            """create temp table tmp_punch (
+                   device_pin text not null, punch_local timestamp not null,
+                   verify_type integer, punch_state integer, work_code integer,
+                   ord bigint generated always as identity) on commit drop"""
+        )
+        with conn.cursor() as cur:
+            with cur.copy(f"copy tmp_punch ({', '.join(PUNCH_COLUMNS)}) from stdin") as copy:
+                # psycopg buffers writes itself; large chunks keep the per-call overhead negligible.
+                data = snapshot.punch_copy
+                step = 1 << 20
+                for i in range(0, len(data), step):
+                    copy.write(data[i : i + step])
+        # Within one batch the first occurrence of a key wins; across batches the stored one does.
+        new_count = conn.execute(
+            """create temp table tmp_new on commit drop as
+               select distinct on (t.device_pin, t.punch_local)
+                      t.device_pin, t.punch_local, t.verify_type, t.punch_state, t.work_code
+                 from tmp_punch t
+                where not exists (select 1 from raw.device_punch p
+                                   where p.device_sn = %s and p.device_pin = t.device_pin
+                                     and p.punch_local = t.punch_local)
+                order by t.device_pin, t.punch_local, t.ord""",
+            (device_sn,),
+        ).rowcount
+        batch_id = conn.execute(
+            """insert into raw.ingest_batch (kind, device_sn, source_file, content_sha256, started_at,
+                   finished_at, status, records_read, records_new, device_time, server_time,
+                   clock_skew_seconds)
+               values (%s, %s, %s, %s, %s, clock_timestamp(), 'ok', %s, %s, %s, %s, %s)
+               returning batch_id""",
+            (
+                kind,
+                device_sn,
+                source_file,
+                content_sha256,
+                started_at,
+                snapshot.records_read,
+                new_count,
+                snapshot.device_time,
+                snapshot.server_time,
+                snapshot.clock_skew_seconds,
+            ),
+        ).fetchone()[0]
+        conn.execute(
+            """insert into raw.device_punch (device_sn, device_pin, punch_local, verify_type, punch_state,
+                   work_code, source, batch_id)
+               select %s, device_pin, punch_local, verify_type, punch_state, work_code, %s, %s
+                 from tmp_new order by punch_local""",
+            (device_sn, source, batch_id),
+        )
+        if snapshot.users:
+            with conn.cursor() as cur:
+                with cur.copy(
+                    "copy raw.device_user (batch_id, device_sn, uid, device_pin, name, privilege, card)"
+                    " from stdin"
+                ) as copy:
+                    for uid, pin, name, privilege, card in snapshot.users:
+                        copy.write_row((batch_id, device_sn, uid, pin, name, privilege, card))
+        if after_insert is not None:
+            after_insert(conn, batch_id)
+    return BatchResult(
+        batch_id=batch_id,
+        kind=kind,
+        device_sn=device_sn,
+        status="ok",
+        records_read=snapshot.records_read,
+        records_new=new_count,
+        clock_skew_seconds=snapshot.clock_skew_seconds,
+        device_time=snapshot.device_time,
+        source_file=source_file,
+        seconds=time.perf_counter() - t0,
+    )
+
+
+def record_failed_batch(
+    conn: psycopg.Connection,
+    *,
+    kind: str,
+    device_sn: str | None,
+    started_at: datetime,
+    error: str,
+    records_read: int = 0,
+    source_file: str | None = None,
+    content_sha256: str | None = None,
+    device_time: datetime | None = None,
+    server_time: datetime | None = None,
+    clock_skew_seconds: int | None = None,
+) -> BatchResult:
+    """Record a failed batch (after its data transaction rolled back): status 'failed' + the error."""
+    if conn.info.transaction_status == psycopg.pq.TransactionStatus.INERROR:
+        conn.rollback()
+    error = error[:_MAX_ERROR_CHARS]
+    with conn.transaction():
+        batch_id = conn.execute(
+            """insert into raw.ingest_batch (kind, device_sn, source_file, content_sha256, started_at,
+                   finished_at, status, records_read, records_new, device_time, server_time,
+                   clock_skew_seconds, error)
+               values (%s, %s, %s, %s, %s, clock_timestamp(), 'failed', %s, 0, %s, %s, %s, %s)
+               returning batch_id""",
+            (
+                kind,
+                device_sn,
+                source_file,
+                content_sha256,
+                started_at,
+                records_read,
+                device_time,
+                server_time,
+                clock_skew_seconds,
+                error,
+            ),
+        ).fetchone()[0]
+    return BatchResult(
+        batch_id=batch_id,
+        kind=kind,
+        device_sn=device_sn,
+        status="failed",
+        records_read=records_read,
+        error=error,
+        clock_skew_seconds=clock_skew_seconds,
+        device_time=device_time,
+        source_file=source_file,
+    )
+
+
+def copy_escape(text: str) -> str:
+    """A value for COPY text format (backslash, tab, newline and CR escaped)."""
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return text
+
+
+def punch_copy_lines(rows: Iterable[tuple[str, str, int | None, int | None, int | None]]) -> bytes:
+    """COPY text for punches given as (pin, 'YYYY-MM-DD HH:MM:SS', verify, state, work_code)."""
+    out = []
+    for pin, punch_local, verify, state, work_code in rows:
+        out.append(f"{copy_escape(pin)}\t{punch_local}\t{_num(verify)}\t{_num(state)}\t{_num(work_code)}\n")
+    return "".join(out).encode()
+
+
+def _num(value: int | None) -> str:
+    return "\\N" if value is None else str(value)

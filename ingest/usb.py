@@ -1,0 +1,151 @@
+"""USB attlog import: `*_attlog.dat` files copied off a device onto a flash drive.
+
+Format (DESIGN §5): tab-separated `PIN`, `YYYY-MM-DD HH:MM:SS`, verify, state, work code, reserved…
+Devices right-align the PIN with spaces. A file with any malformed line is refused whole, naming
+every bad line as `FILE:LINE: problem`; a good file is one batch, idempotent on the natural key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from pathlib import Path
+
+import psycopg
+
+from absensi.errors import UserError
+from ingest.raw_loader import (
+    BatchResult,
+    DeviceSnapshot,
+    copy_escape,
+    record_failed_batch,
+    utcnow,
+    write_punch_batch,
+)
+
+_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
+_MAX_PIN_CHARS = 24  # the widest user_id a ZK device stores (72-byte user record)
+_OPTIONAL_INT_FIELDS = ("verify", "state", "work code")
+
+
+class AttlogError(UserError):
+    """A malformed attlog file; `problems` lists every `FILE:LINE: problem`."""
+
+    def __init__(self, path: Path, problems: list[str]):
+        self.problems = problems
+        # Bad lines first, the summary last: the CLI prints the last line as the error itself.
+        summary = f"{path}: berkas attlog ditolak seluruhnya, {len(problems)} baris rusak"
+        super().__init__("\n".join([*problems, summary]))
+
+
+def parse_attlog(path: Path) -> tuple[bytes, int]:
+    """COPY text of every punch in the file and the record count; raises AttlogError on any bad line."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UserError(f"{path}: berkas tidak dapat dibaca ({exc.strerror or exc})") from exc
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    out: list[str] = []
+    problems: list[str] = []
+    for line_no, raw_line in enumerate(data.split(b"\n"), start=1):
+        raw_line = raw_line.rstrip(b"\r")
+        if not raw_line.strip():
+            continue
+        try:
+            line = raw_line.decode("utf-8")
+        except UnicodeDecodeError:
+            problems.append(f"{path}:{line_no}: bukan teks UTF-8")
+            continue
+        problem, copy_line = _parse_line(line)
+        if problem:
+            problems.append(f"{path}:{line_no}: {problem}")
+        else:
+            out.append(copy_line)
+    if problems:
+        raise AttlogError(path, problems)
+    return "".join(out).encode(), len(out)
+
+
+def _parse_line(line: str) -> tuple[str | None, str]:
+    fields = line.split("\t")
+    if len(fields) < 2:
+        return "kurang kolom: perlu PIN<TAB>YYYY-MM-DD HH:MM:SS", ""
+    pin = fields[0].strip()
+    if not pin:
+        return "PIN kosong", ""
+    if len(pin) > _MAX_PIN_CHARS or not pin.isprintable() or " " in pin:
+        return f"PIN {pin[:40]!r} tidak sah", ""
+    stamp = fields[1].strip()
+    try:
+        if len(stamp) != 19 or stamp[10] != " ":
+            raise ValueError
+        when = datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return f"waktu {stamp[:40]!r} bukan YYYY-MM-DD HH:MM:SS", ""
+    numbers: list[str] = []
+    for name, value in zip(_OPTIONAL_INT_FIELDS, fields[2:5], strict=False):
+        value = value.strip()
+        if value == "":
+            numbers.append("\\N")
+            continue
+        try:
+            number = int(value)
+        except ValueError:
+            return f"kolom {name} {value[:40]!r} bukan bilangan bulat", ""
+        if not _INT_MIN <= number <= _INT_MAX:
+            return f"kolom {name} {value[:40]!r} di luar jangkauan", ""
+        numbers.append(str(number))
+    numbers += ["\\N"] * (3 - len(numbers))
+    return None, f"{copy_escape(pin)}\t{when:%Y-%m-%d %H:%M:%S}\t" + "\t".join(numbers) + "\n"
+
+
+def import_attlog(conn: psycopg.Connection, path: str | Path, device_sn: str) -> BatchResult:
+    """Load one attlog file for `device_sn` as one `usb` batch (committed); re-importing adds 0 rows.
+
+    A malformed file is recorded as a failed batch and refused with AttlogError (a UserError).
+    """
+    path = Path(path)
+    device_sn = (device_sn or "").strip()
+    if not device_sn:
+        raise UserError(f"{path}: nomor seri mesin (--device) wajib diisi")
+    started_at = utcnow()
+    source_file = str(path)
+    sha = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+    try:
+        punch_copy, count = parse_attlog(path)
+    except AttlogError as exc:
+        record_failed_batch(
+            conn,
+            kind="usb",
+            device_sn=device_sn,
+            started_at=started_at,
+            error=str(exc),
+            source_file=source_file,
+            content_sha256=sha,
+        )
+        raise
+    snapshot = DeviceSnapshot(punch_copy=punch_copy, records_read=count)
+    try:
+        return write_punch_batch(
+            conn,
+            kind="usb",
+            source="usb",
+            device_sn=device_sn,
+            started_at=started_at,
+            snapshot=snapshot,
+            source_file=source_file,
+            content_sha256=sha,
+        )
+    except psycopg.Error as exc:
+        record_failed_batch(
+            conn,
+            kind="usb",
+            device_sn=device_sn,
+            started_at=started_at,
+            error=f"{type(exc).__name__}: {exc}",
+            records_read=count,
+            source_file=source_file,
+            content_sha256=sha,
+        )
+        raise UserError(f"{path}: gagal dimuat ke database: {str(exc).strip().splitlines()[0]}") from exc

@@ -1,0 +1,106 @@
+"""USB attlog import against a real PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from absensi.errors import UserError
+from ingest.usb import AttlogError, import_attlog
+
+GOOD = (
+    "        1\t2026-03-02 07:25:13\t1\t0\t0\t0\n"
+    "       17\t2026-03-02 07:31:00\t1\t0\t0\t0\r\n"
+    "        1\t2026-03-02 16:05:42\t15\t1\t3\t0\n"
+    "      205\t2000-01-01 00:03:10\t1\t0\n"  # battery reset: stored as is, flagged later
+    "\n"
+)
+
+
+def _punches(conn):
+    return conn.execute(
+        "select device_sn, device_pin, punch_local, verify_type, punch_state, work_code, source"
+        " from raw.device_punch order by device_pin, punch_local"
+    ).fetchall()
+
+
+def test_import_stores_every_punch_once_and_reimport_adds_nothing(conn, tmp_path):
+    path = tmp_path / "A1B2_attlog.dat"
+    path.write_text(GOOD)
+    first = import_attlog(conn, path, "A1B2")
+    assert (first.status, first.records_read, first.records_new) == ("ok", 4, 4)
+    assert _punches(conn) == [
+        ("A1B2", "1", datetime(2026, 3, 2, 7, 25, 13), 1, 0, 0, "usb"),
+        ("A1B2", "1", datetime(2026, 3, 2, 16, 5, 42), 15, 1, 3, "usb"),
+        ("A1B2", "17", datetime(2026, 3, 2, 7, 31), 1, 0, 0, "usb"),
+        ("A1B2", "205", datetime(2000, 1, 1, 0, 3, 10), 1, 0, None, "usb"),
+    ]
+    second = import_attlog(conn, path, "A1B2")
+    assert (second.status, second.records_read, second.records_new) == ("ok", 4, 0)
+    assert len(_punches(conn)) == 4
+    batches = conn.execute(
+        "select batch_id, kind, device_sn, status, records_read, records_new, source_file, content_sha256"
+        " from raw.ingest_batch order by batch_id"
+    ).fetchall()
+    assert [b[1:6] for b in batches] == [("usb", "A1B2", "ok", 4, 4), ("usb", "A1B2", "ok", 4, 0)]
+    assert batches[0][6] == str(path) and len(batches[0][7]) == 64
+    assert {r[0] for r in conn.execute("select batch_id from raw.device_punch")} == {first.batch_id}
+
+
+def test_same_pin_and_time_on_another_device_is_another_punch(conn, tmp_path):
+    path = tmp_path / "x_attlog.dat"
+    path.write_text(GOOD)
+    import_attlog(conn, path, "DEV1")
+    assert import_attlog(conn, path, "DEV2").records_new == 4
+    assert len(_punches(conn)) == 8
+
+
+def test_malformed_file_is_refused_whole_naming_every_bad_line(conn, tmp_path):
+    conn.execute("select 1")
+    good = tmp_path / "good_attlog.dat"
+    good.write_text(GOOD)
+    import_attlog(conn, good, "DEV1")
+    path = tmp_path / "bad_attlog.dat"
+    path.write_bytes(
+        b"1\t2026-03-03 07:00:00\t1\t0\t0\n"
+        b"2\t2026-02-30 07:00:00\t1\t0\t0\n"  # no such date
+        b"garbage line without tabs\n"
+        b"3\t2026-03-03 07:00:00\tx\t0\t0\n"
+        b"\t2026-03-03 07:00:00\t1\t0\t0\n"
+        b"4\t2026-03-03T07:00:00\t1\t0\t0\n"
+        b"5\t2026-03-03 07:00:00\t1\t0\t0\n"
+        b"6\t\xff\xfe\n"
+    )
+    with pytest.raises(AttlogError) as caught:
+        import_attlog(conn, path, "DEV1")
+    assert isinstance(caught.value, UserError)
+    lines = str(caught.value).splitlines()
+    assert "ditolak" in lines[-1] and "6 baris" in lines[-1]
+    lines = lines[:-1]
+    assert [line.split(": ")[0] for line in lines] == [f"{path}:{n}" for n in (2, 3, 4, 5, 6, 8)]
+    assert "waktu" in lines[0] and "kurang kolom" in lines[1] and "verify" in lines[2]
+    assert "PIN kosong" in lines[3] and "UTF-8" in lines[5]
+    # nothing from the bad file landed; what was there is untouched; the refusal is on record
+    assert len(_punches(conn)) == 4
+    failed = conn.execute(
+        "select device_sn, records_new, error from raw.ingest_batch where status = 'failed'"
+    ).fetchall()
+    assert len(failed) == 1 and failed[0][:2] == ("DEV1", 0) and f"{path}:2" in failed[0][2]
+
+
+def test_cli_import_usb(db_url, run_cli, tmp_path):
+    path = tmp_path / "C3_attlog.dat"
+    path.write_text(GOOD)
+    result = run_cli("import-usb", path, "--device", "C3")
+    assert result.exit_code == 0, result.output
+    assert "4 baru" in result.stdout
+    again = run_cli("import-usb", path, "--device", "C3")
+    assert again.exit_code == 0 and "0 baru" in again.stdout
+    bad = tmp_path / "bad_attlog.dat"
+    bad.write_text("1\t2026-13-01 07:00:00\t1\t0\n")
+    refused = run_cli("import-usb", bad, "--device", "C3")
+    assert refused.exit_code == 2
+    assert "Traceback" not in refused.output and f"{bad}:1:" in refused.stderr
+    missing = run_cli("import-usb", tmp_path / "nope.dat", "--device", "C3")
+    assert missing.exit_code == 2 and "nope.dat" in missing.stderr
