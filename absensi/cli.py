@@ -8,6 +8,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from absensi.errors import UserError
 
@@ -41,7 +42,11 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except UserError as exc:
-        err_console.print(f"[bold red]galat:[/] {exc}", highlight=False, soft_wrap=True)
+        # Multi-line errors list every bad row first; the last line says what happened overall.
+        *details, summary = str(exc).splitlines() or [type(exc).__name__]
+        for line in details:
+            err_console.print(line, highlight=False, soft_wrap=True, markup=False)
+        err_console.print(f"[bold red]galat:[/] {escape(summary)}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

@@ -20,7 +20,10 @@ def test_fresh_database_migrates_via_cli(empty_db_url, run_cli, monkeypatch):
     assert result.exit_code == 0, result.output
     assert "0001" in result.stdout
     with psycopg.connect(empty_db_url) as conn:
-        tables = {r[0] for r in conn.execute("select table_name from information_schema.tables where table_schema='raw'")}
+        tables = {
+            r[0]
+            for r in conn.execute("select table_name from information_schema.tables where table_schema='raw'")
+        }
     assert {"device_punch", "ingest_batch", "employee", "leave", "device", "opd", "employee_pin"} <= tables
 
 
@@ -40,11 +43,14 @@ def test_db_up_reports_external_server(db_url, run_cli):
     assert "ABSENSI_DATABASE_URL" in result.stdout
 
 
-@pytest.mark.parametrize("statement", [
-    "update raw.ingest_batch set status = 'failed'",
-    "delete from raw.ingest_batch",
-    "truncate raw.ingest_batch cascade",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "update raw.ingest_batch set status = 'failed'",
+        "delete from raw.ingest_batch",
+        "truncate raw.ingest_batch cascade",
+    ],
+)
 def test_raw_is_append_only_even_for_owner(conn, statement):
     conn.execute("insert into raw.ingest_batch (kind, started_at, status) values ('opd', now(), 'ok')")
     with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):

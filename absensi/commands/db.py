@@ -12,7 +12,9 @@ console = Console()
 
 
 def register(app: typer.Typer) -> None:
-    db_app = typer.Typer(help="Database gudang: PostgreSQL tertanam atau ABSENSI_DATABASE_URL.", no_args_is_help=True)
+    db_app = typer.Typer(
+        help="Database gudang: PostgreSQL tertanam atau ABSENSI_DATABASE_URL.", no_args_is_help=True
+    )
 
     @db_app.command("up")
     def up() -> None:

@@ -23,5 +23,5 @@ def register(app: typer.Typer) -> None:
         with db.connect() as conn:
             result = load_reference_file(conn, kind, file)
         console.print(
-            f"{file}: {result.rows} baris {kind} dimuat sebagai batch {result.batch_id}"
+            f"{file}: {result.rows} baris {kind} dimuat sebagai batch {result.batch_id}", soft_wrap=True
         )

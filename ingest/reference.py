@@ -1,0 +1,409 @@
+"""Reference exports (SIMPEG / e-kinerja / device registry CSVs) into `raw`, one versioned batch per file.
+
+A file is checked whole before anything is written: every bad row is reported as
+`FILE:ROW: column: problem` and nothing from that file is stored. A good file is written in one
+transaction (batch row + COPY of its rows), so a crash leaves no partial batch.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import psycopg
+
+from absensi.errors import UserError
+from ingest.nip import validate_nip
+
+JENIS_PEGAWAI = ("PNS", "CPNS", "PPPK", "HONORER")
+JENIS_LEAVE = ("CUTI", "SAKIT", "IZIN", "DL", "TB")
+_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
+_PIN_RE = re.compile(r"^[0-9A-Za-z]{1,24}$")
+_MAX_ERRORS_STORED = 200  # in raw.ingest_batch.error; the operator sees all of them on screen
+
+
+class ReferenceFileError(UserError):
+    """A reference file that cannot be loaded; `problems` lists every `FILE:ROW: column: problem`."""
+
+    def __init__(self, path: Path, problems: list[str]):
+        self.path = path
+        self.problems = problems
+        summary = f"{path}: {len(problems)} masalah; tidak ada baris yang disimpan"
+        super().__init__("\n".join([*problems, summary]))
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    kind: str
+    batch_id: int
+    rows: int
+    path: Path
+
+
+@dataclass
+class _Row:
+    """One parsed source row: its line number and typed values in table-column order."""
+
+    line: int
+    values: tuple
+
+
+@dataclass
+class _Context:
+    """What a row check may consult: current registry keys in the warehouse plus the file itself."""
+
+    known_opd: set[str] = field(default_factory=set)
+    known_nip: set[str] = field(default_factory=set)
+    known_device: set[str] = field(default_factory=set)
+
+
+# ---- cell parsers: return the typed value or raise ValueError(problem in Bahasa Indonesia) ----
+
+
+def _required(value: str) -> str:
+    if not value:
+        raise ValueError("wajib diisi")
+    return value
+
+
+def _code(value: str) -> str:
+    if not _CODE_RE.match(_required(value)):
+        raise ValueError(f"kode tidak sah {value!r} (huruf/angka/.-_, maks 32)")
+    return value
+
+
+def _iso_date(value: str) -> date:
+    try:
+        if len(value) != 10:
+            raise ValueError
+        return date.fromisoformat(_required(value))
+    except ValueError:
+        raise ValueError(f"tanggal tidak sah {value!r} (format YYYY-MM-DD)") from None
+
+
+def _optional_date(value: str) -> date | None:
+    return _iso_date(value) if value else None
+
+
+def _whole_rupiah(value: str) -> int:
+    if not re.fullmatch(r"-?[0-9]+", _required(value)):
+        raise ValueError(f"harus bilangan bulat rupiah tanpa pemisah, bukan {value!r}")
+    amount = int(value)
+    if amount < 0:
+        raise ValueError(f"tidak boleh negatif ({amount})")
+    return amount
+
+
+def _optional_int(value: str) -> int | None:
+    if not value:
+        return None
+    if not re.fullmatch(r"[0-9]+", value):
+        raise ValueError(f"harus bilangan bulat, bukan {value!r}")
+    return int(value)
+
+
+def _port(value: str) -> int:
+    if not re.fullmatch(r"[0-9]+", _required(value)) or not 1 <= int(value) <= 65535:
+        raise ValueError(f"port harus 1–65535, bukan {value!r}")
+    return int(value)
+
+
+def _one_of(*allowed: str) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        if value not in allowed:
+            raise ValueError(f"{value!r} bukan salah satu dari {'|'.join(allowed)}")
+        return value
+
+    return parse
+
+
+def _timezone(value: str) -> str | None:
+    if not value:
+        return None
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"zona waktu IANA tidak dikenal {value!r} (contoh Asia/Jakarta)") from None
+    return value
+
+
+def _pin(value: str) -> str:
+    if not _PIN_RE.match(_required(value)):
+        raise ValueError(f"PIN mesin tidak sah {value!r}")
+    return value
+
+
+def _boolean(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("", "1", "true", "ya", "y", "aktif"):
+        return True
+    if lowered in ("0", "false", "tidak", "n", "nonaktif"):
+        return False
+    raise ValueError(f"harus ya/tidak, bukan {value!r}")
+
+
+@dataclass(frozen=True)
+class _Column:
+    name: str
+    parse: Callable[[str], object]
+    required: bool = True  # the header must have it (an optional column may be absent)
+
+
+@dataclass(frozen=True)
+class ReferenceKind:
+    name: str
+    table: str
+    columns: tuple[_Column, ...]
+    key: tuple[str, ...]  # natural key: unique within a file; the newest batch wins across files
+    row_check: Callable[[dict, _Context], Iterable[tuple[str, str]]] | None = None
+
+    @property
+    def table_columns(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+def _check_employee(row: dict, ctx: _Context) -> Iterable[tuple[str, str]]:
+    if row["jenis_pegawai"] is not None and row["nip"] is not None:
+        problem = validate_nip(row["nip"], row["jenis_pegawai"])
+        if problem:
+            yield "nip", problem
+    if row["opd_code"] is not None and row["opd_code"] not in ctx.known_opd:
+        yield "opd_code", f"OPD {row['opd_code']!r} tidak dikenal (muat opd.csv dahulu)"
+    if row["aktif_mulai"] and row["aktif_sampai"] and row["aktif_sampai"] < row["aktif_mulai"]:
+        yield "aktif_sampai", f"{row['aktif_sampai']} sebelum aktif_mulai {row['aktif_mulai']}"
+
+
+def _check_device(row: dict, ctx: _Context) -> Iterable[tuple[str, str]]:
+    if row["opd_code"] is not None and row["opd_code"] not in ctx.known_opd:
+        yield "opd_code", f"OPD {row['opd_code']!r} tidak dikenal (muat opd.csv dahulu)"
+
+
+def _check_pin(row: dict, ctx: _Context) -> Iterable[tuple[str, str]]:
+    if row["nip"] is not None and row["nip"] not in ctx.known_nip:
+        yield "nip", f"NIP {row['nip']} tidak ada di data pegawai (muat employees.csv dahulu)"
+    if row["device_sn"] and row["device_sn"] not in ctx.known_device:
+        yield "device_sn", f"mesin {row['device_sn']!r} tidak terdaftar (muat devices.csv dahulu)"
+
+
+def _check_leave(row: dict, ctx: _Context) -> Iterable[tuple[str, str]]:
+    if row["nip"] is not None and row["nip"] not in ctx.known_nip:
+        yield "nip", f"NIP {row['nip']} tidak ada di data pegawai"
+    if row["mulai"] and row["sampai"] and row["sampai"] < row["mulai"]:
+        yield "sampai", f"{row['sampai']} sebelum mulai {row['mulai']}"
+
+
+def _nip_text(value: str) -> str:
+    if not re.fullmatch(r"[0-9]+", _required(value)):
+        raise ValueError(f"NIP/NIK harus angka saja, bukan {value!r}")
+    return value
+
+
+KINDS: dict[str, ReferenceKind] = {
+    "opd": ReferenceKind(
+        "opd",
+        "raw.opd",
+        (_Column("opd_code", _code), _Column("nama_opd", _required), _Column("jenis_opd", _required)),
+        key=("opd_code",),
+    ),
+    "devices": ReferenceKind(
+        "devices",
+        "raw.device",
+        (
+            _Column("device_sn", _code),
+            _Column("nama", _required),
+            _Column("opd_code", _code),
+            _Column("host", _required),
+            _Column("port", _port),
+            _Column("protocol", _one_of("tcp", "udp")),
+            _Column("timezone", _timezone),
+            _Column("comm_key_ref", lambda v: v or None, required=False),
+            _Column("active", _boolean, required=False),
+        ),
+        key=("device_sn",),
+        row_check=_check_device,
+    ),
+    "employees": ReferenceKind(
+        "employees",
+        "raw.employee",
+        (
+            _Column("nip", _nip_text),
+            _Column("nama", _required),
+            _Column("jenis_pegawai", _one_of(*JENIS_PEGAWAI)),
+            _Column("golongan", lambda v: v or None),
+            _Column("jabatan", lambda v: v or None),
+            _Column("kelas_jabatan", _optional_int),
+            _Column("opd_code", _code),
+            _Column("tunjangan_pokok", _whole_rupiah),
+            _Column("aktif_mulai", _iso_date),
+            _Column("aktif_sampai", _optional_date),
+        ),
+        key=("nip",),
+        row_check=_check_employee,
+    ),
+    "pins": ReferenceKind(
+        "pins",
+        "raw.employee_pin",
+        (
+            _Column("nip", _nip_text),
+            _Column("device_pin", _pin),
+            _Column("device_sn", lambda v: v or None, required=False),
+        ),
+        key=("device_pin", "device_sn"),
+        row_check=_check_pin,
+    ),
+    "leave": ReferenceKind(
+        "leave",
+        "raw.leave",
+        (
+            _Column("nip", _nip_text),
+            _Column("jenis", _one_of(*JENIS_LEAVE)),
+            _Column("mulai", _iso_date),
+            _Column("sampai", _iso_date),
+            _Column("nomor_surat", lambda v: v or None, required=False),
+        ),
+        key=("nip", "mulai"),
+        row_check=_check_leave,
+    ),
+}
+
+# raw.device names its display column `name`; the CSV format (DESIGN §5) calls it `nama`.
+_TABLE_COLUMN_NAMES = {("devices", "nama"): "name"}
+
+
+def _decode(path: Path, data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ReferenceFileError(
+            path,
+            [f"{path}:{line}: berkas bukan UTF-8 (byte 0x{data[exc.start]:02x}); simpan ulang sebagai UTF-8"],
+        ) from None
+
+
+def parse_reference_file(path: Path, kind: ReferenceKind, ctx: _Context) -> list[_Row]:
+    """Check a whole file; returns typed rows or raises ReferenceFileError listing every problem."""
+    data = path.read_bytes()
+    text = _decode(path, data)
+    if not text.strip():
+        raise ReferenceFileError(path, [f"{path}:1: berkas kosong (tanpa baris judul dan data)"])
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in next(reader)]
+    expected = kind.table_columns
+    missing = [c.name for c in kind.columns if c.required and c.name not in header]
+    unknown = [h for h in header if h not in expected]
+    duplicated = sorted({h for h in header if header.count(h) > 1})
+    if missing or unknown or duplicated:
+        parts = []
+        if missing:
+            parts.append(f"kolom wajib tidak ada: {', '.join(missing)}")
+        if unknown:
+            parts.append(f"kolom tidak dikenal: {', '.join(unknown)}")
+        if duplicated:
+            parts.append(f"kolom ganda: {', '.join(duplicated)}")
+        raise ReferenceFileError(
+            path, [f"{path}:1: header: {'; '.join(parts)} (yang diharapkan: {','.join(expected)})"]
+        )
+    position = {name: header.index(name) for name in header}
+    problems: list[str] = []
+    rows: list[_Row] = []
+    seen_keys: dict[tuple, int] = {}
+    for record in reader:
+        line = reader.line_num
+        if not any(cell.strip() for cell in record):
+            continue  # blank lines (often a trailing one) carry nothing
+        if len(record) != len(header):
+            problems.append(f"{path}:{line}: baris: {len(record)} kolom, header punya {len(header)}")
+            continue
+        typed: dict[str, object] = {}
+        for column in kind.columns:
+            raw_value = record[position[column.name]].strip() if column.name in position else ""
+            try:
+                typed[column.name] = column.parse(raw_value)
+            except ValueError as exc:
+                typed[column.name] = None
+                problems.append(f"{path}:{line}: {column.name}: {exc}")
+        if kind.row_check:
+            problems.extend(f"{path}:{line}: {col}: {msg}" for col, msg in kind.row_check(typed, ctx))
+        key = tuple(typed[k] for k in kind.key)
+        if all(part is not None for part in key[:1]):
+            if key in seen_keys:
+                label = ",".join(f"{k}={v}" for k, v in zip(kind.key, key, strict=True) if v is not None)
+                problems.append(
+                    f"{path}:{line}: {kind.key[0]}: kunci ganda ({label}), sudah ada di baris {seen_keys[key]}"
+                )
+            else:
+                seen_keys[key] = line
+        rows.append(_Row(line, tuple(typed[c] for c in kind.table_columns)))
+    if not rows and not problems:
+        problems.append(f"{path}:2: berkas tanpa baris data")
+    if problems:
+        raise ReferenceFileError(path, problems)
+    return rows
+
+
+def _current_keys(conn: psycopg.Connection) -> _Context:
+    """Registry keys as the warehouse knows them now (newest ok batch per key)."""
+
+    def keys(sql: str) -> set[str]:
+        return {r[0] for r in conn.execute(sql)}
+
+    ok = "batch_id in (select batch_id from raw.ingest_batch where status = 'ok')"
+    return _Context(
+        known_opd=keys(f"select distinct opd_code from raw.opd where {ok}"),
+        known_nip=keys(f"select distinct nip from raw.employee where {ok}"),
+        known_device=keys(f"select distinct device_sn from raw.device where {ok}"),
+    )
+
+
+def load_reference_file(conn: psycopg.Connection, kind: str, path: Path | str) -> LoadResult:
+    """Load one reference CSV as a new batch. All or nothing; a rejected file is recorded as a failed batch."""
+    path = Path(path)
+    if kind not in KINDS:
+        raise UserError(f"jenis referensi tidak dikenal {kind!r}; pilih salah satu: {', '.join(KINDS)}")
+    if not path.is_file():
+        raise UserError(f"{path}: berkas tidak ditemukan")
+    spec = KINDS[kind]
+    started = datetime.now().astimezone()
+    sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+    try:
+        with conn.transaction():
+            rows = parse_reference_file(path, spec, _current_keys(conn))
+            batch_id = conn.execute(
+                """insert into raw.ingest_batch
+                       (kind, source_file, content_sha256, started_at, status, records_read, records_new)
+                   values (%s, %s, %s, %s, 'ok', %s, %s) returning batch_id""",
+                (kind, path.name, sha256, started, len(rows), len(rows)),
+            ).fetchone()[0]
+            columns = ["batch_id", "row_no"] + [
+                _TABLE_COLUMN_NAMES.get((kind, c), c) for c in spec.table_columns
+            ]
+            with conn.cursor().copy(f"copy {spec.table} ({', '.join(columns)}) from stdin") as copy:
+                for row in rows:
+                    copy.write_row((batch_id, row.line, *row.values))
+    except ReferenceFileError as exc:
+        _record_failed(conn, kind, path, sha256, started, exc.problems)
+        raise
+    return LoadResult(kind, batch_id, len(rows), path)
+
+
+def _record_failed(
+    conn: psycopg.Connection, kind: str, path: Path, sha256: str, started: datetime, problems: list[str]
+) -> None:
+    """Keep an audit row of the refused file; its data never reached raw."""
+    shown = problems[:_MAX_ERRORS_STORED]
+    if len(problems) > len(shown):
+        shown.append(f"... dan {len(problems) - len(shown)} masalah lain")
+    with conn.transaction():
+        conn.execute(
+            """insert into raw.ingest_batch (kind, source_file, content_sha256, started_at, status, error)
+               values (%s, %s, %s, %s, 'failed', %s)""",
+            (kind, path.name, sha256, started, "\n".join(shown)),
+        )

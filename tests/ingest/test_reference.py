@@ -1,0 +1,225 @@
+"""Reference CSV loads: good files become one batch; any bad row refuses the whole file, listing all."""
+
+from __future__ import annotations
+
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from absensi.errors import UserError
+from ingest.reference import load_reference_file
+
+OPD = "opd_code,nama_opd,jenis_opd\nDINKES,Dinas Kesehatan,DINAS\nPKM01,Puskesmas Baturaja,PUSKESMAS\n"
+EMP_HEADER = "nip,nama,jenis_pegawai,golongan,jabatan,kelas_jabatan,opd_code,tunjangan_pokok,aktif_mulai,aktif_sampai\n"
+GOOD_PNS = "198503122010011001,Siti Aminah,PNS,III/c,Analis,9,DINKES,4500000,2020-01-01,\n"
+GOOD_PPPK = "199001012019032002,Budi Santoso,PPPK,IX,Perawat,7,PKM01,3000000,2024-02-01,2026-12-31\n"
+GOOD_HONORER = "1601014507900001,Rina Wati,HONORER,,Staf,1,PKM01,1500000,2025-01-01,\n"
+
+
+def write(tmp_path: Path, name: str, text: str | bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    return path
+
+
+def count(conn: psycopg.Connection, table: str) -> int:
+    return conn.execute(f"select count(*) from {table}").fetchone()[0]
+
+
+@pytest.fixture
+def with_opd(conn, tmp_path):
+    load_reference_file(conn, "opd", write(tmp_path, "opd.csv", OPD))
+    return conn
+
+
+def test_good_files_load_as_batches(with_opd, tmp_path, run_cli):
+    conn = with_opd
+    emp = write(tmp_path, "employees.csv", EMP_HEADER + GOOD_PNS + GOOD_PPPK + GOOD_HONORER)
+    result = run_cli("load", "employees", emp)
+    assert result.exit_code == 0, result.output
+    assert "3 baris employees" in result.stdout
+    rows = conn.execute(
+        "select nip, tunjangan_pokok, aktif_sampai from raw.employee order by row_no"
+    ).fetchall()
+    assert [r[0] for r in rows] == ["198503122010011001", "199001012019032002", "1601014507900001"]
+    assert rows[0][1] == 4500000 and rows[0][2] is None
+    batch = conn.execute(
+        "select kind, status, records_read, source_file from raw.ingest_batch order by batch_id desc limit 1"
+    ).fetchone()
+    assert batch == ("employees", "ok", 3, "employees.csv")
+
+    pins = write(
+        tmp_path, "pins.csv", "nip,device_pin,device_sn\n198503122010011001,101,\n1601014507900001,7,\n"
+    )
+    assert load_reference_file(conn, "pins", pins).rows == 2
+    dev = write(
+        tmp_path,
+        "devices.csv",
+        "device_sn,nama,opd_code,host,port,protocol,timezone\n"
+        "CKJG001,Mesin Dinkes,DINKES,10.1.1.5,4370,tcp,\nCKJG002,Mesin PKM,PKM01,10.1.1.6,4370,udp,Asia/Jakarta\n",
+    )
+    assert load_reference_file(conn, "devices", dev).rows == 2
+    assert conn.execute("select name, timezone, active from raw.device order by row_no").fetchall() == [
+        ("Mesin Dinkes", None, True),
+        ("Mesin PKM", "Asia/Jakarta", True),
+    ]
+    leave = write(
+        tmp_path,
+        "leave.csv",
+        "nip,jenis,mulai,sampai,nomor_surat\n198503122010011001,CUTI,2026-11-02,2026-11-04,800/12/BKPSDM\n",
+    )
+    assert load_reference_file(conn, "leave", leave).rows == 1
+
+
+def test_reload_adds_a_new_batch_and_keeps_the_old(with_opd, tmp_path):
+    conn = with_opd
+    emp = write(tmp_path, "employees.csv", EMP_HEADER + GOOD_PNS)
+    first = load_reference_file(conn, "employees", emp)
+    emp.write_text(EMP_HEADER + GOOD_PNS.replace("4500000", "4700000"))
+    second = load_reference_file(conn, "employees", emp)
+    assert second.batch_id > first.batch_id
+    amounts = conn.execute("select batch_id, tunjangan_pokok from raw.employee order by batch_id").fetchall()
+    assert amounts == [(first.batch_id, 4500000), (second.batch_id, 4700000)]
+
+
+BAD_CASES = {
+    "nip_not_18_digits": (
+        EMP_HEADER + GOOD_PNS.replace("198503122010011001", "19850312201001100"),
+        ":2: nip: NIP harus 18 angka",
+    ),
+    "nip_bad_birth_date": (
+        EMP_HEADER + GOOD_PNS.replace("19850312", "19851312"),
+        ":2: nip: NIP 198513122010011001: 8 angka pertama",
+    ),
+    "nip_bad_tmt": (EMP_HEADER + GOOD_PNS.replace("201001", "201013"), ":2: nip:"),
+    "nip_bad_gender": (
+        EMP_HEADER + GOOD_PNS.replace("2010011001", "2010013001"),
+        ":2: nip: NIP 198503122010013001: angka ke-15",
+    ),
+    "honorer_needs_nik": (
+        EMP_HEADER + GOOD_PNS.replace(",PNS,", ",HONORER,"),
+        ":2: nip: NIK honorer harus 16 angka",
+    ),
+    "unknown_jenis": (
+        EMP_HEADER + GOOD_PNS.replace(",PNS,", ",KONTRAK,"),
+        ":2: jenis_pegawai: 'KONTRAK' bukan",
+    ),
+    "unknown_opd": (
+        EMP_HEADER + GOOD_PNS.replace(",DINKES,", ",DISHUB,"),
+        ":2: opd_code: OPD 'DISHUB' tidak dikenal",
+    ),
+    "negative_tunjangan": (
+        EMP_HEADER + GOOD_PNS.replace("4500000", "-5"),
+        ":2: tunjangan_pokok: tidak boleh negatif",
+    ),
+    "decimal_tunjangan": (
+        EMP_HEADER + GOOD_PNS.replace("4500000", "4500000.50"),
+        ":2: tunjangan_pokok: harus bilangan bulat",
+    ),
+    "sampai_before_mulai": (
+        EMP_HEADER + GOOD_PNS.replace("2020-01-01,", "2020-01-01,2019-12-31"),
+        ":2: aktif_sampai: 2019-12-31 sebelum aktif_mulai",
+    ),
+    "duplicate_key": (
+        EMP_HEADER + GOOD_PNS + GOOD_PPPK + GOOD_PNS,
+        ":4: nip: kunci ganda (nip=198503122010011001), sudah ada di baris 2",
+    ),
+    "wrong_header": (
+        EMP_HEADER.replace("tunjangan_pokok", "tunjangan") + GOOD_PNS,
+        ":1: header: kolom wajib tidak ada: tunjangan_pokok; kolom tidak dikenal: tunjangan",
+    ),
+    "empty_file": ("", ":1: berkas kosong"),
+    "header_only": (EMP_HEADER, ":2: berkas tanpa baris data"),
+    "wrong_encoding": (
+        (EMP_HEADER + GOOD_PNS.replace("Siti Aminah", "Siti Am\xednah")).encode("latin-1"),
+        ":2: berkas bukan UTF-8",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CASES))
+def test_bad_file_stores_nothing_and_names_the_row(case, with_opd, tmp_path, run_cli):
+    conn = with_opd
+    good = load_reference_file(conn, "employees", write(tmp_path, "good.csv", EMP_HEADER + GOOD_PPPK))
+    before = conn.execute("select * from raw.employee order by batch_id, row_no").fetchall()
+    text, expected = BAD_CASES[case]
+    path = write(tmp_path, "employees.csv", text)
+    result = run_cli("load", "employees", path)
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert f"{path}{expected}" in result.stderr, result.stderr
+    assert conn.execute("select * from raw.employee order by batch_id, row_no").fetchall() == before
+    failed = conn.execute(
+        "select status, error from raw.ingest_batch where batch_id > %s", (good.batch_id,)
+    ).fetchall()
+    assert len(failed) == 1 and failed[0][0] == "failed" and expected.split(": ", 1)[-1][:20] in failed[0][1]
+
+
+def test_every_bad_row_is_reported_not_just_the_first(with_opd, tmp_path):
+    text = (
+        EMP_HEADER
+        + GOOD_PNS.replace(",PNS,", ",XX,")
+        + GOOD_PPPK.replace("3000000", "-1")
+        + GOOD_HONORER.replace(",PKM01,", ",NOPE,").replace("2025-01-01", "2025-13-01")
+    )
+    path = write(tmp_path, "employees.csv", text)
+    with pytest.raises(UserError) as info:
+        load_reference_file(with_opd, "employees", path)
+    problems = info.value.problems
+    assert [p.split(": ")[0] for p in problems] == [f"{path}:2", f"{path}:3", f"{path}:4", f"{path}:4"]
+    assert {p.split(": ")[1] for p in problems} == {
+        "jenis_pegawai",
+        "tunjangan_pokok",
+        "opd_code",
+        "aktif_mulai",
+    }
+
+
+def test_leave_and_pin_checks(with_opd, tmp_path):
+    conn = with_opd
+    load_reference_file(conn, "employees", write(tmp_path, "e.csv", EMP_HEADER + GOOD_PNS))
+    leave = write(
+        tmp_path,
+        "leave.csv",
+        "nip,jenis,mulai,sampai,nomor_surat\n"
+        "198503122010011001,LIBUR,2026-11-02,2026-11-04,\n"
+        "198503122010011001,SAKIT,2026-11-05,2026-11-04,\n"
+        "199912312020011001,CUTI,2026-11-02,2026-11-02,\n",
+    )
+    with pytest.raises(UserError) as info:
+        load_reference_file(conn, "leave", leave)
+    text = "\n".join(info.value.problems)
+    assert f"{leave}:2: jenis: 'LIBUR' bukan" in text
+    assert f"{leave}:3: sampai: 2026-11-04 sebelum mulai 2026-11-05" in text
+    assert f"{leave}:4: nip: NIP 199912312020011001 tidak ada" in text
+    pins = write(tmp_path, "pins.csv", "nip,device_pin,device_sn\n198503122010011001,101,GHOST\n")
+    with pytest.raises(UserError, match=r"pins.csv:2: device_sn: mesin 'GHOST' tidak terdaftar"):
+        load_reference_file(conn, "pins", pins)
+    assert count(conn, "raw.leave") == 0 and count(conn, "raw.employee_pin") == 0
+
+
+def test_unknown_kind_and_missing_file(conn, tmp_path, run_cli):
+    assert run_cli("load", "gaji", tmp_path / "x.csv").exit_code == 2
+    result = run_cli("load", "opd", tmp_path / "missing.csv")
+    assert result.exit_code == 2 and "tidak ditemukan" in result.stderr
+
+
+def test_hundred_thousand_employees_load_with_copy(with_opd, tmp_path):
+    """Not a timing assertion (bench/ has the figure): the large path must work and be complete."""
+    # NIPs: distinct (birth date, serial) pairs keep them valid and unique.
+    lines = [EMP_HEADER]
+    first_birth = date(1960, 1, 1)
+    for i in range(100_000):
+        birth = (first_birth + timedelta(days=i % 3650)).strftime("%Y%m%d")
+        nip = f"{birth}2010011{i // 3650:03d}"
+        lines.append(f"{nip},Pegawai {i},PNS,III/a,Staf,5,DINKES,{3_000_000 + i},2020-01-01,\n")
+    path = write(tmp_path, "big.csv", "".join(lines))
+    started = time.perf_counter()
+    result = load_reference_file(with_opd, "employees", path)
+    elapsed = time.perf_counter() - started
+    assert result.rows == 100_000
+    assert count(with_opd, "raw.employee") == 100_000
+    print(f"100k employees loaded in {elapsed:.1f}s")
