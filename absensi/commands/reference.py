@@ -25,3 +25,22 @@ def register(app: typer.Typer) -> None:
         console.print(
             f"{file}: {result.rows} baris {kind} dimuat sebagai batch {result.batch_id}", soft_wrap=True
         )
+
+    @app.command("load-folder")
+    def load_folder(
+        folder: Path = typer.Argument(..., help="Folder seperti hasil `absensi generate`"),
+        attlogs: bool = typer.Option(True, help="Muat juga attlog/<SN>_attlog.dat"),
+    ) -> None:
+        """Muat satu folder kabupaten: opd, devices, employees, pins, leave, lalu semua attlog USB."""
+        from absensi import db
+        from ingest.folder import load_generated_regency
+
+        with db.connect() as conn:
+            result = load_generated_regency(conn, folder, attlogs=attlogs)
+        for ref in result.references:
+            console.print(f"{ref.path.name}: {ref.rows} baris → batch {ref.batch_id}", soft_wrap=True)
+        if attlogs:
+            console.print(
+                f"attlog: {result.attlog_batches} mesin, {result.punches_read} rekaman dibaca, "
+                f"{result.punches_new} baru"
+            )

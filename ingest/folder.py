@@ -1,0 +1,52 @@
+"""Load a whole regency folder as `absensi generate` writes it (and as a regency's first export looks):
+reference files in dependency order, then every device's USB attlog."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+
+from absensi.errors import UserError
+from ingest.reference import LoadResult, load_reference_file
+
+# Order matters: employees and devices name OPDs; pins name employees and devices; leave names employees.
+REFERENCE_ORDER = (
+    ("opd", "opd.csv"),
+    ("devices", "devices.csv"),
+    ("employees", "employees.csv"),
+    ("pins", "pins.csv"),
+    ("leave", "leave.csv"),
+)
+ATTLOG_SUFFIX = "_attlog.dat"
+
+
+@dataclass
+class FolderLoad:
+    references: list[LoadResult] = field(default_factory=list)
+    attlog_batches: int = 0
+    punches_read: int = 0
+    punches_new: int = 0
+
+
+def load_generated_regency(
+    conn: psycopg.Connection, folder: Path | str, *, attlogs: bool = True
+) -> FolderLoad:
+    """Load reference CSVs present in `folder` and, unless `attlogs` is False, every `attlog/<SN>_attlog.dat`."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise UserError(f"{folder}: folder tidak ditemukan")
+    result = FolderLoad()
+    for kind, name in REFERENCE_ORDER:
+        if (folder / name).is_file():
+            result.references.append(load_reference_file(conn, kind, folder / name))
+    if attlogs:
+        from ingest.usb import import_attlog
+
+        for path in sorted((folder / "attlog").glob(f"*{ATTLOG_SUFFIX}")):
+            batch = import_attlog(conn, path, path.name.removesuffix(ATTLOG_SUFFIX))
+            result.attlog_batches += 1
+            result.punches_read += batch.records_read
+            result.punches_new += batch.records_new
+    return result
