@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "absensi.commands.db",
     "absensi.commands.reference",
     "absensi.commands.devices",
+    "absensi.commands.dashboards",
 ]
 
 err_console = Console(stderr=True)

@@ -1,0 +1,97 @@
+"""`absensi dashboards push|render`, `absensi report monthly`, `absensi export deductions|ekinerja`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+console = Console()
+
+
+def register(app: typer.Typer) -> None:
+    dash_app = typer.Typer(
+        help="Dasbor Metabase sebagai kode dan tampilan luring (HTML).", no_args_is_help=True
+    )
+    report_app = typer.Typer(
+        help="Laporan disiplin bulanan (PDF) untuk Bupati dan Sekda.", no_args_is_help=True
+    )
+    export_app = typer.Typer(
+        help="Berkas untuk BPKAD (potongan tunjangan) dan e-kinerja.", no_args_is_help=True
+    )
+
+    @dash_app.command("push")
+    def push_cmd(
+        metabase_url: str = typer.Option("", "--metabase-url", envvar="METABASE_URL", help="URL Metabase"),
+        api_key: str = typer.Option("", "--api-key", envvar="METABASE_API_KEY", help="API key Metabase"),
+        dry_run: bool = typer.Option(
+            False, "--dry-run", help="Tampilkan rencana saja, tanpa mengubah Metabase"
+        ),
+    ) -> None:
+        """Buat/perbarui koneksi gudang, koleksi, kartu dan dasbor di Metabase (aman diulang)."""
+        from dashboards.metabase import MetabaseClient
+        from dashboards.sync import WarehouseConnection, push
+
+        connection = WarehouseConnection.from_env(require_password=not dry_run)
+        with MetabaseClient(metabase_url, api_key) as client:
+            plan = push(client, connection, dry_run=dry_run)
+        for action in plan.actions:
+            print(action.describe())
+        prefix = "Rencana (--dry-run, tidak ada yang diubah)" if dry_run else "Selesai"
+        console.print(f"{prefix}: {plan.summary()}")
+
+    @dash_app.command("render")
+    def render_cmd(
+        out: Path = typer.Option(..., "--out", help="Folder keluaran HTML + PNG"),
+    ) -> None:
+        """Tampilkan semua dasbor sebagai HTML statis dengan grafik PNG (tanpa jaringan)."""
+        from dashboards.render import render_all
+
+        index = render_all(out)
+        console.print(f"Dasbor luring ditulis ke {index}")
+
+    @report_app.command("monthly")
+    def monthly_cmd(
+        month: str = typer.Option(..., "--month", help="Bulan, YYYY-MM"),
+        out: Path = typer.Option(..., "--out", help="Berkas PDF keluaran"),
+    ) -> None:
+        """Laporan disiplin bulanan (PDF, Bahasa Indonesia)."""
+        from dashboards.report import build_monthly_report
+
+        path = build_monthly_report(month, out)
+        console.print(f"Laporan bulanan ditulis ke {path}")
+
+    @export_app.command("deductions")
+    def deductions_cmd(
+        month: str = typer.Option(..., "--month", help="Bulan, YYYY-MM"),
+        fmt: str = typer.Option("csv", "--format", help="csv atau xlsx"),
+        out: Path = typer.Option(..., "--out", help="Berkas keluaran"),
+        draft: bool = typer.Option(
+            False, "--draft", help="Izinkan bulan yang belum dikunci (ditandai DRAFT)"
+        ),
+    ) -> None:
+        """Potongan tunjangan per pegawai untuk BPKAD, dengan total per OPD dan checksum."""
+        from dashboards.export import export_deductions
+
+        result = export_deductions(month, fmt, out, draft=draft)
+        console.print(
+            f"{result.rows} pegawai, total potongan Rp {result.total_deduction:,}".replace(",", ".")
+            + f"{' (DRAFT)' if result.draft else ''} → {result.path}\nSHA-256 data: {result.checksum}"
+        )
+
+    @export_app.command("ekinerja")
+    def ekinerja_cmd(
+        month: str = typer.Option(..., "--month", help="Bulan, YYYY-MM"),
+        fmt: str = typer.Option("csv", "--format", help="csv atau json"),
+        out: Path = typer.Option(..., "--out", help="Berkas keluaran"),
+    ) -> None:
+        """Kehadiran harian per NIP untuk aplikasi e-kinerja."""
+        from dashboards.export import export_ekinerja
+
+        result = export_ekinerja(month, fmt, out)
+        console.print(f"{result.rows} baris kehadiran harian → {result.path}")
+
+    app.add_typer(dash_app, name="dashboards")
+    app.add_typer(report_app, name="report")
+    app.add_typer(export_app, name="export")

@@ -1,0 +1,321 @@
+"""Push the dashboard specs to Metabase: database connection, one collection, every card and dashboard.
+
+Idempotent by construction: objects are matched by name (database by name, cards and dashboards by
+name inside the collection), ids inside payloads (template tags, dashboard parameters) are derived
+from the spec keys, and an object is written only when a field we own differs from what Metabase
+holds. A second push therefore plans nothing and writes nothing."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from absensi.errors import UserError
+from dashboards.metabase import Json, MetabaseClient
+from dashboards.spec import Card, Dashboard, load_specs
+
+DATABASE_NAME = "Gudang Absensi"
+COLLECTION_NAME = "Absensi ASN"
+COLLECTION_DESCRIPTION = (
+    "Dasbor absensi ASN (dikelola sebagai kode di repositori; perubahan manual akan ditimpa)."
+)
+_ID_NAMESPACE = uuid.UUID("0b6c7f0e-4a53-4d1a-9d0e-6a6273656e73")
+_SECTION = {"date/single": "date", "string/=": "string", "number/=": "number"}
+
+
+@dataclass(frozen=True)
+class WarehouseConnection:
+    """How Metabase reaches the warehouse: a login user that holds the read-only absensi_metabase role.
+
+    The user and password come from the environment (METABASE_DB_USER / METABASE_DB_PASSWORD),
+    never from the repository."""
+
+    host: str
+    port: int
+    dbname: str
+    user: str
+    password: str
+
+    @classmethod
+    def from_env(cls, *, require_password: bool = True) -> WarehouseConnection:
+        user = os.environ.get("METABASE_DB_USER", "")
+        password = os.environ.get("METABASE_DB_PASSWORD", "")
+        if require_password and (not user or not password):
+            raise UserError(
+                "METABASE_DB_USER dan METABASE_DB_PASSWORD harus diisi: login database (anggota peran "
+                "absensi_metabase, hanya-baca) yang dipakai Metabase"
+            )
+        return cls(
+            host=os.environ.get("METABASE_DB_HOST", "postgres"),
+            port=int(os.environ.get("METABASE_DB_PORT", "5432")),
+            dbname=os.environ.get("METABASE_DB_NAME", "absensi"),
+            user=user or "<METABASE_DB_USER>",
+            password=password,
+        )
+
+    def details(self) -> Json:
+        return {
+            "host": self.host,
+            "port": self.port,
+            "dbname": self.dbname,
+            "user": self.user,
+            "password": self.password,
+            "ssl": False,
+            # Only the marts: analysts never see raw punches through Metabase.
+            "schema-filters-type": "inclusion",
+            "schema-filters-patterns": "marts",
+        }
+
+
+@dataclass
+class Action:
+    kind: str  # database | collection | card | dashboard
+    name: str
+    op: str  # create | update | unchanged
+    changed: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        verb = {"create": "buat", "update": "perbarui", "unchanged": "tetap"}[self.op]
+        extra = f" ({', '.join(self.changed)})" if self.changed else ""
+        return f"{verb:9} {self.kind:10} {self.name}{extra}"
+
+
+@dataclass
+class Plan:
+    actions: list[Action] = field(default_factory=list)
+    applied: bool = False
+
+    @property
+    def changes(self) -> list[Action]:
+        return [a for a in self.actions if a.op != "unchanged"]
+
+    def summary(self) -> str:
+        n = {op: sum(a.op == op for a in self.actions) for op in ("create", "update", "unchanged")}
+        return f"{n['create']} dibuat, {n['update']} diperbarui, {n['unchanged']} tetap"
+
+
+def stable_id(*parts: str) -> str:
+    return str(uuid.uuid5(_ID_NAMESPACE, "/".join(parts)))
+
+
+def parameter_id(dashboard: Dashboard, tag: str) -> str:
+    return stable_id(dashboard.key, "param", tag)[:8]
+
+
+def diff(desired: Any, current: Any, path: str = "") -> list[str]:
+    """Fields of `desired` that `current` does not hold. Keys Metabase adds on its own are ignored."""
+    if isinstance(desired, dict):
+        if not isinstance(current, dict):
+            return [path or "."]
+        out: list[str] = []
+        for key, value in desired.items():
+            out += diff(value, current.get(key), f"{path}.{key}" if path else key)
+        return out
+    if isinstance(desired, list):
+        if not isinstance(current, list) or len(desired) != len(current):
+            return [path]
+        out = []
+        for i, (d, c) in enumerate(zip(desired, current, strict=True)):
+            out += diff(d, c, f"{path}[{i}]")
+        return sorted(set(out))
+    return [] if desired == current else [path]
+
+
+def _top(fields: list[str]) -> list[str]:
+    return sorted({f.split(".")[0].split("[")[0] for f in fields})
+
+
+def database_payload(conn: WarehouseConnection) -> Json:
+    return {"name": DATABASE_NAME, "engine": "postgres", "details": conn.details()}
+
+
+def card_payload(dashboard: Dashboard, card: Card, database_id: int, collection_id: int) -> Json:
+    tags = {}
+    for tag in card.tags:
+        f = dashboard.filter(tag)
+        tags[tag] = {
+            "id": stable_id(dashboard.key, card.key, tag),
+            "name": tag,
+            "display-name": f.name,
+            "type": f.tag_type,
+            "required": False,
+        }
+    return {
+        "name": card.name,
+        "description": card.description or None,
+        "type": "question",
+        "display": card.display,
+        "collection_id": collection_id,
+        "visualization_settings": card.visualization_settings(),
+        "dataset_query": {
+            "type": "native",
+            "database": database_id,
+            "native": {"query": card.sql, "template-tags": tags},
+        },
+    }
+
+
+def dashboard_parameters(dashboard: Dashboard) -> list[Json]:
+    return [
+        {
+            "id": parameter_id(dashboard, f.tag),
+            "name": f.name,
+            "slug": f.tag,
+            "type": f.parameter_type,
+            "sectionId": _SECTION[f.parameter_type],
+        }
+        for f in dashboard.filters
+    ]
+
+
+def dashcards_payload(dashboard: Dashboard, card_ids: dict[str, int], existing: list[Json]) -> list[Json]:
+    """The full dashcards list: an existing dashcard keeps its id, a new one gets a negative id."""
+    existing_by_card = {}
+    for dc in existing:
+        existing_by_card.setdefault(dc.get("card_id"), dc["id"])
+    out = []
+    for i, card in enumerate(dashboard.cards):
+        card_id = card_ids[card.key]
+        out.append(
+            {
+                "id": existing_by_card.get(card_id, -(i + 1)),
+                "card_id": card_id,
+                "row": card.layout.row,
+                "col": card.layout.col,
+                "size_x": card.layout.width,
+                "size_y": card.layout.height,
+                "parameter_mappings": [
+                    {
+                        "parameter_id": parameter_id(dashboard, tag),
+                        "card_id": card_id,
+                        "target": ["variable", ["template-tag", tag]],
+                    }
+                    for tag in card.tags
+                ],
+                "visualization_settings": {},
+            }
+        )
+    return out
+
+
+def _find_one(items: list[Json], name: str, what: str) -> Json | None:
+    matches = [i for i in items if i.get("name") == name and not i.get("archived")]
+    if len(matches) > 1:
+        raise UserError(f"Metabase memiliki {len(matches)} {what} bernama '{name}': hapus duplikatnya dulu")
+    return matches[0] if matches else None
+
+
+def push(
+    client: MetabaseClient,
+    connection: WarehouseConnection,
+    *,
+    dry_run: bool = False,
+    dashboards: list[Dashboard] | None = None,
+) -> Plan:
+    """Bring Metabase to the specs; with dry_run, only read and return the plan."""
+    dashboards = dashboards if dashboards is not None else load_specs()
+    plan = Plan(applied=not dry_run)
+    placeholder = -1  # ids of objects a dry run would create
+
+    # 1. the warehouse connection (read-only login; only the marts schema is synced)
+    desired_db = database_payload(connection)
+    db = _find_one(client.databases(), DATABASE_NAME, "database")
+    if db is None:
+        plan.actions.append(Action("database", DATABASE_NAME, "create"))
+        database_id = placeholder if dry_run else client.create_database(desired_db)["id"]
+    else:
+        database_id = db["id"]
+        # Metabase never returns the password; a changed password is pushed by deleting and re-adding
+        # the value in the admin UI or via METABASE_DB_FORCE_UPDATE=1.
+        compare = {
+            **desired_db,
+            "details": {k: v for k, v in desired_db["details"].items() if k != "password"},
+        }
+        changed = _top(diff(compare, db))
+        if os.environ.get("METABASE_DB_FORCE_UPDATE") == "1":
+            changed = changed or ["details"]
+        plan.actions.append(Action("database", DATABASE_NAME, "update" if changed else "unchanged", changed))
+        if changed and not dry_run:
+            client.update_database(database_id, desired_db)
+
+    # 2. the collection
+    desired_coll = {"name": COLLECTION_NAME, "description": COLLECTION_DESCRIPTION}
+    coll = _find_one(
+        [c for c in client.collections() if isinstance(c.get("id"), int) and not c.get("personal_owner_id")],
+        COLLECTION_NAME,
+        "koleksi",
+    )
+    if coll is None:
+        plan.actions.append(Action("collection", COLLECTION_NAME, "create"))
+        collection_id = placeholder if dry_run else client.create_collection(desired_coll)["id"]
+        items: list[Json] = []
+    else:
+        collection_id = coll["id"]
+        changed = _top(diff(desired_coll, coll))
+        plan.actions.append(
+            Action("collection", COLLECTION_NAME, "update" if changed else "unchanged", changed)
+        )
+        if changed and not dry_run:
+            client.update_collection(collection_id, desired_coll)
+        items = client.collection_items(collection_id, ["card", "dashboard"])
+
+    cards_by_name = {i["name"]: i for i in items if i.get("model") == "card"}
+    dashboards_by_name = {i["name"]: i for i in items if i.get("model") == "dashboard"}
+
+    # 3. cards, then dashboards that place them
+    for dashboard in dashboards:
+        card_ids: dict[str, int] = {}
+        for card in dashboard.cards:
+            desired = card_payload(dashboard, card, database_id, collection_id)
+            found = cards_by_name.get(card.name)
+            if found is None:
+                plan.actions.append(Action("card", card.name, "create"))
+                placeholder -= 1
+                card_ids[card.key] = placeholder if dry_run else client.create_card(desired)["id"]
+                continue
+            card_ids[card.key] = found["id"]
+            changed = _top(diff(desired, client.card(found["id"])))
+            plan.actions.append(Action("card", card.name, "update" if changed else "unchanged", changed))
+            if changed and not dry_run:
+                client.update_card(found["id"], desired)
+
+        params = dashboard_parameters(dashboard)
+        found = dashboards_by_name.get(dashboard.name)
+        if found is None:
+            plan.actions.append(Action("dashboard", dashboard.name, "create"))
+            if dry_run:
+                continue
+            created = client.create_dashboard(
+                {
+                    "name": dashboard.name,
+                    "description": dashboard.description or None,
+                    "collection_id": collection_id,
+                    "parameters": params,
+                }
+            )
+            current = client.dashboard(created["id"])
+            new = True
+        else:
+            current = client.dashboard(found["id"])
+            new = False
+        desired_dash = {
+            "name": dashboard.name,
+            "description": dashboard.description or None,
+            "parameters": params,
+            "dashcards": dashcards_payload(dashboard, card_ids, current.get("dashcards") or []),
+        }
+        compare = {**desired_dash, "dashcards": sorted(desired_dash["dashcards"], key=lambda d: d["card_id"])}
+        current_sorted = {
+            **current,
+            "dashcards": sorted(current.get("dashcards") or [], key=lambda d: d["card_id"]),
+        }
+        changed = _top(diff(compare, current_sorted))
+        if not new:
+            plan.actions.append(
+                Action("dashboard", dashboard.name, "update" if changed else "unchanged", changed)
+            )
+        if changed and not dry_run:
+            client.update_dashboard(current["id"], desired_dash)
+    return plan
