@@ -17,7 +17,7 @@ from absensi.errors import UserError
 from ingest.raw_loader import (
     BatchResult,
     DeviceSnapshot,
-    copy_escape,
+    punch_copy_lines,
     record_failed_batch,
     utcnow,
     write_punch_batch,
@@ -38,15 +38,20 @@ class AttlogError(UserError):
         super().__init__("\n".join([*problems, summary]))
 
 
-def parse_attlog(path: Path) -> tuple[bytes, int]:
-    """COPY text of every punch in the file and the record count; raises AttlogError on any bad line."""
+AttlogRecord = tuple[
+    str, str, int | None, int | None, int | None
+]  # pin, 'YYYY-MM-DD HH:MM:SS', verify, state, work code
+
+
+def read_attlog(path: Path) -> list[AttlogRecord]:
+    """Every punch of an attlog file, in file order; raises AttlogError naming every bad line."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise UserError(f"{path}: berkas tidak dapat dibaca ({exc.strerror or exc})") from exc
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    out: list[str] = []
+    records: list[AttlogRecord] = []
     problems: list[str] = []
     for line_no, raw_line in enumerate(data.split(b"\n"), start=1):
         raw_line = raw_line.rstrip(b"\r")
@@ -57,47 +62,56 @@ def parse_attlog(path: Path) -> tuple[bytes, int]:
         except UnicodeDecodeError:
             problems.append(f"{path}:{line_no}: bukan teks UTF-8")
             continue
-        problem, copy_line = _parse_line(line)
+        problem, record = _parse_line(line)
         if problem:
             problems.append(f"{path}:{line_no}: {problem}")
         else:
-            out.append(copy_line)
+            records.append(record)
     if problems:
         raise AttlogError(path, problems)
-    return "".join(out).encode(), len(out)
+    return records
 
 
-def _parse_line(line: str) -> tuple[str | None, str]:
+def parse_attlog(path: Path) -> tuple[bytes, int]:
+    """COPY text of every punch in the file and the record count; raises AttlogError on any bad line."""
+    records = read_attlog(path)
+    return punch_copy_lines(records), len(records)
+
+
+def _parse_line(line: str) -> tuple[str | None, AttlogRecord]:
     fields = line.split("\t")
     if len(fields) < 2:
-        return "kurang kolom: perlu PIN<TAB>YYYY-MM-DD HH:MM:SS", ""
+        return "kurang kolom: perlu PIN<TAB>YYYY-MM-DD HH:MM:SS", _NO_RECORD
     pin = fields[0].strip()
     if not pin:
-        return "PIN kosong", ""
+        return "PIN kosong", _NO_RECORD
     if len(pin) > _MAX_PIN_CHARS or not pin.isprintable() or " " in pin:
-        return f"PIN {pin[:40]!r} tidak sah", ""
+        return f"PIN {pin[:40]!r} tidak sah", _NO_RECORD
     stamp = fields[1].strip()
     try:
         if len(stamp) != 19 or stamp[10] != " ":
             raise ValueError
         when = datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S")
     except ValueError:
-        return f"waktu {stamp[:40]!r} bukan YYYY-MM-DD HH:MM:SS", ""
-    numbers: list[str] = []
+        return f"waktu {stamp[:40]!r} bukan YYYY-MM-DD HH:MM:SS", _NO_RECORD
+    numbers: list[int | None] = []
     for name, value in zip(_OPTIONAL_INT_FIELDS, fields[2:5], strict=False):
         value = value.strip()
         if value == "":
-            numbers.append("\\N")
+            numbers.append(None)
             continue
         try:
             number = int(value)
         except ValueError:
-            return f"kolom {name} {value[:40]!r} bukan bilangan bulat", ""
+            return f"kolom {name} {value[:40]!r} bukan bilangan bulat", _NO_RECORD
         if not _INT_MIN <= number <= _INT_MAX:
-            return f"kolom {name} {value[:40]!r} di luar jangkauan", ""
-        numbers.append(str(number))
-    numbers += ["\\N"] * (3 - len(numbers))
-    return None, f"{copy_escape(pin)}\t{when:%Y-%m-%d %H:%M:%S}\t" + "\t".join(numbers) + "\n"
+            return f"kolom {name} {value[:40]!r} di luar jangkauan", _NO_RECORD
+        numbers.append(number)
+    numbers += [None] * (3 - len(numbers))
+    return None, (pin, f"{when:%Y-%m-%d %H:%M:%S}", numbers[0], numbers[1], numbers[2])
+
+
+_NO_RECORD: AttlogRecord = ("", "", None, None, None)
 
 
 def import_attlog(conn: psycopg.Connection, path: str | Path, device_sn: str) -> BatchResult:
