@@ -1,0 +1,35 @@
+"""Settings every DAG shares: owner, retries, regency timezone. Read from the environment only
+(no I/O), because DAG files import this at parse time."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta
+
+import pendulum
+
+from absensi.config import regency_timezone
+
+OWNER = "data-engineering"
+RETRIES = 2
+DEVICE_POOL = "device_pull"
+# Far enough in the past that any deployment's first scheduled run is "now" (catchup is off).
+FIRST_DAY = (2026, 1, 1)
+
+
+def retry_delay() -> timedelta:
+    """Five minutes in production; `dag.test()` runs (demo, tests) shorten it so a retry does not
+    stall the run."""
+    return timedelta(seconds=int(os.environ.get("ABSENSI_RETRY_DELAY_SECONDS", "300")))
+
+
+def default_args() -> dict:
+    return {"owner": OWNER, "retries": RETRIES, "retry_delay": retry_delay()}
+
+
+def timezone_name() -> str:
+    return regency_timezone()
+
+
+def start_date() -> datetime:
+    return pendulum.datetime(*FIRST_DAY, tz=timezone_name())

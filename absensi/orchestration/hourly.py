@@ -1,0 +1,131 @@
+"""The hourly job: pull every active device, build the marts incrementally, gate, publish.
+
+Each function is one DAG task of `attendance_hourly` (and one step of `absensi demo`). Return values
+are small JSON-able dicts because Airflow keeps them as XCom.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from absensi.config import regency_timezone
+from absensi.errors import UserError
+
+
+class DevicePullFailed(UserError):
+    """A device could not be read. Raised after its failed batch row is stored, so the task shows
+    failed while the other devices' data goes on to the transform."""
+
+
+class QualityGateFailed(UserError):
+    """The quality gate said the marts are not publishable; nothing is published."""
+
+
+def _url(url: str | None) -> str:
+    from absensi.db import database_url
+
+    return url or database_url()
+
+
+def list_active_devices(url: str | None = None) -> list[str]:
+    """Serial numbers of the devices to pull this hour (the current registry, active only)."""
+    from ingest.registry import active_devices
+
+    from absensi.db import connect
+
+    with connect(_url(url)) as conn:
+        return [device.device_sn for device in active_devices(conn)]
+
+
+def batch_summary(result: Any) -> dict[str, Any]:
+    """The parts of an ingest BatchResult worth keeping in XCom and printing."""
+    return {
+        "device_sn": result.device_sn,
+        "batch_id": result.batch_id,
+        "status": result.status,
+        "records_read": result.records_read,
+        "records_new": result.records_new,
+        "clock_skew_seconds": result.clock_skew_seconds,
+        "error": result.error,
+    }
+
+
+def pull_one(device_sn: str, url: str | None = None) -> dict[str, Any]:
+    """Pull one device into raw (own connection, own transaction); raises DevicePullFailed when the
+    device failed, after `raw.ingest_batch` has recorded the failure."""
+    from ingest.pull import pull_device
+
+    result = pull_device(_url(url), device_sn)
+    summary = batch_summary(result)
+    if not result.ok:
+        raise DevicePullFailed(f"mesin {device_sn} gagal ditarik (batch {result.batch_id}): {result.error}")
+    return summary
+
+
+def local_month(moment: datetime | date | None = None, tz: str | None = None) -> date:
+    """First day of the regency-local month containing `moment` (default now)."""
+    zone = ZoneInfo(tz or regency_timezone())
+    if moment is None:
+        moment = datetime.now(zone)
+    if isinstance(moment, datetime):
+        moment = moment.astimezone(zone).date() if moment.tzinfo else moment.date()
+    return moment.replace(day=1)
+
+
+def transform(
+    *, full_refresh: bool = False, dbt_vars: dict[str, Any] | None = None, url: str | None = None
+) -> dict[str, Any]:
+    """dbt build of every model (incremental marts take their own lookback window)."""
+    from absensi.transform import run_build
+
+    result = run_build(full_refresh=full_refresh, vars=dbt_vars or None, url=_url(url))
+    return _plain(result)
+
+
+def quality_gate(month: date | str | None = None, url: str | None = None) -> dict[str, Any]:
+    """Run the GX checks and decide; raises QualityGateFailed (with the reasons) when not publishable."""
+    from expectations.gate import decide
+    from expectations.runner import run_checks
+
+    month_value = date.fromisoformat(str(month)) if month is not None else None
+    run = run_checks(url=_url(url), month=month_value)
+    decision = decide(run)
+    summary = {"publishable": bool(decision.publishable), "reasons": list(decision.reasons)}
+    if not decision.publishable:
+        reasons = "; ".join(decision.reasons) or "tanpa alasan tercatat"
+        raise QualityGateFailed(f"gerbang mutu menolak publikasi: {reasons}")
+    return summary
+
+
+def publish(out_dir: Path | None = None, url: str | None = None) -> dict[str, Any]:
+    """Render the dashboards offline (Metabase reads the marts live; its specs sync on deploy)."""
+    from absensi.orchestration.outputs import dashboards_dir
+
+    target = Path(out_dir) if out_dir else dashboards_dir()
+    try:
+        from dashboards.render import render_all
+    except ImportError:  # dashboards part not installed yet: marts are still readable in Metabase
+        return {"rendered": False, "out_dir": str(target)}
+    target.mkdir(parents=True, exist_ok=True)
+    rendered = render_all(target, url=_url(url))
+    return {"rendered": True, "out_dir": str(target), "files": _plain(rendered)}
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-able copy of a result object (dataclasses, paths, dates) for XCom and printing."""
+    import dataclasses
+
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_plain(v) for v in value]
+    if isinstance(value, Path | date | datetime):
+        return str(value)
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)

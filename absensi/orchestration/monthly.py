@@ -1,0 +1,104 @@
+"""The monthly close: build the month, gate it, lock it, then the report and the finance export.
+
+Each step is one task of the `monthly_close` DAG; `close_month()` runs them in order for
+`absensi close-month`. Locking is idempotent and refused when the gate fails (the gate step raises
+before the lock step runs).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from absensi.errors import UserError
+from absensi.orchestration.hourly import _plain, _url, local_month, quality_gate, transform
+
+_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})(?:-01)?$")
+
+
+def parse_month(text: str) -> date:
+    """`2026-10` or `2026-10-01` → date(2026, 10, 1); anything else is a user error."""
+    match = _MONTH_RE.match(str(text).strip())
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise UserError(f"bulan tidak sah {text!r}; tulis sebagai YYYY-MM, mis. 2026-10")
+    return date(int(match.group(1)), int(match.group(2)), 1)
+
+
+def previous_month(moment: datetime | date | None = None) -> date:
+    """The month before the regency-local month of `moment` (the close runs on the 1st)."""
+    first = local_month(moment)
+    return date(first.year - 1, 12, 1) if first.month == 1 else date(first.year, first.month - 1, 1)
+
+
+def month_to_close(requested: str | None, logical_date: datetime | None) -> date:
+    """The `month` param when given (manual trigger), otherwise the month before the run's date."""
+    if requested:
+        return parse_month(requested)
+    return previous_month(logical_date)
+
+
+def build_month(month: date, url: str | None = None) -> dict[str, Any]:
+    """Full dbt build so every day of the month (late punches, leave entered late) is recomputed."""
+    return {"month": month.isoformat(), "build": transform(full_refresh=True, url=url)}
+
+
+def gate_month(month: date, url: str | None = None) -> dict[str, Any]:
+    return quality_gate(month, url=url)
+
+
+def lock(month: date, url: str | None = None) -> dict[str, Any]:
+    """Freeze the month's deductions (idempotent), then rebuild so the marts show `is_locked`."""
+    from absensi.close import lock_month
+    from absensi.db import connect
+
+    with connect(_url(url)) as conn:
+        locked_now = bool(lock_month(conn, month))
+        conn.commit()
+    refreshed = transform(url=url) if locked_now else None
+    return {"month": month.isoformat(), "locked_now": locked_now, "refresh": refreshed}
+
+
+def report_and_export(month: date, out_dir: Path | None = None, url: str | None = None) -> dict[str, Any]:
+    """The leadership PDF and the finance export of a locked month, under `out/<YYYY-MM>/`."""
+    from absensi.orchestration.outputs import month_dir
+
+    target = Path(out_dir) if out_dir else month_dir(month.strftime("%Y-%m"))
+    target.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Any] = {"out_dir": str(target)}
+    try:
+        from dashboards.report import build_monthly_report
+    except ImportError:
+        written["report"] = None
+    else:
+        written["report"] = _plain(
+            build_monthly_report(month, target / f"laporan_disiplin_{month:%Y-%m}.pdf", url=_url(url))
+        )
+    try:
+        from dashboards.export import export_deductions
+    except ImportError:
+        written["export"] = None
+    else:
+        written["export"] = _plain(
+            export_deductions(month, "xlsx", target / f"potongan_tunjangan_{month:%Y-%m}.xlsx", url=_url(url))
+        )
+    return written
+
+
+@dataclass
+class CloseSummary:
+    month: date
+    steps: dict[str, Any] = field(default_factory=dict)
+
+
+def close_month(month: date, url: str | None = None, out_dir: Path | None = None) -> CloseSummary:
+    """Every step of the close in order; stops (raises) at the first failure, so a failed gate
+    never locks."""
+    summary = CloseSummary(month)
+    summary.steps["build"] = build_month(month, url=url)
+    summary.steps["gate"] = gate_month(month, url=url)
+    summary.steps["lock"] = lock(month, url=url)
+    summary.steps["outputs"] = report_and_export(month, out_dir=out_dir, url=url)
+    return summary
