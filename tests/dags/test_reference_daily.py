@@ -1,0 +1,86 @@
+"""reference_daily through `dag.test()`: inbox files load once each, refused files go to rejected/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from absensi.orchestration import airflow_local
+
+OPD = "opd_code,nama_opd,jenis_opd\nDINKES,Dinas Kesehatan,DINAS\nPKM01,Puskesmas Baturaja,PUSKESMAS\n"
+EMPLOYEES = (
+    "nip,nama,jenis_pegawai,golongan,jabatan,kelas_jabatan,opd_code,tunjangan_pokok,aktif_mulai,aktif_sampai\n"
+    "198503122010011001,Siti Aminah,PNS,III/c,Analis,9,DINKES,4500000,2020-01-01,\n"
+    "199001012019032002,Budi Santoso,PPPK,IX,Perawat,7,PKM01,3000000,2024-02-01,2026-12-31\n"
+)
+# Row 3 names an employee nobody loaded, row 2 has an unknown leave type: the whole file is refused.
+BAD_LEAVE = (
+    "nip,jenis,mulai,sampai,nomor_surat\n"
+    "198503122010011001,LIBUR,2026-11-02,2026-11-04,800/12/BKPSDM\n"
+    "196001011990031009,CUTI,2026-11-02,2026-11-04,800/13/BKPSDM\n"
+)
+
+
+def _batches(conn) -> list[tuple]:
+    return conn.execute(
+        "select kind, status, source_file, records_read from raw.ingest_batch order by batch_id"
+    ).fetchall()
+
+
+@pytest.fixture
+def inbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    monkeypatch.setenv("ABSENSI_INBOX", str(folder))
+    return folder
+
+
+def test_inbox_files_load_once_and_refused_files_are_reported(airflow_db, conn, inbox):
+    # Dropped in "wrong" name order on purpose: employees name OPDs, so OPDs must load first.
+    (inbox / "pegawai_2026-11.csv").write_text(EMPLOYEES, encoding="utf-8")
+    (inbox / "opd.csv").write_text(OPD, encoding="utf-8")
+    (inbox / "cuti_november.csv").write_text(BAD_LEAVE, encoding="utf-8")
+    (inbox / "catatan.csv").write_text("apa,ini\n1,2\n", encoding="utf-8")
+
+    report = airflow_local.run_dag("reference_daily")
+
+    assert report.state_of("scan_inbox") == "success"
+    assert report.state_of("load_files") == "success"
+    assert report.state_of("check_rejections") == "failed"  # refused files fail the run: someone must look
+    assert report.state == "failed"
+    assert _batches(conn) == [
+        ("opd", "ok", "opd.csv", 2),
+        ("employees", "ok", "pegawai_2026-11.csv", 2),
+        ("leave", "failed", "cuti_november.csv", 0),
+    ]
+    assert conn.execute("select count(*) from raw.leave").fetchone()[0] == 0
+    assert sorted(p.name for p in inbox.iterdir() if p.is_file()) == []
+    assert sorted(p.name for p in (inbox / "processed").iterdir()) == ["opd.csv", "pegawai_2026-11.csv"]
+    rejected = sorted(p.name for p in (inbox / "rejected").iterdir())
+    assert rejected == [
+        "catatan.csv",
+        "catatan.csv.error.txt",
+        "cuti_november.csv",
+        "cuti_november.csv.error.txt",
+    ]
+    leave_report = (inbox / "rejected" / "cuti_november.csv.error.txt").read_text(encoding="utf-8")
+    assert "cuti_november.csv:2" in leave_report and "cuti_november.csv:3" in leave_report
+    assert "jenis berkas tidak dikenali" in (inbox / "rejected" / "catatan.csv.error.txt").read_text()
+
+    # The same OPD export dropped again (new name, same bytes) is not loaded twice; a fresh
+    # employees export is.
+    (inbox / "opd_lagi.csv").write_text(OPD, encoding="utf-8")
+    (inbox / "employees_2026-12.csv").write_text(EMPLOYEES.replace("4500000", "4750000"), encoding="utf-8")
+    second = airflow_local.run_dag("reference_daily")
+
+    assert second.state == "success"
+    assert _batches(conn)[3:] == [("employees", "ok", "employees_2026-12.csv", 2)]
+    assert (inbox / "processed" / "opd_lagi.csv").is_file()
+    assert not any(p.is_file() for p in inbox.iterdir())
+
+
+def test_empty_inbox_is_a_quiet_success(airflow_db, conn, inbox):
+    report = airflow_local.run_dag("reference_daily")
+    assert report.state == "success"
+    assert _batches(conn) == []
