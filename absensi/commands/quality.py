@@ -1,0 +1,98 @@
+"""`absensi check`: the quality gate (Great Expectations) over raw, marts and operations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+
+ROWS_SHOWN = 12  # failed expectations listed on screen; all of them are in quality.result
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("check")
+    def check(
+        month: str | None = typer.Option(None, "--month", help="Periksa mart untuk satu bulan (YYYY-MM)."),
+        docs_dir: Path | None = typer.Option(
+            None, "--docs-dir", help="Folder data docs GX (bawaan: .absensi/quality-docs)."
+        ),
+        marts_schema: str = typer.Option("marts", "--marts-schema", help="Skema mart yang diperiksa."),
+    ) -> None:
+        """Validasi gudang data (raw, mart, operasional), simpan hasil di skema quality, bangun data docs.
+
+        Keluar dengan kode 1 bila ada pemeriksaan yang memblokir publikasi gagal.
+        """
+        # Imported here: Great Expectations takes seconds to import and no other command needs it.
+        from expectations.gate import decide
+        from expectations.runner import run_checks
+
+        with console.status("Memeriksa mutu data…"):
+            run = run_checks(month=month, docs_dir=docs_dir, marts_schema=marts_schema)
+        decision = decide(run)
+        print_summary(run, decision)
+        if not decision.publishable:
+            # SystemExit, not typer.Exit: cli.main runs click with standalone_mode=False, where an
+            # Exit's code is returned and dropped instead of reaching the shell.
+            raise SystemExit(1)
+
+
+def print_summary(run, decision) -> None:  # noqa: ANN001 - QualityRun / GateDecision, imported lazily
+    from expectations.gate import format_row
+
+    by_suite: dict[str, list] = {}
+    for outcome in run.outcomes:
+        by_suite.setdefault(outcome.suite, []).append(outcome)
+    table = Table(
+        title=f"Mutu data — run {run.run_id[:8]}" + (f", bulan {run.month:%Y-%m}" if run.month else "")
+    )
+    table.add_column("Suite")
+    table.add_column("Pemeriksaan", justify="right")
+    table.add_column("Lulus", justify="right")
+    table.add_column("Gagal (blokir)", justify="right")
+    table.add_column("Gagal (peringatan)", justify="right")
+    for suite, outcomes in by_suite.items():
+        blocking = sum(o.blocking_failure for o in outcomes)
+        warning = sum((not o.success) and not o.blocking_failure for o in outcomes)
+        table.add_row(
+            suite,
+            str(len(outcomes)),
+            str(sum(o.success for o in outcomes)),
+            f"[bold red]{blocking}[/]" if blocking else "0",
+            f"[yellow]{warning}[/]" if warning else "0",
+        )
+    console.print(table)
+
+    failed = run.failed_blocking + run.failed_warning
+    if failed:
+        detail = Table(show_header=True, header_style="bold")
+        detail.add_column("Tingkat")
+        detail.add_column("Pemeriksaan")
+        detail.add_column("Baris", justify="right")
+        detail.add_column("Contoh baris gagal", overflow="fold")
+        for outcome in failed[:ROWS_SHOWN]:
+            level = "[bold red]BLOKIR[/]" if outcome.blocking_failure else "[yellow]peringatan[/]"
+            sample = outcome.error or (format_row(outcome.failing_rows[0]) if outcome.failing_rows else "")
+            count = (
+                outcome.unexpected_count if outcome.unexpected_count is not None else outcome.observed_value
+            )
+            detail.add_row(
+                level, f"{outcome.suite}/{outcome.expectation}\n{outcome.description}", str(count), sample
+            )
+        console.print(detail)
+        if len(failed) > ROWS_SHOWN:
+            console.print(
+                f"… dan {len(failed) - ROWS_SHOWN} lainnya (lihat quality.result run {run.run_id})."
+            )
+    if run.docs_path:
+        console.print(f"Data docs: {run.docs_path}")
+    console.print(f"Waktu pemeriksaan: {run.seconds:.1f} detik")
+    if decision.publishable:
+        console.print("[bold green]LAYAK TERBIT[/]: tidak ada pemeriksaan pemblokir yang gagal.")
+    else:
+        console.print(
+            f"[bold red]TIDAK LAYAK TERBIT[/]: {len(decision.reasons)} pemeriksaan pemblokir gagal."
+        )

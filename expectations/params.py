@@ -1,0 +1,97 @@
+"""What the suites are parameterised by: schemas, the month, the attendance window and the policy
+limits (read from the same dbt seeds the marts are built from, so a regency that edits its policy
+seed gets matching bounds)."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from absensi.config import PROJECT_ROOT
+
+SEEDS_DIR = PROJECT_ROOT / "dbt" / "seeds"
+# A ZKTeco clock reset after a flat battery jumps to 2000-01-01; nothing real predates this.
+DEFAULT_MIN_PUNCH_DATE = date(2010, 1, 1)
+
+
+@dataclass(frozen=True)
+class PolicyLimits:
+    policy_id: str
+    max_daily_pct: Decimal  # the largest percent one day can cost (TK, or TL4 + PSW4)
+    monthly_cap_pct: Decimal
+
+
+@dataclass(frozen=True)
+class SuiteParams:
+    raw_schema: str = "raw"
+    marts_schema: str = "marts"
+    month_start: date | None = None  # first day of the checked month
+    month_end: date | None = None  # first day of the next month (exclusive)
+    window: tuple[date, date] | None = None  # inclusive days the daily mart must cover
+    policies: tuple[PolicyLimits, ...] = ()
+    holidays: tuple[date, ...] = ()
+    timezone: str = "Asia/Jakarta"
+    min_punch_date: date = DEFAULT_MIN_PUNCH_DATE
+    clock_quarantine_view: str | None = None  # marts view listing punches with impossible clocks
+    quarantine_views: tuple[str, ...] = ()
+    previous_quarantine: dict[str, int] = field(default_factory=dict)
+    existing_tables: frozenset[str] = frozenset()
+    table_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def mart(self, name: str) -> str:
+        return f"{self.marts_schema}.{name}"
+
+    def raw(self, name: str) -> str:
+        return f"{self.raw_schema}.{name}"
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def load_policy_limits(seeds_dir: Path = SEEDS_DIR) -> tuple[PolicyLimits, ...]:
+    """Per policy: the worst single day (TK, a leave type, or the top TL tier plus the top PSW tier)
+    and the monthly cap, from policies.csv, policy_tiers.csv and policy_leave.csv."""
+    tiers = _read_csv(seeds_dir / "policy_tiers.csv")
+    leave = _read_csv(seeds_dir / "policy_leave.csv")
+    limits = []
+    for policy in _read_csv(seeds_dir / "policies.csv"):
+        pid = policy["policy_id"]
+        side_max = {
+            side: max(
+                (Decimal(t["pct"]) for t in tiers if t["policy_id"] == pid and t["side"] == side),
+                default=Decimal(0),
+            )
+            for side in ("TL", "PSW")
+        }
+        leave_max = max((Decimal(r["pct"]) for r in leave if r["policy_id"] == pid), default=Decimal(0))
+        worst_day = max(Decimal(policy["tk_pct"]), leave_max, side_max["TL"] + side_max["PSW"])
+        limits.append(PolicyLimits(pid, worst_day, Decimal(policy["monthly_cap_pct"])))
+    return tuple(limits)
+
+
+def load_holidays(seeds_dir: Path = SEEDS_DIR) -> tuple[date, ...]:
+    """National holidays and cuti bersama: neither is a workday."""
+    return tuple(sorted(date.fromisoformat(r["holiday_date"]) for r in _read_csv(seeds_dir / "holidays.csv")))
+
+
+def month_bounds(month: str | date | None) -> tuple[date | None, date | None]:
+    """'2025-03' (or any date in it) -> (2025-03-01, 2025-04-01)."""
+    if month is None:
+        return None, None
+    if isinstance(month, str):
+        try:
+            year, mon = (int(p) for p in month.split("-")[:2])
+            first = date(year, mon, 1)
+        except ValueError as exc:
+            from absensi.errors import UserError
+
+            raise UserError(f"bulan '{month}' tidak valid; gunakan format YYYY-MM, mis. 2025-03") from exc
+    else:
+        first = month.replace(day=1)
+    nxt = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+    return first, nxt

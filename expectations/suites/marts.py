@@ -1,0 +1,239 @@
+"""Marts layer: the numbers finance pays from (DESIGN §5 contracts, §6 rules)."""
+
+from __future__ import annotations
+
+import great_expectations.expectations as gxe
+
+from expectations.model import AssetChecks, Check
+from expectations.params import SuiteParams
+from expectations.suites.sql import batch_rows, current_reference, date_values
+
+SUITE = "marts"
+STATUSES = ["HADIR", "TK", "CUTI", "SAKIT", "IZIN", "DL", "TB"]
+TIERS = [0, 1, 2, 3, 4]
+
+
+def _policy_values(p: SuiteParams) -> str:
+    """Inline table (policy_id, max_daily_pct, cap_pct) from the policy seeds."""
+    if not p.policies:
+        return "(select null::text as policy_id, null::numeric as max_daily_pct, null::numeric as cap_pct where false) pol"
+    rows = ", ".join(
+        f"('{lim.policy_id}', {lim.max_daily_pct}::numeric, {lim.monthly_cap_pct}::numeric)"
+        for lim in p.policies
+    )
+    return f"(values {rows}) pol (policy_id, max_daily_pct, cap_pct)"
+
+
+def expected_workdays_sql(p: SuiteParams, start: str, end: str) -> str:
+    """(nip, work_date) of every scheduled workday of every active employee between two SQL dates."""
+    employees = current_reference(p.raw_schema, "employee", "nip")
+    return (
+        f"select e.nip, g.d::date as work_date from {employees} e "
+        f"cross join generate_series({start}::date, {end}::date, interval '1 day') g (d) "
+        "where extract(isodow from g.d) between 1 and 5 "
+        "and g.d::date >= e.aktif_mulai and (e.aktif_sampai is null or g.d::date <= e.aktif_sampai) "
+        f"and g.d::date not in (select h.d from {date_values(p.holidays)} where h.d is not null)"
+    )
+
+
+def _window_bounds(p: SuiteParams) -> tuple[str, str] | None:
+    if p.window is None:
+        return None
+    start, end = p.window
+    if p.month_start is not None:
+        start = max(start, p.month_start)
+        end = min(end, p.month_end.fromordinal(p.month_end.toordinal() - 1))  # type: ignore[union-attr]
+    if start > end:
+        return None
+    return f"date '{start.isoformat()}'", f"date '{end.isoformat()}'"
+
+
+def _daily(p: SuiteParams) -> AssetChecks:
+    table = p.mart("fct_attendance_daily")
+    where = ""
+    if p.month_start:
+        where = f" where work_date >= date '{p.month_start}' and work_date < date '{p.month_end}'"
+    policies = _policy_values(p)
+    pct_query = (
+        "select b.nip, b.work_date, b.policy_id, b.status, b.deduction_pct, pol.max_daily_pct from b "
+        f"left join {policies} on pol.policy_id = b.policy_id "
+        "where b.deduction_pct is null or b.deduction_pct < 0 or pol.policy_id is null "
+        "or b.deduction_pct > pol.max_daily_pct order by b.nip, b.work_date"
+    )
+    checks = [
+        Check(
+            "daily_not_empty",
+            "Mart harian berisi baris untuk periode ini",
+            lambda: gxe.ExpectTableRowCountToBeBetween(min_value=1),
+        ),
+        Check(
+            "daily_grain_unique",
+            "Satu baris per pegawai per hari kerja (nip, work_date unik)",
+            lambda: gxe.ExpectCompoundColumnsToBeUnique(column_list=["nip", "work_date"]),
+        ),
+        Check(
+            "daily_status_in_set",
+            "Status salah satu dari " + ", ".join(STATUSES),
+            lambda: gxe.ExpectColumnValuesToBeInSet(column="status", value_set=STATUSES),
+        ),
+        Check(
+            "daily_status_not_null",
+            "Status terisi",
+            lambda: gxe.ExpectColumnValuesToNotBeNull(column="status"),
+        ),
+        Check(
+            "daily_tl_tier_in_set",
+            "Tingkat TL 0–4",
+            lambda: gxe.ExpectColumnValuesToBeInSet(column="tl_tier", value_set=TIERS),
+        ),
+        Check(
+            "daily_psw_tier_in_set",
+            "Tingkat PSW 0–4",
+            lambda: gxe.ExpectColumnValuesToBeInSet(column="psw_tier", value_set=TIERS),
+        ),
+        Check(
+            "daily_deduction_pct_within_policy",
+            "Potongan harian antara 0 dan maksimum kebijakannya ("
+            + ", ".join(f"{lim.policy_id} {lim.max_daily_pct}%" for lim in p.policies)
+            + ")",
+            lambda: gxe.UnexpectedRowsExpectation(unexpected_rows_query=batch_rows(pct_query)),
+        ),
+        Check(
+            "daily_first_in_not_after_last_out",
+            "Jam masuk tidak setelah jam pulang (first_in ≤ last_out)",
+            lambda: gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="last_out",
+                column_B="first_in",
+                or_equal=True,
+                ignore_row_if="either_value_is_missing",
+            ),
+        ),
+    ]
+    bounds = _window_bounds(p)
+    if bounds is not None:
+        start, end = bounds
+        expected = expected_workdays_sql(p, start, end)
+        missing_query = (
+            f"select x.nip, x.work_date from ({expected}) x "
+            "where not exists (select 1 from b where b.nip = x.nip and b.work_date = x.work_date) "
+            "order by x.work_date, x.nip"
+        )
+        extra_query = (
+            "select b.nip, b.work_date, b.status from b "
+            f"where b.work_date between {start} and {end} and not exists "
+            f"(select 1 from ({expected}) x where x.nip = b.nip and x.work_date = b.work_date) "
+            "order by b.work_date, b.nip"
+        )
+        checks += [
+            Check(
+                "daily_grain_complete",
+                f"Setiap hari kerja terjadwal tiap pegawai aktif ada ({start[6:-1]} s.d. {end[6:-1]})",
+                lambda: gxe.UnexpectedRowsExpectation(unexpected_rows_query=batch_rows(missing_query)),
+            ),
+            Check(
+                "daily_only_scheduled_workdays",
+                "Tidak ada baris di luar hari kerja terjadwal pegawai aktif",
+                lambda: gxe.UnexpectedRowsExpectation(unexpected_rows_query=batch_rows(extra_query)),
+            ),
+        ]
+    return AssetChecks(SUITE, table, f"select * from {table}{where}", ("nip", "work_date"), tuple(checks))
+
+
+def _monthly(p: SuiteParams) -> AssetChecks:
+    table = p.mart("fct_allowance_deduction_monthly")
+    where = f" where month = date '{p.month_start}'" if p.month_start else ""
+    policies = _policy_values(p)
+    cap_query = (
+        "select b.nip, b.month, b.policy_id, b.total_pct_uncapped, b.total_pct, pol.cap_pct from b "
+        f"left join {policies} on pol.policy_id = b.policy_id "
+        "where pol.policy_id is null or b.total_pct is null or b.total_pct < 0 or b.total_pct > pol.cap_pct "
+        "or b.total_pct <> least(pol.cap_pct, b.total_pct_uncapped) order by b.nip, b.month"
+    )
+    amount_query = (
+        "select b.nip, b.month, b.base_amount, b.deduction_amount from b "
+        "where b.deduction_amount is null or b.base_amount is null "
+        "or b.deduction_amount < 0 or b.deduction_amount > b.base_amount order by b.nip, b.month"
+    )
+    net_query = (
+        "select b.nip, b.month, b.base_amount, b.deduction_amount, b.net_amount from b "
+        "where b.net_amount is distinct from b.base_amount - b.deduction_amount order by b.nip, b.month"
+    )
+    rounding_query = (
+        "select b.nip, b.month, b.base_amount, b.total_pct, b.deduction_amount, "
+        "floor(b.base_amount * b.total_pct / 100 + 0.5) as expected_deduction from b "
+        "where b.deduction_amount is distinct from floor(b.base_amount * b.total_pct / 100 + 0.5) "
+        "order by b.nip, b.month"
+    )
+    days_query = (
+        "select b.nip, b.month, b.workdays, b.days_hadir, b.days_tk, b.days_leave from b "
+        "where b.workdays is distinct from b.days_hadir + b.days_tk + b.days_leave "
+        "or least(b.days_hadir, b.days_tk, b.days_leave) < 0 order by b.nip, b.month"
+    )
+    daily = p.mart("fct_attendance_daily")
+    daily_match_query = (
+        "with d as (select nip, date_trunc('month', work_date)::date as month, count(*) as workdays, "
+        "sum(deduction_pct) as total_pct_uncapped "
+        f"from {daily} group by 1, 2) "
+        "select b.nip, b.month, b.workdays, d.workdays as daily_rows, b.total_pct_uncapped, "
+        "d.total_pct_uncapped as daily_pct_sum from b left join d on d.nip = b.nip and d.month = b.month "
+        "where d.nip is null or b.workdays <> d.workdays or b.total_pct_uncapped <> d.total_pct_uncapped "
+        "order by b.nip, b.month"
+    )
+    checks = [
+        Check(
+            "monthly_not_empty",
+            "Mart potongan bulanan berisi baris untuk periode ini",
+            lambda: gxe.ExpectTableRowCountToBeBetween(min_value=1),
+        ),
+        Check(
+            "monthly_grain_unique",
+            "Satu baris per pegawai per bulan (nip, month unik)",
+            lambda: gxe.ExpectCompoundColumnsToBeUnique(column_list=["nip", "month"]),
+        ),
+        Check(
+            "monthly_total_pct_capped",
+            "total_pct = min(batas kebijakan, total_pct_uncapped) dan tidak melebihi batas",
+            lambda: gxe.UnexpectedRowsExpectation(unexpected_rows_query=batch_rows(cap_query)),
+        ),
+        Check(
+            "monthly_deduction_within_base",
+            "0 ≤ deduction_amount ≤ base_amount",
+            lambda: gxe.UnexpectedRowsExpectation(unexpected_rows_query=batch_rows(amount_query)),
+        ),
+        Check(
+            "monthly_net_is_base_minus_deduction",
+            "net_amount = base_amount − deduction_amount",
+            lambda: gxe.UnexpectedRowsExpectation(unexpected_rows_query=batch_rows(net_query)),
+        ),
+        Check(
+            "monthly_deduction_rounded_half_up",
+            "deduction_amount = pembulatan setengah ke atas dari base × total_pct / 100",
+            lambda: gxe.UnexpectedRowsExpectation(unexpected_rows_query=batch_rows(rounding_query)),
+        ),
+        Check(
+            "monthly_day_counts_add_up",
+            "days_hadir + days_tk + days_leave = workdays",
+            lambda: gxe.UnexpectedRowsExpectation(unexpected_rows_query=batch_rows(days_query)),
+        ),
+    ]
+    if daily in p.existing_tables:
+        checks.append(
+            Check(
+                "monthly_matches_daily",
+                "workdays dan total_pct_uncapped sama dengan jumlah baris dan potongan di mart harian",
+                lambda: gxe.UnexpectedRowsExpectation(unexpected_rows_query=batch_rows(daily_match_query)),
+            )
+        )
+    return AssetChecks(SUITE, table, f"select * from {table}{where}", ("nip", "month"), tuple(checks))
+
+
+def build(p: SuiteParams) -> list[AssetChecks]:
+    assets = [_daily(p), _monthly(p)]
+    discipline = _discipline(p)
+    if discipline is not None:
+        assets.append(discipline)
+    return assets
+
+
+def _discipline(p: SuiteParams) -> AssetChecks | None:
+    return None
