@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "absensi.commands.reference",
     "absensi.commands.devices",
     "absensi.commands.dashboards",
+    "absensi.commands.quality",
 ]
 
 err_console = Console(stderr=True)
