@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "absensi.commands.devices",
     "absensi.commands.dashboards",
     "absensi.commands.quality",
+    "absensi.commands.generate",
 ]
 
 err_console = Console(stderr=True)

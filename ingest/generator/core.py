@@ -1,0 +1,410 @@
+"""`generate()`: write a whole synthetic regency and the exact truth of its attendance.
+
+The regency is written day by day (bounded memory for a year of a big regency). For each day the
+punches are first written to the attlog files, then the truth of that day is computed from those
+written records only, through the pins written to pins.csv (device-specific pin first, then
+any-device pin) and the leave rows written to leave.csv — never from the behaviour profile that
+produced them. So the truth is the truth of the data, noise included.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import random
+from collections.abc import Iterable
+from pathlib import Path
+
+from absensi.errors import UserError
+from ingest.generator import catalog
+from ingest.generator.punches import Scenario, boundary_scenarios, plan_day, plan_off_day
+from ingest.generator.regency import UNKNOWN_PIN_BASE, Regency, build_regency
+from ingest.generator.rules import SEEDS_DIR, MonthTotals, Rules, evaluate_day, load_rules, month_amounts
+
+DEFAULT_BASE_PORT = 4370  # ZKTeco's own port; device i listens on base_port + i
+MAX_EMPLOYEES = 40_000  # any-device pins are 1..N and must stay below the device-specific ranges
+TRUTH_HEADER = (
+    "nip,work_date,status,tl_tier,psw_tier,late_minutes,early_minutes,deduction_pct,first_in,last_out\n"
+)
+MONTHLY_HEADER = (
+    "nip,month,workdays,days_hadir,days_tk,days_leave,total_pct_uncapped,total_pct,"
+    "base_amount,deduction_amount,net_amount\n"
+)
+# One machine loses its clock in a power cut at 06:00 on a mid-period workday (battery reset: it
+# restarts at 2000-01-01 00:00:00) until a technician sets it at 10:00.
+CLOCK_RESET_AT, CLOCK_FIXED_AT = 6 * 3600, 10 * 3600
+CLOCK_RESET_DATE = "2000-01-01"
+_TIMES = [f"{h:02d}:{m:02d}:{s:02d}" for h in range(24) for m in range(60) for s in range(60)]
+_NOON = 12 * 3600
+
+
+def _write_csv(path: Path, header: list[str], rows: Iterable[list[object]]) -> int:
+    n = 0
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow(["" if v is None else v for v in row])
+            n += 1
+    return n
+
+
+def write_reference(out: Path, reg: Regency) -> dict[str, int]:
+    opds, devices, emps = reg.opds, reg.devices, reg.employees
+    counts = {
+        "opd": _write_csv(
+            out / "opd.csv", ["opd_code", "nama_opd", "jenis_opd"], ([o.code, o.nama, o.jenis] for o in opds)
+        ),
+        "devices": _write_csv(
+            out / "devices.csv",
+            ["device_sn", "nama", "opd_code", "host", "port", "protocol", "timezone"],
+            ([d.sn, d.nama, opds[d.opd_idx].code, d.host, d.port, d.protocol, d.timezone] for d in devices),
+        ),
+        "employees": _write_csv(
+            out / "employees.csv",
+            [
+                "nip",
+                "nama",
+                "jenis_pegawai",
+                "golongan",
+                "jabatan",
+                "kelas_jabatan",
+                "opd_code",
+                "tunjangan_pokok",
+                "aktif_mulai",
+                "aktif_sampai",
+            ],  # fmt: skip
+            (
+                [
+                    e.nip,
+                    e.nama,
+                    e.jenis,
+                    e.golongan,
+                    e.jabatan,
+                    e.kelas,
+                    opds[e.opd_idx].code,
+                    e.base,
+                    e.aktif_mulai.isoformat(),
+                    e.aktif_sampai.isoformat() if e.aktif_sampai else None,
+                ]  # fmt: skip
+                for e in emps
+            ),
+        ),
+    }
+    pin_rows: list[list[object]] = []
+    for e in emps:
+        if e.pin_any is not None:
+            pin_rows.append([e.nip, e.pin_any, None])
+        for dev_idx, pin in sorted(e.pin_specific.items()):
+            pin_rows.append([e.nip, pin, devices[dev_idx].sn])
+    counts["pins"] = _write_csv(out / "pins.csv", ["nip", "device_pin", "device_sn"], pin_rows)
+    counts["leave"] = _write_csv(
+        out / "leave.csv",
+        ["nip", "jenis", "mulai", "sampai", "nomor_surat"],
+        (
+            [emps[lv.emp_idx].nip, lv.jenis, lv.mulai.isoformat(), lv.sampai.isoformat(), lv.nomor_surat]
+            for lv in reg.leaves
+        ),
+    )
+    return counts
+
+
+def _window(start: dt.date, end: dt.date) -> list[dt.date]:
+    return [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+def _pick_scenarios(
+    rng: random.Random,
+    reg: Regency,
+    rules: Rules,
+    workdays: list[dt.date],
+    leave_days: set[tuple[int, dt.date]],
+    reset: tuple[int, dt.date] | None,
+) -> dict[tuple[int, dt.date], Scenario]:
+    """Place each boundary scenario on a distinct (employee, workday) where it surely shows."""
+    emps = reg.employees
+    pool = [e for e in emps if e.profile == "disciplined" and e.home_devices] or [
+        e for e in emps if e.home_devices
+    ]
+    on_leave_pool = sorted(
+        (i, d) for i, d in leave_days if rules.is_workday(d) and emps[i].home_devices and emps[i].active_on(d)
+    )
+    placed: dict[tuple[int, dt.date], Scenario] = {}
+    if not pool or not workdays:
+        return placed
+    for sc in boundary_scenarios():
+        for _ in range(200):
+            if sc.on_leave:
+                if not on_leave_pool:
+                    break
+                i, d = on_leave_pool[rng.randrange(len(on_leave_pool))]
+                emp = emps[i]
+            else:
+                emp, d = pool[rng.randrange(len(pool))], workdays[rng.randrange(len(workdays))]
+                if (emp.idx, d) in leave_days:
+                    continue
+            if not emp.active_on(d) or (emp.idx, d) in placed:
+                continue
+            if not sc.when(d, rules.period(d) == "ramadan"):
+                continue
+            if reset is not None and d == reset[1] and emp.home_devices[0] == reset[0]:
+                continue
+            placed[(emp.idx, d)] = sc
+            break
+    return placed
+
+
+def _parse_start(start: dt.date | str) -> dt.date:
+    if isinstance(start, dt.date):
+        return start
+    try:
+        return dt.date.fromisoformat(start)
+    except ValueError:
+        raise UserError(f"--start {start!r} bukan tanggal YYYY-MM-DD") from None
+
+
+def generate(
+    out_dir: str | Path,
+    *,
+    employees: int,
+    devices: int,
+    start: dt.date | str,
+    days: int,
+    seed: int,
+    regency: str = "oku",
+    base_port: int = DEFAULT_BASE_PORT,
+    host: str = "127.0.0.1",
+    seeds_dir: Path = SEEDS_DIR,
+) -> dict:
+    """Write a synthetic regency to `out_dir`; same arguments, byte-identical files. Returns a summary."""
+    start = _parse_start(start)
+    if regency not in catalog.REGENCIES:
+        raise UserError(
+            f"--regency {regency!r} tidak dikenal (pilih: {', '.join(sorted(catalog.REGENCIES))})"
+        )
+    if not 1 <= employees <= MAX_EMPLOYEES:
+        raise UserError(f"--employees harus 1–{MAX_EMPLOYEES}, bukan {employees}")
+    if devices < 1:
+        raise UserError(f"--devices harus paling sedikit 1, bukan {devices}")
+    if days < 1:
+        raise UserError(f"--days harus paling sedikit 1, bukan {days}")
+    if not 1 <= base_port or base_port + devices - 1 > 65535:
+        raise UserError(f"--base-port {base_port}: port mesin harus di dalam 1–65535")
+    end = start + dt.timedelta(days=days - 1)
+    rules = load_rules(seeds_dir)
+    reg = build_regency(
+        random.Random(f"{seed}:regency"), regency, employees, devices, start, end, host, base_port
+    )
+
+    out = Path(out_dir)
+    attlog_dir = out / "attlog"
+    attlog_dir.mkdir(parents=True, exist_ok=True)
+    for stale in sorted(attlog_dir.glob("*_attlog.dat")):  # a previous run's machines must not linger
+        stale.unlink()
+    counts = write_reference(out, reg)
+
+    window = _window(start, end)
+    workdays = [d for d in window if rules.is_workday(d)]
+    rng = random.Random(f"{seed}:punches")
+    emps, devs = reg.employees, reg.devices
+
+    # Generation-side leave lookup (which days people stay home); the truth re-reads the leave rows.
+    leave_days: set[tuple[int, dt.date]] = set()
+    for lv in reg.leaves:
+        d = max(lv.mulai, start)
+        while d <= min(lv.sampai, end):
+            leave_days.add((lv.emp_idx, d))
+            d += dt.timedelta(days=1)
+    reset_dev = min(1, len(devs) - 1)
+    reset_day = next((d for d in workdays if d >= start + (end - start) / 2), None)
+    reset = (reset_dev, reset_day) if reset_day is not None else None
+    scenarios = _pick_scenarios(rng, reg, rules, workdays, leave_days, reset)
+
+    truth = _TruthBuilder(out, reg, rules, start, end)
+    jenis_opd = [reg.opds[e.opd_idx].jenis for e in emps]
+    files = [(attlog_dir / f"{d.sn}_attlog.dat").open("w", encoding="utf-8", newline="\n") for d in devs]
+    n_punches = 0
+    try:
+        for day in window:
+            dstr = day.isoformat()
+            is_workday = rules.is_workday(day)
+            recs: list[tuple[int, int, str]] = []  # (device idx, seconds, pin)
+            for emp in emps:
+                punches: list[tuple[int, int]]
+                if not emp.active_on(day):
+                    # Just before starting or just after leaving, some still press the machine.
+                    near = (emp.aktif_mulai > day and (emp.aktif_mulai - day).days <= 3) or (
+                        emp.aktif_sampai is not None and 0 < (day - emp.aktif_sampai).days <= 3
+                    )
+                    if not (is_workday and near and rng.random() < 0.3):
+                        continue
+                    punches = plan_off_day(rng, emp)
+                elif is_workday:
+                    s, e = rules.schedule(jenis_opd[emp.idx], day)
+                    sc = scenarios.get((emp.idx, day))
+                    if sc is not None:
+                        punches = [(emp.home_devices[0], t) for t in sc.punches(s, e)]
+                    else:
+                        punches = plan_day(rng, emp, s, e, (emp.idx, day) in leave_days)
+                elif rng.random() < (0.04 if jenis_opd[emp.idx] == "PUSKESMAS" else 0.01):
+                    punches = plan_off_day(rng, emp)
+                else:
+                    continue
+                for dev, t in punches:
+                    recs.append((dev, t, emp.pin_for(dev)))  # type: ignore[arg-type]
+            for dev in range(len(devs)):  # visitors, removed staff, test enrolments: unknown PINs
+                if rng.random() < (0.15 if is_workday else 0.03):
+                    recs.append(
+                        (dev, 7 * 3600 + rng.randrange(10 * 3600), str(UNKNOWN_PIN_BASE + rng.randrange(500)))
+                    )
+            recs = sorted(set(recs))
+            written: list[tuple[str, str, str, int]] = []
+            for dev, t, pin in recs:
+                stamp_date, secs = dstr, t
+                if (
+                    reset is not None
+                    and dev == reset[0]
+                    and day == reset[1]
+                    and CLOCK_RESET_AT <= t < CLOCK_FIXED_AT
+                ):
+                    stamp_date, secs = CLOCK_RESET_DATE, t - CLOCK_RESET_AT
+                state = 0 if secs < _NOON else 1
+                # ZKTeco right-aligns the PIN in a 9-wide field; verify 1 = fingerprint; then
+                # state (0 in / 1 out), work code and a reserved column, as the devices write them.
+                files[dev].write(f"{pin:>9}\t{stamp_date} {_TIMES[secs]}\t1\t{state}\t0\t0\n")
+                written.append((devs[dev].sn, pin, stamp_date, secs))
+            n_punches += len(written)
+            truth.add_day(day, written)
+    finally:
+        for fh in files:
+            fh.close()
+    n_truth, n_monthly = truth.finish()
+
+    meta = {
+        "regency": regency,
+        "timezone": reg.profile.timezone,
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "seed": seed,
+        "base_port": base_port,
+        "host": host,
+    }
+    (out / "regency.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    return {
+        **meta,
+        "out_dir": str(out),
+        "counts": {**counts, "punches": n_punches, "truth": n_truth, "truth_monthly": n_monthly},
+        "scenarios": sorted(sc.name for sc in scenarios.values()),
+        "paths": {
+            "opd": str(out / "opd.csv"),
+            "devices": str(out / "devices.csv"),
+            "employees": str(out / "employees.csv"),
+            "pins": str(out / "pins.csv"),
+            "leave": str(out / "leave.csv"),
+            "attlog": [str(attlog_dir / f"{d.sn}_attlog.dat") for d in devs],
+            "truth": str(out / "truth.csv"),
+            "truth_monthly": str(out / "truth_monthly.csv"),
+            "regency": str(out / "regency.json"),
+        },
+    }
+
+
+class _TruthBuilder:
+    """The truth, from written records and the written reference rows only."""
+
+    def __init__(self, out: Path, reg: Regency, rules: Rules, start: dt.date, end: dt.date):
+        self.rules, self.start, self.end = rules, start, end
+        with (out / "employees.csv").open(newline="", encoding="utf-8") as fh:
+            self.employees = sorted(csv.DictReader(fh), key=lambda r: r["nip"])
+        opd_jenis = {o.code: o.jenis for o in reg.opds}
+        self.jenis_opd = {r["nip"]: opd_jenis[r["opd_code"]] for r in self.employees}
+        self.policy = {r["nip"]: rules.policy_for(r["jenis_pegawai"]) for r in self.employees}
+        self.active = {
+            r["nip"]: (
+                dt.date.fromisoformat(r["aktif_mulai"]),
+                dt.date.fromisoformat(r["aktif_sampai"]) if r["aktif_sampai"] else dt.date.max,
+            )
+            for r in self.employees
+        }
+        self.specific: dict[tuple[str, str], str] = {}
+        self.any_device: dict[str, str] = {}
+        with (out / "pins.csv").open(newline="", encoding="utf-8") as fh:
+            for r in csv.DictReader(fh):
+                if r["device_sn"]:
+                    self.specific[(r["device_sn"], r["device_pin"])] = r["nip"]
+                else:
+                    self.any_device[r["device_pin"]] = r["nip"]
+        self.leave: dict[tuple[str, dt.date], str] = {}
+        with (out / "leave.csv").open(newline="", encoding="utf-8") as fh:
+            for r in csv.DictReader(fh):
+                d, last = dt.date.fromisoformat(r["mulai"]), dt.date.fromisoformat(r["sampai"])
+                d = max(d, start)
+                while d <= min(last, end):
+                    self.leave[(r["nip"], d)] = r["jenis"]
+                    d += dt.timedelta(days=1)
+        self.months: dict[tuple[dt.date, str], MonthTotals] = {}
+        self.base = {r["nip"]: int(r["tunjangan_pokok"]) for r in self.employees}
+        self.out = out
+        self.fh = (out / "truth.csv").open("w", encoding="utf-8", newline="\n")
+        self.fh.write(TRUTH_HEADER)
+        self.rows = 0
+
+    def add_day(self, day: dt.date, written: list[tuple[str, str, str, int]]) -> None:
+        dstr = day.isoformat()
+        first: dict[str, int] = {}
+        last: dict[str, int] = {}
+        for sn, pin, stamp_date, secs in written:
+            if stamp_date != dstr:
+                # Only the reset clock writes another date, and it lies far outside the window.
+                assert not self.start.isoformat() <= stamp_date <= self.end.isoformat(), stamp_date
+                continue
+            nip = self.specific.get((sn, pin)) or self.any_device.get(pin)
+            if nip is None:
+                continue
+            if nip not in first or secs < first[nip]:
+                first[nip] = secs
+            if nip not in last or secs > last[nip]:
+                last[nip] = secs
+        if not self.rules.is_workday(day):
+            return
+        month = day.replace(day=1)
+        fmt = self.rules.fmt_pct
+        lines = []
+        for r in self.employees:
+            nip = r["nip"]
+            lo, hi = self.active[nip]
+            if not lo <= day <= hi:
+                continue
+            s, e = self.rules.schedule(self.jenis_opd[nip], day)
+            policy = self.policy[nip]
+            res = evaluate_day(first.get(nip), last.get(nip), s, e, policy, self.leave.get((nip, day)))
+            totals = self.months.get((month, nip))
+            if totals is None:
+                totals = self.months[(month, nip)] = MonthTotals()
+            totals.add(res)
+            lines.append(
+                f"{nip},{dstr},{res.status},{res.tl_tier},{res.psw_tier},"
+                f"{'' if res.late_minutes is None else res.late_minutes},"
+                f"{'' if res.early_minutes is None else res.early_minutes},{fmt(res.pct)},"
+                f"{'' if res.first_in is None else dstr + ' ' + _TIMES[res.first_in]},"
+                f"{'' if res.last_out is None else dstr + ' ' + _TIMES[res.last_out]}\n"
+            )
+        self.fh.write("".join(lines))
+        self.rows += len(lines)
+
+    def finish(self) -> tuple[int, int]:
+        self.fh.close()
+        n = 0
+        fmt = self.rules.fmt_pct
+        with (self.out / "truth_monthly.csv").open("w", encoding="utf-8", newline="\n") as fh:
+            fh.write(MONTHLY_HEADER)
+            for (month, nip), t in sorted(self.months.items()):
+                base = self.base[nip]
+                total_pct, deduction, net = month_amounts(t, base, self.policy[nip])
+                fh.write(
+                    f"{nip},{month.isoformat()},{t.workdays},{t.days_hadir},{t.days_tk},{t.days_leave},"
+                    f"{fmt(t.total_pct_uncapped)},{fmt(total_pct)},{base},{deduction},{net}\n"
+                )
+                n += 1
+        return self.rows, n

@@ -1,0 +1,216 @@
+"""The daily and monthly attendance rules, read from the same dbt seeds the warehouse uses.
+
+This is the generator's independent implementation of docs/CONTRACTS.md "Daily rule details"
+(DESIGN §6 made exact). Holidays, Ramadan periods, schedules, tiers, leave and TK percents and the
+monthly cap all come from `dbt/seeds/*.csv`, so the truth file and dbt can never disagree on data,
+only on logic — which is exactly what the truth file is there to catch.
+
+Times of day are whole seconds since local midnight (the device's clock, `punch_local`).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+from absensi.config import PROJECT_ROOT
+
+SEEDS_DIR = PROJECT_ROOT / "dbt" / "seeds"
+DEFAULT_SCHEDULE = "standar"
+DEFAULT_POLICY = "tukin_standard"
+LEAVE_TYPES = ("CUTI", "SAKIT", "IZIN", "DL", "TB")
+MISSING_TIER = 4  # a missing check-in/out counts as the worst tier (DESIGN §6)
+_MAX_MINUTES = 24 * 60
+_ZERO = Decimal("0")
+_HUNDRED = Decimal("100")
+
+
+def _read(seeds_dir: Path, name: str) -> list[dict[str, str]]:
+    with (seeds_dir / name).open(newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _secs(hhmmss: str) -> int:
+    h, m, s = (int(x) for x in hhmmss.split(":"))
+    return h * 3600 + m * 60 + s
+
+
+@dataclass(frozen=True)
+class Policy:
+    policy_id: str
+    tk_pct: Decimal
+    cap_pct: Decimal
+    checkout_gap_seconds: int
+    leave_pct: dict[str, Decimal]
+    # side -> list indexed by whole minutes (0.._MAX_MINUTES) of (tier, pct); built once for speed.
+    tier_by_minutes: dict[str, list[tuple[int, Decimal]]]
+    missing_pct: dict[str, Decimal]
+
+    def tier(self, side: str, minutes: int) -> tuple[int, Decimal]:
+        table = self.tier_by_minutes[side]
+        return table[minutes] if minutes < len(table) else table[-1]
+
+
+@dataclass(frozen=True)
+class Rules:
+    holidays: frozenset[dt.date]
+    ramadan: tuple[tuple[dt.date, dt.date], ...]
+    schedules: dict[tuple[str, str, int], tuple[int, int]]
+    opd_schedule: dict[str, str]
+    policies: dict[str, Policy]
+    assignment: dict[str, str]
+    pct_places: int  # decimals of the seed percents: sums keep them, so outputs print exactly
+
+    def fmt_pct(self, pct: Decimal) -> str:
+        return f"{pct:.{self.pct_places}f}"
+
+    def is_workday(self, day: dt.date) -> bool:
+        """Mon–Fri and not a national holiday or cuti bersama (employee activity checked elsewhere)."""
+        return day.isoweekday() <= 5 and day not in self.holidays
+
+    def period(self, day: dt.date) -> str:
+        return "ramadan" if any(a <= day <= b for a, b in self.ramadan) else "normal"
+
+    def schedule(self, jenis_opd: str, day: dt.date) -> tuple[int, int]:
+        """(start, end) in seconds since midnight for an OPD type on a day."""
+        schedule_id = self.opd_schedule.get(jenis_opd, DEFAULT_SCHEDULE)
+        key = (schedule_id, self.period(day), day.isoweekday())
+        try:
+            return self.schedules[key]
+        except KeyError:
+            raise ValueError(f"work_schedules.csv has no row for {key}") from None
+
+    def policy_for(self, jenis_pegawai: str) -> Policy:
+        return self.policies[self.assignment.get(jenis_pegawai, DEFAULT_POLICY)]
+
+
+def _build_tiers(rows: list[dict[str, str]]) -> tuple[list[tuple[int, Decimal]], Decimal]:
+    table: list[tuple[int, Decimal]] = [(0, _ZERO)] * (_MAX_MINUTES + 1)
+    missing = _ZERO
+    for row in rows:
+        tier, pct = int(row["tier"]), Decimal(row["pct"])
+        lo = int(row["min_minutes"])
+        hi = int(row["max_minutes"]) if row["max_minutes"].strip() else _MAX_MINUTES
+        for m in range(max(lo, 1), min(hi, _MAX_MINUTES) + 1):
+            table[m] = (tier, pct)
+        if tier == MISSING_TIER:
+            missing = pct
+    return table, missing
+
+
+def load_rules(seeds_dir: Path = SEEDS_DIR) -> Rules:
+    holidays = frozenset(dt.date.fromisoformat(r["holiday_date"]) for r in _read(seeds_dir, "holidays.csv"))
+    ramadan = tuple(
+        (dt.date.fromisoformat(r["start_date"]), dt.date.fromisoformat(r["end_date"]))
+        for r in _read(seeds_dir, "ramadan_periods.csv")
+    )
+    schedules = {
+        (r["schedule_id"], r["period"], int(r["iso_weekday"])): (_secs(r["start_time"]), _secs(r["end_time"]))
+        for r in _read(seeds_dir, "work_schedules.csv")
+    }
+    opd_schedule = {r["jenis_opd"]: r["schedule_id"] for r in _read(seeds_dir, "opd_schedule.csv")}
+    tier_rows = _read(seeds_dir, "policy_tiers.csv")
+    leave_rows = _read(seeds_dir, "policy_leave.csv")
+    policies: dict[str, Policy] = {}
+    for r in _read(seeds_dir, "policies.csv"):
+        pid = r["policy_id"]
+        tiers: dict[str, list[tuple[int, Decimal]]] = {}
+        missing: dict[str, Decimal] = {}
+        for side in ("TL", "PSW"):
+            rows = [t for t in tier_rows if t["policy_id"] == pid and t["side"] == side]
+            tiers[side], missing[side] = _build_tiers(rows)
+        policies[pid] = Policy(
+            policy_id=pid,
+            tk_pct=Decimal(r["tk_pct"]),
+            cap_pct=Decimal(r["monthly_cap_pct"]),
+            checkout_gap_seconds=int(r["checkout_min_gap_minutes"]) * 60,
+            leave_pct={x["leave_type"]: Decimal(x["pct"]) for x in leave_rows if x["policy_id"] == pid},
+            tier_by_minutes=tiers,
+            missing_pct=missing,
+        )
+    assignment = {r["jenis_pegawai"]: r["policy_id"] for r in _read(seeds_dir, "policy_assignment.csv")}
+    pcts = [Decimal(t["pct"]) for t in tier_rows] + [Decimal(x["pct"]) for x in leave_rows]
+    pcts += [p.tk_pct for p in policies.values()] + [p.cap_pct for p in policies.values()]
+    places = max([2] + [-int(p.as_tuple().exponent) for p in pcts])
+    return Rules(holidays, ramadan, schedules, opd_schedule, policies, assignment, places)
+
+
+@dataclass(frozen=True, slots=True)
+class DayTruth:
+    status: str
+    tl_tier: int
+    psw_tier: int
+    late_minutes: int | None
+    early_minutes: int | None
+    pct: Decimal
+    first_in: int | None  # seconds since midnight
+    last_out: int | None
+
+
+def evaluate_day(
+    first: int | None,
+    last: int | None,
+    start: int,
+    end: int,
+    policy: Policy,
+    leave: str | None = None,
+) -> DayTruth:
+    """One employee-workday from its earliest and latest matched punch (None, None = no punch)."""
+    first_in: int | None = None
+    last_out: int | None = None
+    if first is not None:
+        assert last is not None and last >= first
+        if last - first >= policy.checkout_gap_seconds:
+            first_in, last_out = first, last
+        elif 2 * first < start + end:  # before the midpoint start + (end - start) / 2
+            first_in = first
+        else:
+            last_out = first
+    if leave is not None:
+        return DayTruth(leave, 0, 0, None, None, policy.leave_pct[leave], first_in, last_out)
+    if first is None:
+        return DayTruth("TK", 0, 0, None, None, policy.tk_pct, None, None)
+    if first_in is None:
+        late, tl, tl_pct = None, MISSING_TIER, policy.missing_pct["TL"]
+    else:
+        late = max(0, first_in - start) // 60
+        tl, tl_pct = policy.tier("TL", late)
+    if last_out is None:
+        early, psw, psw_pct = None, MISSING_TIER, policy.missing_pct["PSW"]
+    else:
+        early = max(0, end - last_out) // 60
+        psw, psw_pct = policy.tier("PSW", early)
+    return DayTruth("HADIR", tl, psw, late, early, tl_pct + psw_pct, first_in, last_out)
+
+
+@dataclass(slots=True)
+class MonthTotals:
+    workdays: int = 0
+    days_hadir: int = 0
+    days_tk: int = 0
+    days_leave: int = 0
+    total_pct_uncapped: Decimal = _ZERO
+
+    def add(self, day: DayTruth) -> None:
+        self.workdays += 1
+        if day.status == "HADIR":
+            self.days_hadir += 1
+        elif day.status == "TK":
+            self.days_tk += 1
+        else:
+            self.days_leave += 1
+        self.total_pct_uncapped += day.pct
+
+
+def round_half_up(value: Decimal) -> int:
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def month_amounts(totals: MonthTotals, base: int, policy: Policy) -> tuple[Decimal, int, int]:
+    """(capped percent, deduction rupiah, net rupiah) for a month."""
+    total_pct = min(policy.cap_pct, totals.total_pct_uncapped)
+    deduction = round_half_up(Decimal(base) * total_pct / _HUNDRED)
+    return total_pct, deduction, base - deduction
