@@ -1,0 +1,130 @@
+"""docker-compose.yml cannot run here (no Docker), so check what would break a deploy: it parses,
+every service can be built or pulled, every mounted file exists, the mounted DAG folder is the one
+the DAG tests parse, and every variable it needs is documented in .env.example."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+
+from absensi.config import PROJECT_ROOT
+
+COMPOSE = PROJECT_ROOT / "docker-compose.yml"
+ENV_EXAMPLE = PROJECT_ROOT / ".env.example"
+AIRFLOW_SERVICES = {
+    "airflow-init",
+    "airflow-apiserver",
+    "airflow-scheduler",
+    "airflow-dag-processor",
+    "airflow-triggerer",
+}
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
+
+
+def _bind_mounts(service: dict) -> list[tuple[str, str]]:
+    """(source, target) of every bind mount (a source that is a path, not a named volume)."""
+    mounts = []
+    for volume in service.get("volumes", []):
+        if isinstance(volume, dict):
+            if volume.get("type") == "bind":
+                mounts.append((volume["source"], volume["target"]))
+            continue
+        source, target = volume.split(":")[:2]
+        if source.startswith((".", "/", "~")):
+            mounts.append((source, target))
+    return mounts
+
+
+def test_parses_and_has_the_production_services(compose):
+    services = compose["services"]
+    assert {"postgres", "metabase"} | AIRFLOW_SERVICES <= set(services)
+    commands = {
+        name: " ".join(map(str, services[name].get("command", []) or [])) for name in AIRFLOW_SERVICES
+    }
+    assert services["airflow-apiserver"]["command"] == "airflow api-server"
+    assert services["airflow-scheduler"]["command"] == "airflow scheduler"
+    assert services["airflow-dag-processor"]["command"] == "airflow dag-processor"
+    assert services["airflow-triggerer"]["command"] == "airflow triggerer"
+    init = commands["airflow-init"]
+    assert "airflow db migrate" in init and "absensi db migrate" in init and "pools set device_pull" in init
+    for name in AIRFLOW_SERVICES:
+        assert services[name]["environment"]["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
+
+
+def test_every_service_has_an_image_or_a_build_that_exists(compose):
+    for name, service in compose["services"].items():
+        assert service.get("image") or service.get("build"), name
+        build = service.get("build")
+        if build:
+            context = PROJECT_ROOT / (build if isinstance(build, str) else build.get("context", "."))
+            dockerfile = context / (
+                build.get("dockerfile", "Dockerfile") if isinstance(build, dict) else "Dockerfile"
+            )
+            assert dockerfile.is_file(), f"{name}: {dockerfile} missing"
+
+
+def test_every_mounted_path_exists_in_the_repository(compose):
+    declared = set(compose.get("volumes") or {})
+    for name, service in compose["services"].items():
+        for volume in service.get("volumes", []):
+            source = volume["source"] if isinstance(volume, dict) else volume.split(":")[0]
+            if source.startswith((".", "/", "~")):
+                assert source.startswith("./"), f"{name}: {source} is outside the repository"
+                assert (PROJECT_ROOT / source).exists(), f"{name}: mounted {source} does not exist"
+            else:
+                assert source in declared, f"{name}: named volume {source} not declared"
+
+
+def test_dockerfile_copies_only_what_exists():
+    dockerfile = (PROJECT_ROOT / "docker" / "airflow" / "Dockerfile").read_text(encoding="utf-8")
+    copied = re.findall(r"^COPY(?: --\S+)* (.+) \S+$", dockerfile, flags=re.M)
+    sources = [src for line in copied for src in line.split()]
+    assert {"absensi", "ingest", "dags", "dbt", "requirements.lock", "pyproject.toml"} <= set(sources)
+    for source in sources:
+        assert (PROJECT_ROOT / source).exists(), f"Dockerfile copies missing {source}"
+
+
+def test_the_mounted_dag_folder_is_the_one_the_tests_parse(compose):
+    from absensi.orchestration.airflow_local import DAGS_FOLDER
+
+    for name in AIRFLOW_SERVICES:
+        service = compose["services"][name]
+        dags_target = service["environment"]["AIRFLOW__CORE__DAGS_FOLDER"]
+        sources = [src for src, target in _bind_mounts(service) if target == dags_target]
+        assert len(sources) == 1, f"{name}: DAG folder {dags_target} is not mounted"
+        assert (PROJECT_ROOT / sources[0]).resolve() == DAGS_FOLDER.resolve()
+    assert sorted(p.name for p in DAGS_FOLDER.glob("*.py")) == [
+        "attendance_hourly.py",
+        "monthly_close.py",
+        "reference_daily.py",
+    ]
+
+
+def test_init_script_is_mounted_and_executable(compose):
+    mounts = dict(_bind_mounts(compose["services"]["postgres"]))
+    script = PROJECT_ROOT / "docker/postgres/init-databases.sh"
+    assert mounts["./docker/postgres/init-databases.sh"].startswith("/docker-entrypoint-initdb.d/")
+    assert script.stat().st_mode & 0o111
+    for database in ("absensi", "airflow", "metabase"):
+        assert f"create database {database} " in script.read_text()
+
+
+def test_every_variable_is_documented_in_env_example_without_secrets():
+    text = COMPOSE.read_text(encoding="utf-8")
+    used = set(re.findall(r"\$\{([A-Z0-9_]+)", text))
+    documented = {}
+    for line in ENV_EXAMPLE.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            key, _, value = line.partition("=")
+            documented[key.strip()] = value.split(" #")[0].strip()
+    assert used - set(documented) == set(), "variables used by docker-compose.yml but not in .env.example"
+    for key, value in documented.items():
+        if any(word in key for word in ("PASSWORD", "SECRET", "FERNET", "API_KEY")):
+            assert value == "change-me", f"{key} must not carry a real secret in .env.example"
+    assert ".env" in (PROJECT_ROOT / ".gitignore").read_text().split()
