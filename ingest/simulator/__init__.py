@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -101,7 +102,7 @@ def load_regency(
             host=host or (row.get("host") or "127.0.0.1").strip(),
             port=port,
             timezone=(row.get("timezone") or "").strip() or timezone,
-            comm_key=int((comm_keys or {}).get(serial, 0)),
+            comm_key=_comm_key(serial, row, comm_keys),
             faults=Faults.parse(faults.get(serial)),
         )
         for name, value in (overrides or {}).get(serial, {}).items():
@@ -113,6 +114,15 @@ def load_regency(
             f"{devices_csv}: mesin tidak dikenal dalam pengaturan simulasi: {', '.join(sorted(unknown))}"
         )
     return devices
+
+
+def _comm_key(serial: str, row: dict, comm_keys: Mapping[str, int] | None) -> int:
+    """Explicit key, else the same environment variable the pull reads (so a demo just works)."""
+    if comm_keys is not None and serial in comm_keys:
+        return int(comm_keys[serial])
+    env_name = (row.get("comm_key_ref") or "").strip() or f"ABSENSI_COMMKEY_{serial}"
+    value = os.environ.get(env_name, "").strip()
+    return int(value) if value.isdigit() else 0
 
 
 def _users_that_fit(spec: DeviceSpec) -> list[tuple[str, str]]:

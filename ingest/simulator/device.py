@@ -309,7 +309,6 @@ class SimDevice:
             "~DeviceName": spec.name,
             "MAC": spec.mac,
             "~ZKFPVersion": "10",
-            "ZKFaceVersion": "0",
             "~ExtendFmt": "1" if spec.att_format == 40 else "0",
             "~UserExtFmt": "1" if spec.user_format == 72 else "0",
             "FaceFunOn": "0",

@@ -1,0 +1,205 @@
+"""The ZK simulator against UNMODIFIED pyzk 0.9 over real loopback sockets (TCP and UDP)."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from zk import ZK, const
+from zk.exception import ZKErrorResponse, ZKNetworkError
+
+from absensi.config import PROJECT_ROOT
+from ingest import zk_protocol as zp
+from ingest.simulator import Faults, serve_regency
+from tests.ingest.zk_regency import make_records, write_regency
+
+RECORDS = make_records(2500, seed=7)  # 100 KB at 40 bytes: several TCP chunks and many UDP packets
+
+
+def _zk(sim, serial="D1", *, udp=False, key=0, timeout=5):
+    host, port = sim.address(serial)
+    return ZK(host, port=port, timeout=timeout, password=key, force_udp=udp, ommit_ping=True)
+
+
+@pytest.fixture
+def folder(tmp_path):
+    return write_regency(tmp_path / "regency", {"D1": RECORDS, "D2": RECORDS[:3]})
+
+
+def test_checksum_and_time_encoding_match_pyzk():
+    zk = ZK("127.0.0.1")
+    rng = random.Random(3)
+    for size in (0, 1, 7, 8, 9, 64, 1031):
+        for _ in range(20):
+            data = bytes(rng.randrange(256) for _ in range(size))
+            if size == 64:
+                data = b"\xff" * size  # folding edge: sums that hit multiples of 65535
+            expected = struct_h(zk._ZK__create_checksum(list(data)))
+            assert zp.checksum(data) == expected
+    for when in (datetime(2000, 1, 1), datetime(2026, 2, 28, 23, 59, 59), datetime(2099, 12, 31, 7, 30)):
+        encoded = zk._ZK__encode_time(when)
+        assert zp.encode_time(when) == encoded
+        assert zk._ZK__decode_time(encoded.to_bytes(4, "little")) == when == zp.decode_time(encoded)
+
+
+def struct_h(packed: bytes) -> int:
+    return int.from_bytes(packed, "little")
+
+
+@pytest.mark.parametrize("udp", [False, True], ids=["tcp", "udp"])
+@pytest.mark.parametrize("att_format,user_format", [(8, 28), (16, 28), (40, 72), (40, 28), (16, 72)])
+def test_pyzk_reads_users_and_every_record_in_every_format(folder, udp, att_format, user_format):
+    users = [(str(1000 + i), f"Pegawai {i}") for i in range(0, 50, 2)]  # half the PINs enrolled
+    (folder / "pins.csv").write_text(
+        "nip,device_pin,device_sn\n" + "".join(f"{name},{pin},D1\n" for pin, name in users), encoding="utf-8"
+    )
+    overrides = {"D1": {"att_format": att_format, "user_format": user_format}}
+    with serve_regency(folder, free_ports=True, comm_keys={"D1": 0}, overrides=overrides) as sim:
+        link = _zk(sim, udp=udp).connect()
+        assert link.get_serialnumber() == "D1"
+        got_users = link.get_users()
+        assert sorted(u.user_id for u in got_users) == sorted(pin for pin, _ in users)
+        assert link.user_packet_size == user_format
+        attendance = link.get_attendance()
+        link.disconnect()
+    got = [(a.user_id, a.timestamp.strftime("%Y-%m-%d %H:%M:%S"), a.status, a.punch) for a in attendance]
+    assert got == [(pin, when, v, s) for pin, when, v, s, _w in RECORDS]
+
+
+@pytest.mark.parametrize("udp", [False, True], ids=["tcp", "udp"])
+def test_comm_key_authentication(folder, udp):
+    with serve_regency(folder, free_ports=True, comm_keys={"D1": 123456}) as sim:
+        link = _zk(sim, udp=udp, key=123456).connect()
+        assert link.get_serialnumber() == "D1"
+        assert len(link.get_attendance()) == len(RECORDS)
+        link.disconnect()
+        for wrong in (0, 654321):
+            with pytest.raises(ZKErrorResponse, match="Unauthenticated"):
+                _zk(sim, udp=udp, key=wrong).connect()
+
+
+def test_device_information_clock_sizes_and_other_commands(folder):
+    overrides = {"D1": {"clock_offset": 3600.0, "capacity": 5000}}
+    with serve_regency(folder, free_ports=True, comm_keys={}, overrides=overrides) as sim:
+        link = _zk(sim).connect()
+        assert link.get_firmware_version().startswith("Ver ")
+        assert link.get_platform() and link.get_device_name() == "Mesin D1"
+        assert link.get_mac().count(":") == 5
+        assert link.get_pin_width() in (9, 14)
+        assert link.get_extend_fmt() == 1 and link.get_fp_version() == 10
+        assert link.get_network_params()["ip"] == "127.0.0.1"
+        link.read_sizes()
+        assert (link.records, link.rec_cap, link.rec_av) == (len(RECORDS), 5000, 5000 - len(RECORDS))
+        clock = link.get_time()
+        expected = datetime.now(ZoneInfo("Asia/Jakarta")).replace(tzinfo=None)
+        assert abs((clock - expected).total_seconds() - 3600) < 3
+        link.set_time(datetime(2026, 5, 1, 8, 0, 0))
+        assert abs((link.get_time() - datetime(2026, 5, 1, 8, 0, 0)).total_seconds()) < 3
+        assert link.disable_device() and link.enable_device()
+        assert link.refresh_data() and link.test_voice(0)
+        assert link.get_face_version() is None  # an option this device does not have: an error answer
+        link.clear_attendance()
+        link.read_sizes()
+        assert link.records == 0 and link.get_attendance() == []
+        link.disconnect()
+
+
+def test_many_devices_in_one_process_on_their_own_ports(tmp_path):
+    devices = {f"S{i:02d}": make_records(20, seed=i) for i in range(12)}
+    folder = write_regency(tmp_path / "r", devices)
+    with serve_regency(folder, free_ports=True, comm_keys={}) as sim:
+        assert len({sim.address(sn) for sn in devices}) == 12
+        for serial, records in devices.items():
+            link = _zk(sim, serial, udp=serial.endswith("1")).connect()
+            assert link.get_serialnumber() == serial
+            assert len(link.get_attendance()) == len(records)
+            link.disconnect()
+
+
+def test_fault_offline_refuses_connections(folder):
+    with serve_regency(folder, faults={"D1": "offline"}, free_ports=True, comm_keys={}) as sim:
+        for udp in (False, True):
+            with pytest.raises((ZKNetworkError, ZKErrorResponse, OSError)):
+                _zk(sim, udp=udp, timeout=2).connect()
+        assert _zk(sim, "D2").connect().get_serialnumber() == "D2"
+
+
+def test_fault_stall_mid_transfer_times_out(folder):
+    with serve_regency(folder, faults={"D1": "stall"}, free_ports=True, comm_keys={}) as sim:
+        link = _zk(sim, timeout=1).connect()
+        link.read_sizes()
+        t0 = time.monotonic()
+        with pytest.raises((ZKNetworkError, ZKErrorResponse, OSError)):
+            link.read_with_buffer(const.CMD_ATTLOG_RRQ)
+        assert time.monotonic() - t0 < 10
+
+
+def test_fault_slow_link_adds_latency(folder):
+    with serve_regency(folder, faults={"D2": Faults(latency=0.1)}, free_ports=True, comm_keys={}) as sim:
+        link = _zk(sim, "D2").connect()
+        t0 = time.monotonic()
+        for _ in range(5):
+            link.get_time()
+        assert time.monotonic() - t0 >= 0.5
+        assert len(link.get_attendance()) == 3
+
+
+def test_fault_dropped_udp_chunk_comes_back_short_in_pyzk(folder):
+    # pyzk joins whatever UDP datagrams arrive: a lost one silently shortens the data. The pull
+    # must catch this (tests/ingest/test_pull.py); here we prove the simulator really drops it.
+    with serve_regency(folder, faults={"D1": "drop_chunk=1"}, free_ports=True, comm_keys={}) as sim:
+        link = _zk(sim, udp=True).connect()
+        link.read_sizes()
+        data, announced = link.read_with_buffer(const.CMD_ATTLOG_RRQ)
+        assert len(data) == announced - zp.UDP_PACKET_DATA
+        data, announced = link.read_with_buffer(const.CMD_ATTLOG_RRQ)  # the next read is whole
+        assert len(data) == announced
+
+
+def test_fault_clock_reset_and_log_full(folder):
+    faults = {"D1": "clock_reset,log_full"}
+    with serve_regency(folder, faults=faults, free_ports=True, comm_keys={}) as sim:
+        link = _zk(sim).connect()
+        assert link.get_time().year == 2000
+        link.read_sizes()
+        assert link.records == link.rec_cap == len(RECORDS) and link.rec_av == 0
+        assert sim.devices["D1"].add_punch("1001", "2026-06-01 07:00:00") is False
+
+
+def test_absensi_simulate_serves_until_ctrl_c(folder):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "absensi.cli", "simulate", "--from", str(folder), "--port", f"D1={port}",
+         "--fault", "D2=offline"],
+        cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                link = ZK("127.0.0.1", port=port, timeout=2, ommit_ping=True).connect()
+                break
+            except Exception:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        assert link.get_serialnumber() == "D1"
+        link.disconnect()
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, out
+    assert "D1" in out and "offline" in out and "dihentikan" in out

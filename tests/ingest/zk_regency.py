@@ -1,0 +1,79 @@
+"""Small regency folders in the generator's formats (devices.csv, opd.csv, pins.csv, attlog/) for the
+device tests, and registering a running simulation's devices in the warehouse."""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from ingest.reference import load_reference_file
+
+
+def make_records(count: int, *, seed: int = 1, pins: int = 50, start: str = "2026-03-02") -> list[tuple]:
+    """`count` distinct punches (pin, 'YYYY-MM-DD HH:MM:SS', verify, state, work_code), device order."""
+    rng = random.Random(seed)
+    base = datetime.fromisoformat(start)
+    seen: set[tuple[str, str]] = set()
+    out = []
+    while len(out) < count:
+        pin = str(1000 + rng.randrange(pins))
+        when = (base + timedelta(seconds=rng.randrange(60 * 86400))).strftime("%Y-%m-%d %H:%M:%S")
+        if (pin, when) in seen:
+            continue
+        seen.add((pin, when))
+        out.append((pin, when, rng.choice((1, 15)), rng.choice((0, 1)), rng.choice((0, 0, 3))))
+    out.sort(key=lambda r: r[1])  # devices log in time order
+    return out
+
+
+def write_regency(
+    folder: Path, devices: dict[str, list[tuple]], *, protocols: dict[str, str] | None = None
+) -> Path:
+    """Write a regency folder; `devices` maps serial -> its attlog records."""
+    (folder / "attlog").mkdir(parents=True, exist_ok=True)
+    (folder / "opd.csv").write_text("opd_code,nama_opd,jenis_opd\nOPD01,Dinas Uji,dinas\n", encoding="utf-8")
+    with (folder / "devices.csv").open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["device_sn", "nama", "opd_code", "host", "port", "protocol", "timezone"])
+        for i, serial in enumerate(devices):
+            proto = (protocols or {}).get(serial, "tcp")
+            writer.writerow([serial, f"Mesin {serial}", "OPD01", "127.0.0.1", 4370 + i, proto, ""])
+    for serial, records in devices.items():
+        lines = [f"{pin:>9}\t{when}\t{v}\t{s}\t{w}\t0\n" for pin, when, v, s, w in records]
+        (folder / "attlog" / f"{serial}_attlog.dat").write_text("".join(lines), encoding="utf-8")
+    (folder / "regency.json").write_text(
+        json.dumps({"regency": "uji", "timezone": "Asia/Jakarta"}), encoding="utf-8"
+    )
+    return folder
+
+
+def register_devices(
+    conn, sim, folder: Path, tmp_path: Path, *, active: dict[str, bool] | None = None
+) -> None:
+    """Load opd.csv and a devices.csv naming the ports the simulation really listens on."""
+    load_reference_file(conn, "opd", folder / "opd.csv")
+    target = sim.write_devices_csv(folder / "devices.csv", tmp_path / f"devices_{id(sim)}.csv")
+    if active:
+        with target.open(newline="", encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+        for row in rows:
+            row["active"] = "false" if active.get(row["device_sn"]) is False else "true"
+        with target.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    load_reference_file(conn, "devices", target)
+
+
+def stored_punches(conn, serial: str) -> list[tuple]:
+    return [
+        (pin, when.strftime("%Y-%m-%d %H:%M:%S"), v, s, w)
+        for pin, when, v, s, w in conn.execute(
+            "select device_pin, punch_local, verify_type, punch_state, work_code from raw.device_punch"
+            " where device_sn = %s order by punch_local, device_pin",
+            (serial,),
+        )
+    ]
