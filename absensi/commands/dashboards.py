@@ -75,10 +75,23 @@ def register(app: typer.Typer) -> None:
         from dashboards.export import export_deductions
 
         result = export_deductions(month, fmt, out, draft=draft)
-        console.print(
-            f"{result.rows} pegawai, total potongan Rp {result.total_deduction:,}".replace(",", ".")
-            + f"{' (DRAFT)' if result.draft else ''} → {result.path}\nSHA-256 data: {result.checksum}"
-        )
+        total = f"{result.total_deduction:,}".replace(",", ".")
+        marker = " (DRAFT: bulan belum dikunci)" if result.draft else ""
+        console.print(f"{result.rows} pegawai, total potongan Rp {total}{marker} → {result.path}")
+        print(f"SHA-256 baris DATA: {result.checksum}")
+
+    @export_app.command("verify")
+    def verify_cmd(file: Path = typer.Argument(..., help="Berkas potongan CSV atau XLSX")) -> None:
+        """Periksa checksum SHA-256 berkas potongan (baris DATA tidak berubah sejak diekspor)."""
+        from absensi.errors import UserError
+        from dashboards.export import verify_file
+
+        ok, expected, actual = verify_file(file)
+        if not ok:
+            raise UserError(
+                f"{file}: checksum TIDAK cocok (tertulis {expected}, dihitung {actual}): berkas berubah"
+            )
+        print(f"{file}: checksum cocok ({actual})")
 
     @export_app.command("ekinerja")
     def ekinerja_cmd(

@@ -1,0 +1,314 @@
+"""Files for finance (BPKAD: monthly allowance deductions) and for the e-kinerja application.
+
+Deductions file, CSV (UTF-8, comma separated, `\\n` line ends):
+    BULAN,2026-03
+    STATUS,FINAL            (or DRAFT: the month is not locked yet and must not be paid from)
+    jenis_baris,nip,nama,kode_opd,nama_opd,tunjangan_pokok,persen_potongan,potongan,tunjangan_diterima,...
+    DATA,...                one row per employee, ordered by kode_opd, nip
+    TOTAL_OPD,...           one row per OPD
+    TOTAL,...               the whole regency
+    CHECKSUM_SHA256,<hex>,<number of DATA rows>
+
+The checksum is SHA-256 over the DATA lines exactly as written (each ending in `\\n`), so finance can
+verify a CSV with standard tools: `grep '^DATA,' potongan.csv | sha256sum`. The XLSX carries the same
+rows (sheets Potongan, Rekap OPD, Checksum) and the same checksum over the same canonical lines;
+`absensi export verify FILE` checks either format.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from absensi import db
+from absensi.errors import UserError
+from dashboards.warehouse import month_is_locked, parse_month, require_marts
+
+DEDUCTION_COLUMNS = [
+    "jenis_baris", "nip", "nama", "kode_opd", "nama_opd", "tunjangan_pokok", "persen_potongan",
+    "potongan", "tunjangan_diterima", "hari_kerja", "hari_hadir", "hari_tk", "hari_cuti_izin",
+]  # fmt: skip
+EKINERJA_COLUMNS = [
+    "nip", "tanggal", "kode_opd", "status", "jam_masuk", "jam_pulang", "menit_terlambat",
+    "menit_pulang_cepat", "tingkat_tl", "tingkat_psw", "persen_potongan", "keterangan",
+]  # fmt: skip
+
+DEDUCTIONS_SQL = """
+select m.nip, e.nama, m.opd_code, o.nama_opd, m.base_amount, m.total_pct, m.deduction_amount,
+       m.net_amount, m.workdays, m.days_hadir, m.days_tk, m.days_leave
+from marts.fct_allowance_deduction_monthly as m
+left join marts.dim_employee as e on e.nip = m.nip
+left join marts.dim_opd as o on o.opd_code = m.opd_code
+where m.month = %s
+order by m.opd_code, m.nip
+"""
+
+EKINERJA_SQL = """
+select d.nip, d.work_date, d.opd_code, d.status, d.first_in, d.last_out, d.late_minutes, d.early_minutes,
+       d.tl_tier, d.psw_tier, d.deduction_pct, d.reason
+from marts.fct_attendance_daily as d
+where d.work_date >= %s and d.work_date < (%s::date + interval '1 month')
+order by d.nip, d.work_date
+"""
+
+
+@dataclass
+class DeductionRow:
+    nip: str
+    nama: str
+    kode_opd: str
+    nama_opd: str
+    tunjangan_pokok: int
+    persen_potongan: Decimal
+    potongan: int
+    tunjangan_diterima: int
+    hari_kerja: int
+    hari_hadir: int
+    hari_tk: int
+    hari_cuti_izin: int
+
+    def cells(self) -> list[Any]:
+        return [
+            "DATA", self.nip, self.nama, self.kode_opd, self.nama_opd, self.tunjangan_pokok,
+            pct(self.persen_potongan), self.potongan, self.tunjangan_diterima, self.hari_kerja,
+            self.hari_hadir, self.hari_tk, self.hari_cuti_izin,
+        ]  # fmt: skip
+
+
+@dataclass
+class ExportResult:
+    path: Path
+    rows: int
+    total_base: int = 0
+    total_deduction: int = 0
+    total_net: int = 0
+    checksum: str = ""
+    draft: bool = False
+
+
+def pct(value: Any) -> str:
+    return f"{Decimal(value):.2f}"
+
+
+def csv_line(cells: list[Any]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(["" if c is None else c for c in cells])
+    return buffer.getvalue()
+
+
+def checksum_of(lines: list[str]) -> str:
+    return hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
+
+
+def fetch_deductions(conn, month: date) -> list[DeductionRow]:
+    require_marts(conn, "marts.fct_allowance_deduction_monthly", "marts.dim_employee", "marts.dim_opd")
+    rows = conn.execute(DEDUCTIONS_SQL, (month,)).fetchall()
+    return [
+        DeductionRow(
+            r[0],
+            r[1] or "",
+            r[2],
+            r[3] or "",
+            int(r[4]),
+            Decimal(r[5]),
+            int(r[6]),
+            int(r[7]),
+            int(r[8]),
+            int(r[9]),
+            int(r[10]),
+            int(r[11]),
+        )  # fmt: skip
+        for r in rows
+    ]
+
+
+def _totals(rows: list[DeductionRow]) -> tuple[list[list[Any]], list[Any]]:
+    per_opd: dict[str, list[Any]] = {}
+    for r in rows:
+        t = per_opd.setdefault(
+            r.kode_opd, ["TOTAL_OPD", "", 0, r.kode_opd, r.nama_opd, 0, "", 0, 0, 0, 0, 0, 0]
+        )
+        t[2] += 1
+        for i, v in zip(range(5, 13), r.cells()[5:], strict=True):
+            if i != 6:
+                t[i] += v
+    opd_rows = []
+    for t in per_opd.values():
+        t[2] = f"{t[2]} pegawai"
+        opd_rows.append(t)
+    total = ["TOTAL", "", f"{len(rows)} pegawai", "", "Seluruh OPD"]
+    total += [sum(r.tunjangan_pokok for r in rows), "", sum(r.potongan for r in rows)]
+    total += [sum(r.tunjangan_diterima for r in rows)]
+    total += [
+        sum(getattr(r, f) for r in rows) for f in ("hari_kerja", "hari_hadir", "hari_tk", "hari_cuti_izin")
+    ]
+    return opd_rows, total
+
+
+def export_deductions(
+    month: str, fmt: str, out: Path | str, draft: bool = False, url: str | None = None
+) -> ExportResult:
+    """Write the month's deductions for finance; an unlocked month only with draft=True (marked DRAFT)."""
+    fmt = fmt.lower()
+    if fmt not in ("csv", "xlsx"):
+        raise UserError(f"format '{fmt}' tidak dikenal untuk ekspor potongan: pilih csv atau xlsx")
+    first_day = parse_month(month)
+    out = Path(out)
+    with db.connect(url) as conn:
+        rows = fetch_deductions(conn, first_day)
+        if not rows:
+            raise UserError(
+                f"tidak ada data potongan untuk bulan {month} di marts.fct_allowance_deduction_monthly"
+            )
+        locked = month_is_locked(conn, first_day)
+    if not locked and not draft:
+        raise UserError(
+            f"bulan {month} belum dikunci (tutup buku bulanan belum dijalankan): angka masih bisa berubah; "
+            "pakai --draft untuk berkas DRAFT yang tidak boleh dipakai membayar"
+        )
+    status = "FINAL" if locked else "DRAFT"
+    data_lines = [csv_line(r.cells()) for r in rows]
+    checksum = checksum_of(data_lines)
+    opd_rows, total = _totals(rows)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "csv":
+        with out.open("w", encoding="utf-8", newline="") as f:
+            f.write(csv_line(["BULAN", month]))
+            f.write(csv_line(["STATUS", status]))
+            f.write(csv_line(DEDUCTION_COLUMNS))
+            f.writelines(data_lines)
+            f.writelines(csv_line(t) for t in opd_rows)
+            f.write(csv_line(total))
+            f.write(csv_line(["CHECKSUM_SHA256", checksum, len(rows)]))
+    else:
+        _write_xlsx(out, month, status, rows, opd_rows, total, checksum)
+    return ExportResult(
+        path=out,
+        rows=len(rows),
+        total_base=total[5],
+        total_deduction=total[7],
+        total_net=total[8],
+        checksum=checksum,
+        draft=not locked,
+    )
+
+
+def _write_xlsx(out, month, status, rows, opd_rows, total, checksum) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Potongan"
+    ws.append(DEDUCTION_COLUMNS)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for r in rows:
+        cells = r.cells()
+        ws.append(cells[:6] + [Decimal(cells[6])] + cells[7:])
+    for row in ws.iter_rows(min_row=2, min_col=2, max_col=2):
+        for cell in row:
+            cell.number_format = "@"  # NIP is 18 digits: text, or Excel rounds it
+    rekap = wb.create_sheet("Rekap OPD")
+    rekap.append(DEDUCTION_COLUMNS)
+    for t in [*opd_rows, total]:
+        rekap.append(t)
+    info = wb.create_sheet("Checksum")
+    for pair in [
+        ("BULAN", month),
+        ("STATUS", status),
+        ("JUMLAH_BARIS_DATA", len(rows)),
+        ("TOTAL_POTONGAN", total[7]),
+        ("CHECKSUM_SHA256", checksum),
+        ("CARA_VERIFIKASI", "absensi export verify BERKAS.xlsx (SHA-256 atas baris DATA dalam format CSV)"),
+    ]:
+        info.append(list(pair))
+    if status == "DRAFT":
+        ws.sheet_properties.tabColor = "FF0000"
+        info.append(["PERINGATAN", "DRAFT: bulan belum dikunci, jangan dipakai untuk pembayaran"])
+    wb.save(out)
+
+
+def verify_file(path: Path | str) -> tuple[bool, str, str]:
+    """(ok, expected, actual) for a deductions CSV or XLSX: recompute the checksum of its DATA rows."""
+    path = Path(path)
+    if not path.exists():
+        raise UserError(f"{path}: berkas tidak ada")
+    if path.suffix.lower() == ".xlsx":
+        from openpyxl import load_workbook
+
+        wb = load_workbook(path, read_only=True)
+        info = {r[0]: r[1] for r in wb["Checksum"].iter_rows(values_only=True)}
+        expected = str(info.get("CHECKSUM_SHA256", ""))
+        lines = []
+        for r in wb["Potongan"].iter_rows(min_row=2, values_only=True):
+            cells = list(r)
+            cells[6] = pct(cells[6])
+            lines.append(csv_line(cells))
+    else:
+        text = path.read_text(encoding="utf-8")
+        lines = [line + "\n" for line in text.splitlines() if line.startswith("DATA,")]
+        tail = [line for line in text.splitlines() if line.startswith("CHECKSUM_SHA256,")]
+        expected = tail[-1].split(",")[1] if tail else ""
+    if not expected:
+        raise UserError(f"{path}: tidak ada baris/lembar CHECKSUM_SHA256")
+    actual = checksum_of(lines)
+    return actual == expected, expected, actual
+
+
+def _time(value: datetime | None) -> str | None:
+    return value.strftime("%H:%M:%S") if value else None
+
+
+def export_ekinerja(month: str, fmt: str, out: Path | str, url: str | None = None) -> ExportResult:
+    """Daily attendance per NIP for the e-kinerja application (CSV or JSON)."""
+    fmt = fmt.lower()
+    if fmt not in ("csv", "json"):
+        raise UserError(f"format '{fmt}' tidak dikenal untuk ekspor e-kinerja: pilih csv atau json")
+    first_day = parse_month(month)
+    out = Path(out)
+    with db.connect(url) as conn:
+        require_marts(conn, "marts.fct_attendance_daily")
+        raw = conn.execute(EKINERJA_SQL, (first_day, first_day)).fetchall()
+    if not raw:
+        raise UserError(f"tidak ada data kehadiran untuk bulan {month} di marts.fct_attendance_daily")
+    records = [
+        dict(
+            zip(
+                EKINERJA_COLUMNS,
+                [
+                    r[0],
+                    r[1].isoformat(),
+                    r[2],
+                    r[3],
+                    _time(r[4]),
+                    _time(r[5]),
+                    r[6],
+                    r[7],
+                    r[8],
+                    r[9],
+                    pct(r[10]),
+                    r[11],
+                ],
+                strict=True,
+            )
+        )  # fmt: skip
+        for r in raw
+    ]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "csv":
+        with out.open("w", encoding="utf-8", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=EKINERJA_COLUMNS, lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(records)
+    else:
+        payload = {"bulan": month, "jumlah_baris": len(records), "kehadiran": records}
+        out.write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
+    return ExportResult(path=out, rows=len(records))
