@@ -171,11 +171,11 @@ def _monthly(p: SuiteParams) -> AssetChecks:
     )
     daily = p.mart("fct_attendance_daily")
     daily_match_query = (
-        "with d as (select nip, date_trunc('month', work_date)::date as month, count(*) as workdays, "
-        "sum(deduction_pct) as total_pct_uncapped "
-        f"from {daily} group by 1, 2) "
         "select b.nip, b.month, b.workdays, d.workdays as daily_rows, b.total_pct_uncapped, "
-        "d.total_pct_uncapped as daily_pct_sum from b left join d on d.nip = b.nip and d.month = b.month "
+        "d.total_pct_uncapped as daily_pct_sum from b left join (select nip, "
+        "date_trunc('month', work_date)::date as month, count(*) as workdays, "
+        f"sum(deduction_pct) as total_pct_uncapped from {daily} group by 1, 2) d "
+        "on d.nip = b.nip and d.month = b.month "
         "where d.nip is null or b.workdays <> d.workdays or b.total_pct_uncapped <> d.total_pct_uncapped "
         "order by b.nip, b.month"
     )
