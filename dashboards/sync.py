@@ -27,10 +27,13 @@ _SECTION = {"date/single": "date", "string/=": "string", "number/=": "number"}
 
 @dataclass(frozen=True)
 class WarehouseConnection:
-    """How Metabase reaches the warehouse: a login user that holds the read-only absensi_metabase role.
+    """How Metabase reaches the warehouse: the login `metabase_reader`, a member of the read-only role
+    absensi_metabase (docker/postgres/init-databases.sh creates it).
 
-    The user and password come from the environment (METABASE_DB_USER / METABASE_DB_PASSWORD),
-    never from the repository."""
+    Names follow .env.example / docker-compose: METABASE_READER_USER (default metabase_reader) and
+    METABASE_READER_PASSWORD; the server as Metabase sees it: METABASE_WAREHOUSE_HOST (default
+    postgres, the compose service), METABASE_WAREHOUSE_PORT (5432), METABASE_WAREHOUSE_DB (absensi).
+    The password never comes from the repository."""
 
     host: str
     port: int
@@ -40,18 +43,20 @@ class WarehouseConnection:
 
     @classmethod
     def from_env(cls, *, require_password: bool = True) -> WarehouseConnection:
-        user = os.environ.get("METABASE_DB_USER", "")
-        password = os.environ.get("METABASE_DB_PASSWORD", "")
-        if require_password and (not user or not password):
+        password = os.environ.get("METABASE_READER_PASSWORD", "")
+        if require_password and not password:
             raise UserError(
-                "METABASE_DB_USER dan METABASE_DB_PASSWORD harus diisi: login database (anggota peran "
-                "absensi_metabase, hanya-baca) yang dipakai Metabase"
+                "METABASE_READER_PASSWORD harus diisi: kata sandi login database hanya-baca (peran "
+                "absensi_metabase) yang dipakai Metabase untuk membaca gudang"
             )
+        port = os.environ.get("METABASE_WAREHOUSE_PORT", "5432")
+        if not port.isdigit():
+            raise UserError(f"METABASE_WAREHOUSE_PORT '{port}' bukan nomor port")
         return cls(
-            host=os.environ.get("METABASE_DB_HOST", "postgres"),
-            port=int(os.environ.get("METABASE_DB_PORT", "5432")),
-            dbname=os.environ.get("METABASE_DB_NAME", "absensi"),
-            user=user or "<METABASE_DB_USER>",
+            host=os.environ.get("METABASE_WAREHOUSE_HOST", "postgres"),
+            port=int(port),
+            dbname=os.environ.get("METABASE_WAREHOUSE_DB", "absensi"),
+            user=os.environ.get("METABASE_READER_USER", "metabase_reader"),
             password=password,
         )
 
@@ -227,14 +232,14 @@ def push(
         database_id = placeholder if dry_run else client.create_database(desired_db)["id"]
     else:
         database_id = db["id"]
-        # Metabase never returns the password; a changed password is pushed by deleting and re-adding
-        # the value in the admin UI or via METABASE_DB_FORCE_UPDATE=1.
+        # Metabase never returns the password, so a rotated password cannot be detected: set
+        # METABASE_READER_FORCE_UPDATE=1 to push the connection (and its password) anyway.
         compare = {
             **desired_db,
             "details": {k: v for k, v in desired_db["details"].items() if k != "password"},
         }
         changed = _top(diff(compare, db))
-        if os.environ.get("METABASE_DB_FORCE_UPDATE") == "1":
+        if os.environ.get("METABASE_READER_FORCE_UPDATE") == "1":
             changed = changed or ["details"]
         plan.actions.append(Action("database", DATABASE_NAME, "update" if changed else "unchanged", changed))
         if changed and not dry_run:

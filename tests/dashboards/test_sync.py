@@ -163,14 +163,18 @@ def test_cli_push_dry_run_then_push(standin, metabase_env, run_cli, monkeypatch)
     assert standin.state.writes == []
     done = run_cli("dashboards", "push", "--metabase-url", standin.url)
     assert done.exit_code == 0, done.output
-    assert standin.state.databases and standin.state.databases[1]["details"]["password"] == "s3cret-from-env"
+    details = standin.state.databases[1]["details"]
+    assert (details["host"], details["user"], details["password"]) == (
+        "warehouse.internal",
+        "metabase_reader",
+        "s3cret-from-env",
+    )
     again = run_cli("dashboards", "push", "--metabase-url", standin.url)
     assert again.exit_code == 0 and "0 dibuat, 0 diperbarui" in again.output
 
 
 def test_cli_push_without_db_credentials_fails_cleanly(standin, run_cli, monkeypatch):
-    monkeypatch.delenv("METABASE_DB_USER", raising=False)
-    monkeypatch.delenv("METABASE_DB_PASSWORD", raising=False)
+    monkeypatch.delenv("METABASE_READER_PASSWORD", raising=False)
     result = run_cli("dashboards", "push", "--metabase-url", standin.url, "--api-key", API_KEY)
-    assert result.exit_code == 2 and "METABASE_DB_PASSWORD" in result.stderr
+    assert result.exit_code == 2 and "METABASE_READER_PASSWORD" in result.stderr
     assert standin.state.writes == []
