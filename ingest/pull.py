@@ -251,7 +251,7 @@ def _clear_committed(conn: psycopg.Connection, device: Device, snapshot: DeviceS
 def _failed(conn, device: Device, started_at, exc: BaseException, t0: float, snapshot=None) -> BatchResult:
     message = str(exc).strip() or type(exc).__name__
     if not isinstance(exc, DeviceError):
-        message = f"{type(exc).__name__}: {message}"
+        message = f"{_explain(message)}{type(exc).__name__}: {message}"
     error = f"mesin {device.device_sn} ({device.address}): {message.splitlines()[0]}"
     result = record_failed_batch(
         conn,
@@ -265,6 +265,16 @@ def _failed(conn, device: Device, started_at, exc: BaseException, t0: float, sna
         clock_skew_seconds=snapshot.clock_skew_seconds if snapshot else None,
     )
     return _with_seconds(result, t0)
+
+
+def _explain(message: str) -> str:
+    """An operator's reading of common network errors (the original text follows it)."""
+    lowered = message.lower()
+    if "timed out" in lowered:
+        return "mesin berhenti menjawab (macet/jaringan lambat); "
+    if any(w in lowered for w in ("broken pipe", "refused", "unreachable", "no route", "reset by peer")):
+        return "mesin tidak terjangkau (mati/offline); "
+    return ""
 
 
 def _with_seconds(result: BatchResult, t0: float) -> BatchResult:

@@ -109,7 +109,9 @@ def register(app: typer.Typer) -> None:
         new = sum(r.records_new for r in results)
         console.print(f"{len(results)} mesin, {failed} gagal, {new} catatan baru.", highlight=False)
         if failed:
-            raise typer.Exit(min(failed, MAX_EXIT_CODE))
+            # SystemExit, not typer.Exit: the CLI runs click with standalone_mode=False, which
+            # turns typer.Exit into a return value and would lose the code.
+            raise SystemExit(min(failed, MAX_EXIT_CODE))
 
     @app.command("simulate")
     def simulate(

@@ -1,0 +1,179 @@
+"""Pulls from simulated devices (real sockets, unmodified pyzk) into a real PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+
+from absensi.errors import UserError
+from ingest.pull import pull_device, pull_devices
+from ingest.registry import active_devices
+from ingest.simulator import serve_regency
+from tests.ingest.zk_regency import make_records, register_devices, stored_punches, write_regency
+
+
+def _batches(conn):
+    return conn.execute(
+        "select device_sn, status, records_read, records_new, clock_skew_seconds, error"
+        " from raw.ingest_batch where kind = 'pull' order by batch_id"
+    ).fetchall()
+
+
+def test_pull_every_device_exactly_once_then_repull_adds_nothing(conn, db_url, tmp_path, monkeypatch):
+    devices = {
+        "TCP1": make_records(3000, seed=1),
+        "UDP1": make_records(1500, seed=2),
+        "KEY1": make_records(40, seed=3),
+    }
+    folder = write_regency(tmp_path / "r", devices, protocols={"UDP1": "udp"})
+    (folder / "pins.csv").write_text("nip,device_pin,device_sn\nx,1001,\n", encoding="utf-8")
+    monkeypatch.setenv("ABSENSI_COMMKEY_KEY1", "4242")
+    overrides = {
+        "TCP1": {"clock_offset": 125.0, "att_format": 16},
+        "UDP1": {"att_format": 8, "user_format": 28},
+    }
+    with serve_regency(folder, free_ports=True, overrides=overrides) as sim:
+        assert sim.devices["KEY1"].spec.comm_key == 4242  # the simulator reads the same variable
+        register_devices(conn, sim, folder, tmp_path)
+        assert [d.device_sn for d in active_devices(conn)] == ["KEY1", "TCP1", "UDP1"]
+        results = pull_devices(db_url, max_workers=3, timeout=5)
+        assert [(r.device_sn, r.status, r.records_read, r.records_new) for r in results] == [
+            ("KEY1", "ok", 40, 40),
+            ("TCP1", "ok", 3000, 3000),
+            ("UDP1", "ok", 1500, 1500),
+        ]
+        for serial, records in devices.items():
+            assert stored_punches(conn, serial) == sorted(
+                [(p, t, v, s, None if serial == "UDP1" else w) for p, t, v, s, w in records],
+                key=lambda r: (r[1], r[0]),
+            )  # the 8-byte format carries no work code
+        skew = {r.device_sn: r.clock_skew_seconds for r in results}
+        assert 122 <= skew["TCP1"] <= 128 and abs(skew["KEY1"]) <= 3
+        users = conn.execute("select device_sn, device_pin from raw.device_user order by 1").fetchall()
+        assert users == [("KEY1", "1001"), ("TCP1", "1001"), ("UDP1", "1001")]
+
+        again = pull_devices(db_url, timeout=5)
+        assert [(r.status, r.records_new) for r in again] == [("ok", 0)] * 3
+        assert conn.execute("select count(*) from raw.device_punch").fetchone()[0] == 4540
+
+        # a new punch on one device arrives with the next pull, and only it
+        sim.devices["TCP1"].add_punch("1007", "2026-06-01 07:21:09", 1, 0, 0)
+        assert pull_device(db_url, "TCP1", timeout=5).records_new == 1
+    rows = _batches(conn)
+    assert len(rows) == 7 and all(r[1] == "ok" and r[5] is None for r in rows)
+
+
+def test_faulty_devices_fail_only_their_own_batch(conn, db_url, tmp_path):
+    names = ["GOOD1", "OFF1", "STALL1", "LOSSY1", "DROPS1", "WRONGSN", "GOOD2"]
+    devices = {sn: make_records(1200, seed=i) for i, sn in enumerate(names)}
+    protocols = {"LOSSY1": "udp", "DROPS1": "udp"}
+    folder = write_regency(tmp_path / "r", devices, protocols=protocols)
+    faults = {"OFF1": "offline", "STALL1": "stall", "LOSSY1": "drop_chunk=1", "DROPS1": "drop_chunk=99"}
+    with serve_regency(folder, faults=faults, free_ports=True, comm_keys={}) as sim:
+        register_devices(conn, sim, folder, tmp_path)
+        # WRONGSN's address now answers as another machine (a swapped IP): refuse, don't misfile
+        sim.devices["WRONGSN"].spec.serial = "SOMEONE-ELSE"
+        results = {r.device_sn: r for r in pull_devices(db_url, max_workers=4, timeout=1.5)}
+    assert {sn for sn, r in results.items() if r.ok} == {"GOOD1", "GOOD2", "LOSSY1"}
+    assert results["LOSSY1"].records_new == 1200  # a lost datagram is read again, nothing missing
+    assert "SOMEONE-ELSE" in results["WRONGSN"].error
+    assert "tidak lengkap" in results["DROPS1"].error
+    assert "timed out" in results["STALL1"].error.lower()
+    for sn in ("OFF1", "STALL1", "DROPS1", "WRONGSN"):
+        assert results[sn].status == "failed" and sn in results[sn].error
+        assert stored_punches(conn, sn) == []  # nothing partial
+    failed = conn.execute(
+        "select device_sn from raw.ingest_batch where status = 'failed' and kind = 'pull' order by 1"
+    ).fetchall()
+    assert [r[0] for r in failed] == ["DROPS1", "OFF1", "STALL1", "WRONGSN"]
+    assert conn.execute("select count(*) from raw.device_punch").fetchone()[0] == 3 * 1200
+
+
+def test_one_hundred_thousand_records_over_tcp(conn, db_url, tmp_path):
+    records = make_records(100_000, seed=11, pins=900)
+    folder = write_regency(tmp_path / "r", {"BIG1": records})
+    with serve_regency(folder, free_ports=True, comm_keys={}) as sim:
+        register_devices(conn, sim, folder, tmp_path)
+        result = pull_device(db_url, "BIG1", timeout=10)
+        assert (result.status, result.records_read, result.records_new) == ("ok", 100_000, 100_000)
+        assert stored_punches(conn, "BIG1") == sorted(records, key=lambda r: (r[1], r[0]))
+        assert pull_device(db_url, "BIG1", timeout=10).records_new == 0
+
+
+def test_clock_reset_device_punches_are_stored_not_dropped(conn, db_url, tmp_path):
+    records = make_records(30, seed=5) + [("1003", "2000-01-01 00:04:11", 1, 0, 0)]
+    folder = write_regency(tmp_path / "r", {"RESET1": records})
+    with serve_regency(folder, faults={"RESET1": "clock_reset"}, free_ports=True, comm_keys={}) as sim:
+        register_devices(conn, sim, folder, tmp_path)
+        result = pull_device(db_url, "RESET1", timeout=5)
+    assert result.ok and result.records_new == 31
+    assert result.clock_skew_seconds < -20 * 365 * 86400 and result.device_time.year == 2000
+    assert ("1003", "2000-01-01 00:04:11", 1, 0, 0) in stored_punches(conn, "RESET1")
+
+
+def test_clear_after_only_clears_what_is_committed(conn, db_url, tmp_path):
+    records = make_records(500, seed=8)
+    folder = write_regency(tmp_path / "r", {"FULL1": records})
+    with serve_regency(folder, faults={"FULL1": "log_full"}, free_ports=True, comm_keys={}) as sim:
+        register_devices(conn, sim, folder, tmp_path)
+        device = sim.devices["FULL1"]
+        assert device.add_punch("1001", "2026-07-01 07:00:00") is False  # full: punches are being lost
+        result = pull_device(db_url, "FULL1", timeout=5, clear_after=True)
+        assert result.ok and result.records_new == 500 and result.extra["cleared"] is True
+        assert device.records == [] and device.enabled
+        assert device.add_punch("1001", "2026-07-01 07:00:00") is True
+        second = pull_device(db_url, "FULL1", timeout=5, clear_after=True)
+        assert (second.records_read, second.records_new) == (1, 1)
+    assert len(stored_punches(conn, "FULL1")) == 501
+
+
+def test_unknown_and_inactive_devices(conn, db_url, tmp_path):
+    folder = write_regency(tmp_path / "r", {"ON1": make_records(5), "OFF9": make_records(5, seed=2)})
+    with serve_regency(folder, free_ports=True, comm_keys={}) as sim:
+        register_devices(conn, sim, folder, tmp_path, active={"OFF9": False})
+        assert [d.device_sn for d in active_devices(conn)] == ["ON1"]
+        assert [r.device_sn for r in pull_devices(db_url, timeout=5)] == ["ON1"]
+        assert pull_devices(db_url, ["OFF9"], timeout=5)[0].ok  # named explicitly: pulled anyway
+        with pytest.raises(UserError, match="NOPE"):
+            pull_devices(db_url, ["ON1", "NOPE"], timeout=5)
+        with pytest.raises(UserError, match="NOPE"):
+            pull_device(db_url, "NOPE")
+
+
+def test_registry_uses_newest_ok_batch_per_device(conn, tmp_path):
+    from ingest.reference import load_reference_file
+
+    (tmp_path / "opd.csv").write_text("opd_code,nama_opd,jenis_opd\nOPD01,Dinas Uji,dinas\n")
+    load_reference_file(conn, "opd", tmp_path / "opd.csv")
+    header = "device_sn,nama,opd_code,host,port,protocol,timezone,comm_key_ref,active\n"
+    (tmp_path / "d1.csv").write_text(
+        header + "A1,A,OPD01,10.0.0.1,4370,tcp,,,ya\nB1,B,OPD01,10.0.0.2,4370,udp,Asia/Makassar,KEY_B,ya\n"
+    )
+    (tmp_path / "d2.csv").write_text(header + "A1,A,OPD01,10.0.0.9,4371,tcp,,,tidak\n")
+    load_reference_file(conn, "devices", tmp_path / "d1.csv")
+    load_reference_file(conn, "devices", tmp_path / "d2.csv")
+    devices = active_devices(conn)
+    assert [(d.device_sn, d.host, d.protocol, d.timezone, d.comm_key_ref) for d in devices] == [
+        ("B1", "10.0.0.2", "udp", "Asia/Makassar", "KEY_B")
+    ]
+    from ingest.registry import get_device
+
+    a1 = get_device(conn, "A1")
+    assert (a1.host, a1.port, a1.active, a1.timezone, a1.comm_key_ref) == (
+        "10.0.0.9", 4371, False, "Asia/Jakarta", "ABSENSI_COMMKEY_A1"
+    )  # fmt: skip
+
+
+def test_cli_pull_exit_code_counts_failed_devices(db_url, conn, run_cli, tmp_path):
+    folder = write_regency(tmp_path / "r", {"OK1": make_records(50), "DOWN1": make_records(5), "DOWN2": []})
+    with serve_regency(
+        folder, faults={"DOWN1": "offline", "DOWN2": "offline"}, free_ports=True, comm_keys={}
+    ) as sim:
+        register_devices(conn, sim, folder, tmp_path)
+        result = run_cli("pull", "--timeout", "2")
+        assert result.exit_code == 2, result.output
+        assert "OK1" in result.stdout and "DOWN1" in result.stdout and "2 gagal" in result.stdout
+        one = run_cli("pull", "--device", "OK1")
+        assert one.exit_code == 0, one.output
+        assert "0 catatan baru" in one.stdout
+        unknown = run_cli("pull", "--device", "NOPE")
+        assert unknown.exit_code == 2 and "NOPE" in unknown.stderr
