@@ -28,6 +28,9 @@ COMMAND_MODULES = [
     "absensi.commands.dashboards",
     "absensi.commands.quality",
     "absensi.commands.generate",
+    "absensi.commands.orchestration",
+    "absensi.commands.demo",
+    "absensi.commands.transform",
 ]
 
 err_console = Console(stderr=True)

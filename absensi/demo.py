@@ -1,0 +1,280 @@
+"""`absensi demo`: the product's main job on a fresh machine, end to end.
+
+Embedded PostgreSQL → a generated OKU-like regency (the current month so far) → every device served
+by the ZK simulator (one deliberately offline) → `attendance_hourly` through Airflow's `dag.test()`
+in a throwaway AIRFLOW_HOME → a short summary, with the offline dashboards rendered by the DAG.
+
+`simulated_regency()` is the same set-up the DAG tests use.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import psycopg
+
+from absensi.config import regency_timezone, state_dir
+from absensi.errors import UserError
+
+DEMO_DATABASE = "absensi_demo"
+DEMO_SEED = 20260101
+REFERENCE_ORDER = ("opd", "devices", "employees", "pins", "leave")
+
+
+def demo_dir() -> Path:
+    return state_dir() / "demo"
+
+
+def month_so_far(today: date | None = None) -> tuple[date, int]:
+    """(first day, number of days) of the current regency-local month up to and including today."""
+    today = today or datetime.now(ZoneInfo(regency_timezone())).date()
+    first = today.replace(day=1)
+    return first, (today - first).days + 1
+
+
+@dataclass
+class SimulatedRegency:
+    """A generated regency loaded into the warehouse, its devices served on loopback."""
+
+    folder: Path
+    summary: dict
+    simulation: Any  # ingest.simulator.Simulation
+    offline: list[str]
+
+    @property
+    def device_sns(self) -> list[str]:
+        return sorted(self.simulation.devices)
+
+
+@contextmanager
+def simulated_regency(
+    folder: Path,
+    url: str,
+    *,
+    employees: int,
+    devices: int,
+    start: date,
+    days: int,
+    seed: int = DEMO_SEED,
+    offline: int = 1,
+    regency: str = "oku",
+) -> Iterator[SimulatedRegency]:
+    """Generate a regency into `folder`, serve its devices (the last `offline` ones refuse
+    connections) and register them, with the reference files, in the warehouse at `url`."""
+    from absensi.db import connect
+    from ingest.generator import generate
+    from ingest.reference import load_reference_file
+    from ingest.simulator import serve_regency
+
+    folder = Path(folder)
+    summary = generate(
+        folder, employees=employees, devices=devices, start=start, days=days, seed=seed, regency=regency
+    )
+    import csv
+
+    with (folder / "devices.csv").open(newline="", encoding="utf-8") as fh:
+        serials = [row["device_sn"] for row in csv.DictReader(fh)]
+    down = serials[len(serials) - offline :] if offline else []
+    # Free ports: tests and a second demo can run beside each other.
+    with serve_regency(folder, faults={sn: "offline" for sn in down}, free_ports=True) as simulation:
+        served = folder / "served"
+        served.mkdir(exist_ok=True)
+        devices_csv = simulation.write_devices_csv(folder / "devices.csv", served / "devices.csv")
+        with connect(url) as conn:
+            for kind in REFERENCE_ORDER:
+                path = devices_csv if kind == "devices" else folder / f"{kind}.csv"
+                load_reference_file(conn, kind, path)
+            conn.commit()
+        yield SimulatedRegency(folder, summary, simulation, down)
+
+
+def fresh_database(server_url: str, name: str = DEMO_DATABASE) -> str:
+    """Drop and re-create `name` on the server (the demo starts clean every time); returns its URL."""
+    from absensi import db
+    from absensi.migrate import migrate
+
+    try:
+        with psycopg.connect(server_url, autocommit=True, connect_timeout=10) as admin:
+            admin.execute(f'drop database if exists "{name}" with (force)')
+            admin.execute(f'create database "{name}"')
+    except psycopg.Error as exc:
+        raise UserError(
+            f"database demo {name!r} tidak dapat dibuat di {db.redact(server_url)}: {exc}"
+        ) from exc
+    url = db.with_dbname(server_url, name)
+    with db.connect(url) as conn:
+        migrate(conn)
+    return url
+
+
+@dataclass
+class DemoSummary:
+    seconds: float
+    database_url: str
+    folder: Path
+    dag_state: str
+    devices_ok: list[str] = field(default_factory=list)
+    devices_failed: list[tuple[str, str]] = field(default_factory=list)
+    punches_read: int = 0
+    punches_new: int = 0
+    gate_state: str = ""
+    gate_reasons: list[str] = field(default_factory=list)
+    most_disciplined: list[tuple] = field(default_factory=list)
+    least_disciplined: list[tuple] = field(default_factory=list)
+    outputs: dict[str, str] = field(default_factory=dict)
+    daily_rows: int = 0
+
+
+def pull_outcomes(
+    conn: psycopg.Connection, after_batch: int
+) -> tuple[list[str], list[tuple[str, str]], int, int]:
+    rows = conn.execute(
+        """select device_sn, status, records_read, records_new, coalesce(error, '')
+           from raw.ingest_batch where kind = 'pull' and batch_id > %s order by device_sn""",
+        (after_batch,),
+    ).fetchall()
+    ok = [r[0] for r in rows if r[1] == "ok"]
+    failed = [(r[0], r[4].splitlines()[0] if r[4] else "") for r in rows if r[1] == "failed"]
+    return ok, failed, sum(r[2] for r in rows), sum(r[3] for r in rows)
+
+
+# Discipline of an OPD this month: share of scheduled person-days present and on time on both ends.
+_OPD_DISCIPLINE = """
+with days as (
+    select opd_code,
+           count(*) as person_days,
+           count(*) filter (where status = 'HADIR' and tl_tier = 0 and psw_tier = 0) as on_time,
+           count(*) filter (where status = 'TK') as tk_days
+    from marts.fct_attendance_daily
+    where work_date >= %(month)s and work_date < (%(month)s::date + interval '1 month')
+    group by opd_code
+)
+select days.opd_code, coalesce(names.nama_opd, days.opd_code) as nama_opd,
+       round(100.0 * on_time / nullif(person_days, 0), 1) as on_time_pct, tk_days, person_days
+from days
+left join (
+    select distinct on (o.opd_code) o.opd_code, o.nama_opd
+    from raw.opd o join raw.ingest_batch b on b.batch_id = o.batch_id and b.status = 'ok'
+    order by o.opd_code, o.batch_id desc
+) names on names.opd_code = days.opd_code
+order by on_time_pct {direction}, tk_days {tk_direction}, days.opd_code
+limit 5
+"""
+
+
+def opd_discipline(conn: psycopg.Connection, month: date) -> tuple[list[tuple], list[tuple]]:
+    best = conn.execute(
+        _OPD_DISCIPLINE.format(direction="desc", tk_direction="asc"), {"month": month}
+    ).fetchall()
+    worst = conn.execute(
+        _OPD_DISCIPLINE.format(direction="asc", tk_direction="desc"), {"month": month}
+    ).fetchall()
+    return best, worst
+
+
+def run_demo(
+    *,
+    employees: int = 3000,
+    devices: int = 85,
+    offline: int = 1,
+    seed: int = DEMO_SEED,
+    today: date | None = None,
+    database: str = DEMO_DATABASE,
+    progress=print,
+) -> DemoSummary:
+    """The whole demo; returns what it printed as a summary. Airflow must not be imported yet."""
+    import os
+
+    from absensi import db
+    from absensi.orchestration import airflow_local
+    from absensi.orchestration.outputs import ENV_OUTPUT, dashboards_dir
+
+    started = time.monotonic()
+    start, days = month_so_far(today)
+    folder = demo_dir() / "regency"
+    if folder.exists():
+        shutil.rmtree(folder)
+    output = demo_dir() / "out"
+    os.environ.setdefault(ENV_OUTPUT, str(output))
+
+    progress("1/5 Menyalakan PostgreSQL tertanam dan menyiapkan database demo …")
+    url = fresh_database(db.database_url(), database)
+    os.environ[db.ENV_URL] = url  # every DAG task of this process uses the demo database
+
+    airflow_home = Path(tempfile.mkdtemp(prefix="absensi-demo-airflow-"))
+    airflow_local.configure(airflow_home)
+    os.environ.setdefault("ABSENSI_RETRY_DELAY_SECONDS", "5")
+    try:
+        progress(
+            f"2/5 Membuat kabupaten sintetis OKU: {employees} pegawai, {devices} mesin, "
+            f"{start:%d-%m-%Y} s.d. {start + timedelta(days=days - 1):%d-%m-%Y} …"
+        )
+        with simulated_regency(
+            folder,
+            url,
+            employees=employees,
+            devices=devices,
+            start=start,
+            days=days,
+            seed=seed,
+            offline=offline,
+        ) as regency:
+            progress(
+                f"3/5 Simulator ZKTeco melayani {len(regency.device_sns)} mesin di 127.0.0.1 "
+                f"(sengaja mati: {', '.join(regency.offline) or '-'}); menyiapkan Airflow di {airflow_home} …"
+            )
+            airflow_local.init_metadata_db()
+            with db.connect(url) as conn:
+                before = conn.execute("select coalesce(max(batch_id), 0) from raw.ingest_batch").fetchone()[0]
+            progress(
+                "4/5 Menjalankan DAG attendance_hourly dengan dag.test() (tarik → dbt → gerbang mutu → publikasi) …"
+            )
+            report = airflow_local.run_dag("attendance_hourly")
+        progress("5/5 Menyusun ringkasan …")
+        summary = DemoSummary(seconds=0.0, database_url=db.redact(url), folder=folder, dag_state=report.state)
+        summary.gate_state = report.state_of("quality_gate")
+        with db.connect(url) as conn:
+            ok, failed, read, new = pull_outcomes(conn, before)
+            summary.devices_ok, summary.devices_failed = ok, failed
+            summary.punches_read, summary.punches_new = read, new
+            if summary.gate_state == "failed":
+                summary.gate_reasons = _latest_gate_reasons(url)
+            has_marts = conn.execute(
+                "select to_regclass('marts.fct_attendance_daily') is not null"
+            ).fetchone()[0]
+            if has_marts:
+                summary.daily_rows = conn.execute(
+                    "select count(*) from marts.fct_attendance_daily"
+                ).fetchone()[0]
+                summary.most_disciplined, summary.least_disciplined = opd_discipline(conn, start)
+        summary.outputs = {
+            "dasbor offline": str(dashboards_dir())
+            if report.state_of("publish") == "success"
+            else "(tidak dipublikasi)",
+            "data kabupaten sintetis": str(folder),
+            "database demo": db.redact(url),
+        }
+    finally:
+        shutil.rmtree(airflow_home, ignore_errors=True)
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _latest_gate_reasons(url: str) -> list[str]:
+    """Why the gate refused, recomputed from the warehouse as it is now (the DAG's run stored it too)."""
+    try:
+        from expectations.gate import decide
+        from expectations.runner import run_checks
+
+        return decide(run_checks(url=url, build_docs=False, store=False)).reasons
+    except Exception as exc:  # noqa: BLE001 - the summary must still print
+        return [f"(alasan tidak dapat dibaca: {exc})"]
