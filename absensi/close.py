@@ -1,0 +1,98 @@
+"""The monthly close: lock a month so what finance paid never changes (DESIGN §6).
+
+`lock_month` copies the month's rows of marts.fct_attendance_daily and
+marts.fct_allowance_deduction_monthly, and the adjustments paid in that month, into ops.* (migration
+0003). dbt then reads a locked month from those copies; later corrections of it become rows of
+marts.fct_allowance_adjustment in the first open month. Call it after `absensi transform` and the
+quality gate for that month.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import psycopg
+
+from absensi.errors import UserError
+
+_DAILY_COLUMNS = (
+    "nip, work_date, opd_code, policy_id, schedule_in, schedule_out, first_in, last_out, late_minutes, "
+    "early_minutes, tl_tier, psw_tier, status, deduction_pct, reason"
+)
+_MONTHLY_COLUMNS = (
+    "nip, month, opd_code, policy_id, base_amount, workdays, days_hadir, days_tk, days_leave, "
+    "total_pct_uncapped, total_pct, deduction_amount, net_amount"
+)
+_ADJUSTMENT_COLUMNS = (
+    "nip, month, corrected_month, opd_code, policy_id, base_amount, locked_total_pct, corrected_total_pct, "
+    "locked_deduction_amount, corrected_deduction_amount, adjustment_amount, reason"
+)
+
+
+def parse_month(text: str) -> date:
+    """'2026-03' or any date in the month -> the first day of that month."""
+    match = re.fullmatch(r"(\d{4})-(\d{2})(?:-\d{2})?", text.strip())
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise UserError(f"bulan tidak sah: {text!r} (pakai YYYY-MM)")
+    return date(int(match.group(1)), int(match.group(2)), 1)
+
+
+def _month_start(month: date | str) -> date:
+    if isinstance(month, str):
+        return parse_month(month)
+    return month.replace(day=1)
+
+
+def is_locked(conn: psycopg.Connection, month: date | str) -> bool:
+    row = conn.execute("select 1 from ops.month_lock where month = %s", (_month_start(month),)).fetchone()
+    return row is not None
+
+
+def lock_month(conn: psycopg.Connection, month: date | str, *, note: str | None = None) -> bool:
+    """Freeze `month`; returns False (and changes nothing) when it was already locked.
+
+    Needs the marts built (run `absensi transform` first). One transaction: either the lock and all
+    its copies exist, or nothing does.
+    """
+    first_day = _month_start(month)
+    with conn.transaction():
+        # Serialise two closes of the same month (a DAG retry racing a CLI run).
+        conn.execute(
+            "select pg_advisory_xact_lock(hashtext('absensi.lock_month'), %s)", (first_day.toordinal(),)
+        )
+        if is_locked(conn, first_day):
+            return False
+        missing = conn.execute(
+            "select count(*) from (values ('fct_attendance_daily'), ('fct_allowance_deduction_monthly'),"
+            " ('fct_allowance_adjustment')) as t(name) where to_regclass('marts.' || name) is null"
+        ).fetchone()[0]
+        if missing:
+            raise UserError(
+                f"bulan {first_day:%Y-%m} tidak dapat dikunci: mart belum dibangun (jalankan `absensi transform`)"
+            )
+        conn.execute("insert into ops.month_lock (month, note) values (%s, %s)", (first_day, note))
+        conn.execute(
+            f"insert into ops.locked_attendance_daily ({_DAILY_COLUMNS}, month) "
+            f"select {_DAILY_COLUMNS}, %s from marts.fct_attendance_daily "
+            "where work_date >= %s and work_date < (%s::date + interval '1 month')",
+            (first_day, first_day, first_day),
+        )
+        conn.execute(
+            f"insert into ops.locked_deduction_monthly ({_MONTHLY_COLUMNS}) "
+            f"select {_MONTHLY_COLUMNS} from marts.fct_allowance_deduction_monthly where month = %s",
+            (first_day,),
+        )
+        conn.execute(
+            f"insert into ops.locked_adjustment ({_ADJUSTMENT_COLUMNS}) "
+            f"select {_ADJUSTMENT_COLUMNS} from marts.fct_allowance_adjustment where month = %s and not is_locked",
+            (first_day,),
+        )
+        # The marts show the lock at once (dbt rewrites these rows from the copies on its next run).
+        conn.execute(
+            "update marts.fct_allowance_deduction_monthly set is_locked = true where month = %s", (first_day,)
+        )
+        conn.execute(
+            "update marts.fct_allowance_adjustment set is_locked = true where month = %s", (first_day,)
+        )
+    return True

@@ -1,0 +1,167 @@
+"""Run the dbt project (`dbt build`: seeds, models, data tests, unit tests) against the warehouse.
+
+The CLI (`absensi transform`) and the hourly/monthly DAGs call `run_build`. The connection comes from
+`absensi.db.database_url()` and reaches dbt through the environment variables `dbt/profiles.yml` reads.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from absensi import db
+from absensi.config import PROJECT_ROOT, regency_timezone
+from absensi.errors import UserError
+
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
+
+# dbt runs in-process and reads its settings from os.environ: one build at a time per process.
+_BUILD_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class NodeResult:
+    unique_id: str
+    resource_type: str
+    status: str
+    message: str | None
+    seconds: float
+
+
+@dataclass
+class BuildResult:
+    """What one `dbt build` did."""
+
+    success: bool
+    seconds: float
+    nodes: list[NodeResult] = field(default_factory=list)
+
+    def count(self, resource_type: str) -> int:
+        return sum(1 for n in self.nodes if n.resource_type == resource_type)
+
+    @property
+    def failures(self) -> list[NodeResult]:
+        return [n for n in self.nodes if n.status in ("error", "fail", "runtime error")]
+
+
+def dbt_env(url: str) -> dict[str, str]:
+    """The environment variables dbt/profiles.yml reads, for the database at `url`."""
+    parts = db.conninfo_parts(url)
+    return {
+        "ABSENSI_DBT_HOST": parts["host"],
+        "ABSENSI_DBT_PORT": parts["port"],
+        "ABSENSI_DBT_USER": parts["user"],
+        "ABSENSI_DBT_PASSWORD": parts["password"],
+        "ABSENSI_DBT_DBNAME": parts["dbname"],
+        "ABSENSI_TIMEZONE": regency_timezone(),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+
+
+@contextmanager
+def _environment(values: Mapping[str, str]) -> Iterator[None]:
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+
+
+def build_args(
+    *,
+    select: Sequence[str] | str | None = None,
+    full_refresh: bool = False,
+    vars: Mapping[str, Any] | None = None,
+    command: str = "build",
+) -> list[str]:
+    args = [command, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+    if select:
+        selectors = [select] if isinstance(select, str) else list(select)
+        args += ["--select", *selectors]
+    if full_refresh:
+        args.append("--full-refresh")
+    if vars:
+        args += ["--vars", json.dumps(dict(vars))]
+    return args
+
+
+def run_build(
+    *,
+    select: Sequence[str] | str | None = None,
+    full_refresh: bool = False,
+    vars: Mapping[str, Any] | None = None,
+    url: str | None = None,
+    on_node: Callable[[NodeResult], None] | None = None,
+) -> BuildResult:
+    """`dbt build` the project; raises UserError naming the failed models/tests with dbt's message.
+
+    `vars` are dbt vars (e.g. attendance_start/attendance_end as 'YYYY-MM-DD'); `on_node` is called
+    after each seed, model or test finishes (progress display).
+    """
+    from dbt.cli.main import dbtRunner
+
+    url = url or db.database_url()
+    db.connect(url).close()  # one clear line when the warehouse is unreachable, before dbt starts
+    args = build_args(select=select, full_refresh=full_refresh, vars=vars)
+    args.append("--quiet")  # progress comes from the callback; dbt's own log goes to dbt/logs
+
+    nodes: list[NodeResult] = []
+
+    def callback(event: Any) -> None:
+        # NodeFinished carries each node's final status; other events are dbt's own logging.
+        if event.info.name != "NodeFinished":
+            return
+        data = event.data
+        info = data.node_info
+        result = NodeResult(
+            unique_id=info.unique_id,
+            resource_type=info.resource_type,
+            status=info.node_status,
+            message=(data.run_result.message or None) if data.HasField("run_result") else None,
+            seconds=float(data.run_result.execution_time) if data.HasField("run_result") else 0.0,
+        )
+        nodes.append(result)
+        if on_node is not None:
+            on_node(result)
+
+    started = time.monotonic()
+    with _BUILD_LOCK, _environment(dbt_env(url)):
+        runner = dbtRunner(callbacks=[callback])
+        outcome = runner.invoke(args)
+    seconds = time.monotonic() - started
+    result = BuildResult(success=bool(outcome.success), seconds=seconds, nodes=nodes)
+    if not outcome.success:
+        raise UserError(_failure_message(outcome, result))
+    return result
+
+
+def _failure_message(outcome: Any, result: BuildResult) -> str:
+    failed = []
+    for item in getattr(outcome.result, "results", None) or []:
+        status = str(getattr(item, "status", ""))
+        if status in ("error", "fail", "runtime error"):
+            message = " ".join(str(item.message or status).split())
+            failed.append(f"{item.node.unique_id}: {message}")
+    if not failed and outcome.exception is not None:
+        failed.append(" ".join(str(outcome.exception).split()))
+    if not failed:
+        failed.append("dbt build gagal tanpa pesan (lihat dbt/logs/dbt.log)")
+    shown = "; ".join(failed[:5])
+    more = f" (dan {len(failed) - 5} lainnya)" if len(failed) > 5 else ""
+    return f"dbt build gagal: {shown}{more}"
+
+
+def project_dir() -> Path:
+    return DBT_PROJECT_DIR

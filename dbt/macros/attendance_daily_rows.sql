@@ -1,0 +1,210 @@
+{#- The daily rules of DESIGN §6 / docs/CONTRACTS.md "Daily rule details", for the scoped days of
+    open months (locked_months=false: fct_attendance_daily) or of locked months (true: the
+    corrections that become adjustments). Renders a list of CTEs ending in `daily_rows`. -#}
+{% macro attendance_daily_rows(locked_months) %}
+scope as (
+    select * from {{ ref('int_attendance_scope') }}
+    where is_locked_month = {{ 'true' if locked_months else 'false' }}
+),
+
+punch_days as (
+    select * from {{ ref('int_attendance_punch_days') }}
+),
+
+leave_days as (
+    select * from {{ ref('int_attendance_leave_days') }}
+),
+
+policies as (
+    select * from {{ ref('policies') }}
+),
+
+policy_tiers as (
+    select * from {{ ref('policy_tiers') }}
+),
+
+policy_leave as (
+    select * from {{ ref('policy_leave') }}
+),
+
+day_inputs as (
+    select
+        scope.*,
+        punch_days.first_punch,
+        punch_days.last_punch,
+        coalesce(punch_days.punch_count, 0) as punch_count,
+        leave_days.leave_type,
+        leave_days.leave_start,
+        leave_days.leave_end,
+        leave_days.nomor_surat,
+        policies.tk_pct,
+        policies.checkout_min_gap_minutes
+    from scope
+    left join punch_days
+        on punch_days.nip = scope.nip and punch_days.work_date = scope.work_date
+    left join leave_days
+        on leave_days.nip = scope.nip and leave_days.work_date = scope.work_date
+    left join policies
+        on
+            policies.policy_id = scope.policy_id
+            and scope.work_date >= policies.valid_from
+            and scope.work_date <= coalesce(policies.valid_to, 'infinity'::date)
+),
+
+-- First punch = check-in; last = check-out when at least the policy's gap later. A lone punch is a
+-- check-in before the schedule's midpoint and a check-out at or after it.
+check_times as (
+    select
+        day_inputs.*,
+        case
+            when day_inputs.punch_count = 0 then null
+            when day_inputs.last_punch - day_inputs.first_punch
+                >= make_interval(mins => day_inputs.checkout_min_gap_minutes) then day_inputs.first_punch
+            when day_inputs.first_punch::time < day_inputs.schedule_midpoint then day_inputs.first_punch
+        end as first_in,
+        case
+            when day_inputs.punch_count = 0 then null
+            when day_inputs.last_punch - day_inputs.first_punch
+                >= make_interval(mins => day_inputs.checkout_min_gap_minutes) then day_inputs.last_punch
+            when day_inputs.first_punch::time >= day_inputs.schedule_midpoint then day_inputs.first_punch
+        end as last_out
+    from day_inputs
+),
+
+-- Whole minutes, seconds truncated: 07:30:59 is 0 minutes late, 07:31:00 is 1.
+check_minutes as (
+    select
+        check_times.*,
+        case
+            when check_times.first_in is not null then floor(greatest(0, extract(epoch from (
+                check_times.first_in - (check_times.work_date + check_times.schedule_in)
+            ))) / 60)::integer
+        end as late_raw,
+        case
+            when check_times.last_out is not null then floor(greatest(0, extract(epoch from (
+                (check_times.work_date + check_times.schedule_out) - check_times.last_out
+            ))) / 60)::integer
+        end as early_raw
+    from check_times
+),
+
+tiered as (
+    select
+        check_minutes.*,
+        case
+            when check_minutes.first_in is null then 4
+            when check_minutes.late_raw = 0 then 0
+            else tl_band.tier
+        end as tl_tier_raw,
+        case
+            when check_minutes.last_out is null then 4
+            when check_minutes.early_raw = 0 then 0
+            else psw_band.tier
+        end as psw_tier_raw
+    from check_minutes
+    left join policy_tiers as tl_band
+        on
+            tl_band.policy_id = check_minutes.policy_id
+            and tl_band.side = 'TL'
+            and check_minutes.late_raw between tl_band.min_minutes and coalesce(tl_band.max_minutes, 2147483647)
+    left join policy_tiers as psw_band
+        on
+            psw_band.policy_id = check_minutes.policy_id
+            and psw_band.side = 'PSW'
+            and check_minutes.early_raw between psw_band.min_minutes and coalesce(psw_band.max_minutes, 2147483647)
+),
+
+priced as (
+    select
+        tiered.*,
+        case
+            when tiered.leave_type is not null then 'LEAVE'
+            when tiered.punch_count > 0 then 'HADIR'
+            else 'TK'
+        end as status_kind,
+        coalesce(tl_price.pct, 0) as tl_pct,
+        coalesce(psw_price.pct, 0) as psw_pct,
+        policy_leave.pct as leave_pct
+    from tiered
+    left join policy_tiers as tl_price
+        on
+            tl_price.policy_id = tiered.policy_id
+            and tl_price.side = 'TL'
+            and tl_price.tier = tiered.tl_tier_raw
+    left join policy_tiers as psw_price
+        on
+            psw_price.policy_id = tiered.policy_id
+            and psw_price.side = 'PSW'
+            and psw_price.tier = tiered.psw_tier_raw
+    left join policy_leave
+        on
+            policy_leave.policy_id = tiered.policy_id
+            and policy_leave.leave_type = tiered.leave_type
+),
+
+daily_rows as (
+    select
+        -- identifiers
+        priced.nip::text as nip,
+        priced.work_date::date as work_date,
+        -- dimensions
+        priced.opd_code::text as opd_code,
+        priced.policy_id::text as policy_id,
+        priced.schedule_in::time as schedule_in,
+        priced.schedule_out::time as schedule_out,
+        -- facts
+        priced.first_in::timestamp as first_in,
+        priced.last_out::timestamp as last_out,
+        (case when priced.status_kind = 'HADIR' then priced.late_raw end)::integer as late_minutes,
+        (case when priced.status_kind = 'HADIR' then priced.early_raw end)::integer as early_minutes,
+        (case when priced.status_kind = 'HADIR' then priced.tl_tier_raw else 0 end)::integer as tl_tier,
+        (case when priced.status_kind = 'HADIR' then priced.psw_tier_raw else 0 end)::integer as psw_tier,
+        (case when priced.status_kind = 'LEAVE' then priced.leave_type else priced.status_kind end)::text as status,
+        (case priced.status_kind
+            when 'LEAVE' then priced.leave_pct
+            when 'HADIR' then priced.tl_pct + priced.psw_pct
+            else priced.tk_pct
+        end)::numeric(6, 2) as deduction_pct,
+        -- explanation (Bahasa Indonesia, read by officials)
+        (case priced.status_kind
+            when 'LEAVE' then format(
+                '%s: surat %s (%s s.d. %s); potongan %s%%',
+                priced.leave_type,
+                coalesce(nullif(priced.nomor_surat, ''), 'tanpa nomor'),
+                to_char(priced.leave_start, 'DD-MM-YYYY'),
+                to_char(priced.leave_end, 'DD-MM-YYYY'),
+                {{ pct_text('priced.leave_pct') }}
+            )
+            when 'HADIR' then concat_ws(
+                '; ',
+                case
+                    when priced.first_in is null then format(
+                        'TL4: tidak ada absen masuk (satu absen %s, setelah tengah hari kerja %s)',
+                        to_char(priced.first_punch, 'HH24:MI'), to_char(priced.schedule_midpoint, 'HH24:MI')
+                    )
+                    when priced.tl_tier_raw = 0 then format('masuk %s, tepat waktu', to_char(priced.first_in, 'HH24:MI'))
+                    else format(
+                        'TL%s: masuk %s, %s menit terlambat',
+                        priced.tl_tier_raw, to_char(priced.first_in, 'HH24:MI'), priced.late_raw
+                    )
+                end,
+                case
+                    when priced.last_out is null then format(
+                        'PSW4: tidak ada absen pulang (satu absen %s, sebelum tengah hari kerja %s)',
+                        to_char(priced.first_punch, 'HH24:MI'), to_char(priced.schedule_midpoint, 'HH24:MI')
+                    )
+                    when priced.psw_tier_raw = 0 then format('pulang %s, tepat waktu', to_char(priced.last_out, 'HH24:MI'))
+                    else format(
+                        'PSW%s: pulang %s, %s menit lebih awal',
+                        priced.psw_tier_raw, to_char(priced.last_out, 'HH24:MI'), priced.early_raw
+                    )
+                end,
+                format('potongan %s%%', {{ pct_text('priced.tl_pct + priced.psw_pct') }})
+            )
+            else format(
+                'TK: tidak ada absen dan tidak ada surat keterangan; potongan %s%%', {{ pct_text('priced.tk_pct') }}
+            )
+        end)::text as reason
+    from priced
+)
+{% endmacro %}

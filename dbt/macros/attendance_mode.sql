@@ -1,0 +1,40 @@
+{#- Whether this run computes every day of the window (first run, or --full-refresh) or only the
+    days new data touched. The scope models and the facts must agree, so all of them ask here. -#}
+{% macro attendance_full_mode() %}
+    {%- if not execute -%}
+        {#- parse time: render the incremental branch, which names every input -#}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- if flags.FULL_REFRESH -%}
+        {{ return(true) }}
+    {%- endif -%}
+    {%- set facts = adapter.get_relation(database=target.database, schema='marts',
+                                          identifier='fct_attendance_daily') -%}
+    {{ return(facts is none) }}
+{% endmacro %}
+
+
+{#- A percent as Indonesians write it in the reason text: 1,50 -#}
+{% macro pct_text(expr) -%}
+    replace(to_char({{ expr }}, 'FM9990.00'), '.', ',')
+{%- endmacro %}
+
+
+{#- The first day of the month of a date expression. -#}
+{% macro month_of(expr) -%}
+    date_trunc('month', {{ expr }})::date
+{%- endmacro %}
+
+
+{#- A full rebuild of the facts needs a full scope: `--full-refresh --select fct_attendance_daily`
+    alone would rebuild from an incremental scope and lose days. Unit tests override this. -#}
+{% macro check_scope_is_full() %}
+    {%- if execute -%}
+        {%- set result = run_query("select coalesce(bool_and(is_full), true) from " ~ ref('int_attendance_touched')) -%}
+        {%- if not result.columns[0].values()[0] -%}
+            {{ exceptions.raise_compiler_error(
+                "fct_attendance_daily is rebuilt from scratch but int_attendance_touched holds an incremental "
+                ~ "scope: rebuild it with its upstream models (absensi transform --full-refresh)") }}
+        {%- endif -%}
+    {%- endif -%}
+{% endmacro %}

@@ -1,0 +1,34 @@
+-- Per scoped employee-day: the first and last punch whose local date is that day, from any device.
+-- Punches with impossible clocks or unknown PINs never count (they wait in the q_* views).
+with scope as (
+    select * from {{ ref('int_attendance_scope') }}
+),
+
+punches as (
+    select matched.*
+    from {{ ref('int_punches_matched') }} as matched
+    where
+        -- bounds as scalar subqueries so the scan uses the punch_local index
+        matched.punch_local >= (select min(scope.work_date) from scope)::timestamp
+        and matched.punch_local < ((select max(scope.work_date) from scope) + 1)::timestamp
+        and matched.nip is not null
+        and not matched.is_impossible_clock
+),
+
+punch_days as (
+    select
+        scope.nip,
+        scope.work_date,
+        min(punches.punch_local) as first_punch,
+        max(punches.punch_local) as last_punch,
+        count(*)::integer as punch_count,
+        count(distinct punches.device_sn)::integer as device_count
+    from punches
+    inner join scope
+        on
+            scope.nip = punches.nip
+            and scope.work_date = punches.punch_date
+    group by scope.nip, scope.work_date
+)
+
+select * from punch_days

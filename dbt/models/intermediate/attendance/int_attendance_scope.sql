@@ -1,0 +1,106 @@
+{{ config(
+    materialized='table',
+    indexes=[{'columns': ['nip', 'work_date'], 'unique': true}, {'columns': ['work_date']}],
+) }}
+-- The employee-workdays this run computes: active employees (aktif_mulai..aktif_sampai) on the
+-- workdays of their OPD's schedule, limited to the touched ranges in incremental mode. Carries
+-- everything the rules need that is not a punch or a leave letter.
+{%- set full = attendance_full_mode() %}
+
+with employees as (
+    select * from {{ ref('stg_raw__employees') }}
+),
+
+opds as (
+    select * from {{ ref('stg_raw__opds') }}
+),
+
+opd_schedule as (
+    select * from {{ ref('opd_schedule') }}
+),
+
+policy_assignment as (
+    select * from {{ ref('policy_assignment') }}
+),
+
+calendar as (
+    select * from {{ ref('int_calendar_workdays') }}
+),
+
+month_locks as (
+    select * from {{ source('ops', 'month_lock') }}
+),
+
+employee_rules as (
+    select
+        employees.nip,
+        employees.opd_code,
+        employees.jenis_pegawai,
+        employees.aktif_mulai,
+        coalesce(employees.aktif_sampai, 'infinity'::date) as aktif_sampai,
+        coalesce(opd_schedule.schedule_id, 'standar') as schedule_id,
+        policy_assignment.policy_id
+    from employees
+    left join opds on opds.opd_code = employees.opd_code
+    left join opd_schedule on opd_schedule.jenis_opd = opds.jenis_opd
+    left join policy_assignment on policy_assignment.jenis_pegawai = employees.jenis_pegawai
+),
+
+{% if full %}
+
+candidate_days as (
+    select employee_rules.nip, calendar.work_date
+    from employee_rules
+    inner join calendar
+        on
+            calendar.schedule_id = employee_rules.schedule_id
+            and calendar.work_date between employee_rules.aktif_mulai and employee_rules.aktif_sampai
+),
+
+{% else %}
+
+touched as (
+    select * from {{ ref('int_attendance_touched') }}
+),
+
+candidate_days as (
+    select distinct employee_rules.nip, calendar.work_date
+    from touched
+    inner join calendar on calendar.work_date between touched.date_from and touched.date_to
+    inner join employee_rules
+        on
+            (touched.nip is null or employee_rules.nip = touched.nip)
+            and calendar.schedule_id = employee_rules.schedule_id
+            and calendar.work_date between employee_rules.aktif_mulai and employee_rules.aktif_sampai
+),
+
+{% endif %}
+
+scoped as (
+    select
+        -- identifiers
+        candidate_days.nip,
+        candidate_days.work_date,
+        {{ month_of('candidate_days.work_date') }} as month,
+        -- dimensions
+        employee_rules.opd_code,
+        employee_rules.jenis_pegawai,
+        employee_rules.policy_id,
+        employee_rules.schedule_id,
+        calendar.period,
+        calendar.schedule_in,
+        calendar.schedule_out,
+        calendar.schedule_midpoint,
+        -- metadata
+        exists (
+            select 1 from month_locks where month_locks.month = {{ month_of('candidate_days.work_date') }}
+        ) as is_locked_month
+    from candidate_days
+    inner join employee_rules on employee_rules.nip = candidate_days.nip
+    inner join calendar
+        on
+            calendar.work_date = candidate_days.work_date
+            and calendar.schedule_id = employee_rules.schedule_id
+)
+
+select * from scoped

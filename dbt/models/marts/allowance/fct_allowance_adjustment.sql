@@ -1,0 +1,156 @@
+-- Corrections of locked (paid) months. A locked month's deduction never changes; when data about
+-- it changes later (a late leave letter, a device backlog, a PIN fix), the difference between the
+-- deduction recomputed from today's data and what was paid (the frozen deduction plus adjustments
+-- already paid) lands here, in the first open month after the corrected one. Positive
+-- adjustment_amount = the employee was under-deducted (finance deducts more), negative = refund.
+-- When that month is locked, its adjustments are frozen into ops.locked_adjustment with it.
+with month_locks as (
+    select * from {{ source('ops', 'month_lock') }}
+),
+
+frozen_days as (
+    select * from {{ source('ops', 'locked_attendance_daily') }}
+),
+
+frozen_months as (
+    select * from {{ source('ops', 'locked_deduction_monthly') }}
+),
+
+paid_adjustments as (
+    select * from {{ source('ops', 'locked_adjustment') }}
+),
+
+corrections as (
+    select * from {{ ref('int_attendance_corrections') }}
+),
+
+policies as (
+    select * from {{ ref('policies') }}
+),
+
+corrected_employee_months as (
+    select distinct
+        corrections.nip,
+        {{ month_of('corrections.work_date') }} as month
+    from corrections
+),
+
+-- The locked month as it would be today: frozen days, each replaced by its recomputed version.
+merged_days as (
+    select
+        coalesce(corrections.nip, frozen_days.nip) as nip,
+        {{ month_of('coalesce(corrections.work_date, frozen_days.work_date)') }} as month,
+        coalesce(corrections.deduction_pct, frozen_days.deduction_pct) as deduction_pct,
+        coalesce(corrections.status, frozen_days.status) as status
+    from frozen_days
+    full outer join corrections
+        on corrections.nip = frozen_days.nip and corrections.work_date = frozen_days.work_date
+    where (coalesce(corrections.nip, frozen_days.nip), {{ month_of('coalesce(corrections.work_date, frozen_days.work_date)') }})
+        in (select corrected_employee_months.nip, corrected_employee_months.month from corrected_employee_months)
+),
+
+recomputed as (
+    select
+        merged_days.nip,
+        merged_days.month,
+        sum(merged_days.deduction_pct) as total_pct_uncapped
+    from merged_days
+    group by merged_days.nip, merged_days.month
+),
+
+already_paid as (
+    select nip, corrected_month, sum(adjustment_amount) as paid_amount
+    from paid_adjustments
+    group by nip, corrected_month
+),
+
+first_open_month as (
+    select
+        corrected.month as corrected_month,
+        min(candidate::date) as month
+    from (select distinct month from corrected_employee_months) as corrected
+    cross join lateral generate_series(
+        corrected.month + interval '1 month', corrected.month + interval '10 years', interval '1 month'
+    ) as candidate
+    where candidate::date not in (select month_locks.month from month_locks)
+    group by corrected.month
+),
+
+open_adjustments as (
+    select
+        frozen_months.nip,
+        first_open_month.month,
+        frozen_months.month as corrected_month,
+        frozen_months.opd_code,
+        frozen_months.policy_id,
+        frozen_months.base_amount,
+        frozen_months.total_pct as locked_total_pct,
+        least(policies.monthly_cap_pct, recomputed.total_pct_uncapped) as corrected_total_pct,
+        frozen_months.deduction_amount as locked_deduction_amount,
+        round(frozen_months.base_amount * least(policies.monthly_cap_pct, recomputed.total_pct_uncapped) / 100)
+            as corrected_deduction_amount,
+        coalesce(already_paid.paid_amount, 0) as paid_amount
+    from recomputed
+    inner join frozen_months on frozen_months.nip = recomputed.nip and frozen_months.month = recomputed.month
+    inner join first_open_month on first_open_month.corrected_month = recomputed.month
+    left join already_paid
+        on already_paid.nip = recomputed.nip and already_paid.corrected_month = recomputed.month
+    left join policies
+        on
+            policies.policy_id = frozen_months.policy_id
+            and (frozen_months.month + interval '1 month - 1 day')::date >= policies.valid_from
+            and frozen_months.month <= coalesce(policies.valid_to, 'infinity'::date)
+),
+
+open_rows as (
+    select
+        -- identifiers
+        nip::text as nip,
+        month::date as month,
+        corrected_month::date as corrected_month,
+        -- dimensions
+        opd_code::text as opd_code,
+        policy_id::text as policy_id,
+        -- facts
+        base_amount::bigint as base_amount,
+        locked_total_pct::numeric(8, 2) as locked_total_pct,
+        corrected_total_pct::numeric(8, 2) as corrected_total_pct,
+        locked_deduction_amount::bigint as locked_deduction_amount,
+        corrected_deduction_amount::bigint as corrected_deduction_amount,
+        (corrected_deduction_amount - locked_deduction_amount - paid_amount)::bigint as adjustment_amount,
+        format(
+            'Koreksi %s: potongan %s%% menjadi %s%% (Rp %s menjadi Rp %s)%s',
+            to_char(corrected_month, 'MM-YYYY'),
+            {{ pct_text('locked_total_pct') }},
+            {{ pct_text('corrected_total_pct') }},
+            locked_deduction_amount,
+            corrected_deduction_amount,
+            case when paid_amount <> 0 then format(', sudah dikoreksi Rp %s', paid_amount) else '' end
+        )::text as reason,
+        -- metadata
+        false as is_locked
+    from open_adjustments
+    where corrected_deduction_amount - locked_deduction_amount - paid_amount <> 0
+),
+
+paid_rows as (
+    select
+        nip::text as nip,
+        month::date as month,
+        corrected_month::date as corrected_month,
+        opd_code::text as opd_code,
+        policy_id::text as policy_id,
+        base_amount::bigint as base_amount,
+        locked_total_pct::numeric(8, 2) as locked_total_pct,
+        corrected_total_pct::numeric(8, 2) as corrected_total_pct,
+        locked_deduction_amount::bigint as locked_deduction_amount,
+        corrected_deduction_amount::bigint as corrected_deduction_amount,
+        adjustment_amount::bigint as adjustment_amount,
+        reason::text as reason,
+        true as is_locked
+    from paid_adjustments
+)
+
+select * from open_rows
+union all
+select * from paid_rows

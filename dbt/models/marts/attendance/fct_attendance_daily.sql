@@ -1,0 +1,56 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    indexes=[{'columns': ['nip', 'work_date'], 'unique': true}, {'columns': ['work_date']}],
+    pre_hook=[
+        "{% if is_incremental() %}
+         delete from {{ this }} as facts
+         using {{ ref('int_attendance_touched') }} as touched
+         where touched.nip is null
+           and facts.work_date between touched.date_from and touched.date_to
+           and not exists (select 1 from {{ source('ops', 'month_lock') }} as locks
+                           where locks.month = date_trunc('month', facts.work_date)::date)
+         {% endif %}",
+        "{% if is_incremental() %}
+         delete from {{ this }} as facts
+         using {{ ref('int_attendance_touched') }} as touched
+         where touched.nip = facts.nip
+           and facts.work_date between touched.date_from and touched.date_to
+           and not exists (select 1 from {{ source('ops', 'month_lock') }} as locks
+                           where locks.month = date_trunc('month', facts.work_date)::date)
+         {% endif %}",
+    ],
+    post_hook=[
+        "insert into {{ source('ops', 'transform_state') }} as state (model, last_batch_id, updated_at)
+         select 'fct_attendance_daily', max(high_batch_id), now() from {{ ref('int_attendance_touched') }}
+         having max(high_batch_id) is not null
+         on conflict (model) do update set last_batch_id = excluded.last_batch_id, updated_at = excluded.updated_at",
+    ],
+) }}
+-- One row per employee per scheduled workday while active (DESIGN §5). Incremental: each run
+-- deletes and recomputes only the days int_attendance_touched names; days of locked months are
+-- never deleted, and a full refresh takes them from the close's snapshot (ops.locked_attendance_daily).
+{%- if not is_incremental() %}{{ check_scope_is_full() }}{% endif %}
+
+with
+{{ attendance_daily_rows(locked_months=false) }}
+
+{% if is_incremental() %}
+
+select * from daily_rows
+
+{% else %}
+
+, locked_rows as (
+    select
+        nip, work_date, opd_code, policy_id, schedule_in, schedule_out, first_in, last_out,
+        late_minutes, early_minutes, tl_tier, psw_tier, status, deduction_pct, reason
+    from {{ source('ops', 'locked_attendance_daily') }}
+)
+
+select * from daily_rows
+union all
+select * from locked_rows
+
+{% endif %}

@@ -1,0 +1,100 @@
+-- Per device: last successful read, clock skew, log fill against capacity, days since its last
+-- new punch. Reads the batch log (small, indexed by device) rather than every punch.
+with devices as (
+    select * from {{ ref('stg_raw__devices') }}
+),
+
+batches as (
+    select * from {{ ref('stg_raw__ingest_batches') }}
+    where is_punch_batch
+),
+
+punches as (
+    select * from {{ ref('stg_raw__device_punches') }}
+),
+
+attendance_window as (
+    select * from {{ ref('int_attendance_window') }}
+),
+
+known_devices as (
+    select device_sn from devices
+    union
+    select distinct device_sn from batches where device_sn is not null
+),
+
+last_ok as (
+    select distinct on (device_sn)
+        device_sn,
+        batch_id,
+        kind,
+        finished_at,
+        records_read,
+        clock_skew_seconds
+    from batches
+    where status = 'ok'
+    order by device_sn, batch_id desc
+),
+
+last_any as (
+    select distinct on (device_sn)
+        device_sn,
+        status,
+        finished_at,
+        error
+    from batches
+    order by device_sn, batch_id desc
+),
+
+last_new as (
+    select distinct on (device_sn)
+        device_sn,
+        batch_id
+    from batches
+    where status = 'ok' and records_new > 0
+    order by device_sn, batch_id desc
+),
+
+last_punch as (
+    select
+        last_new.device_sn,
+        max(punches.punch_local) as last_punch_at
+    from last_new
+    inner join punches on punches.batch_id = last_new.batch_id
+    group by last_new.device_sn
+),
+
+failures as (
+    select
+        device_sn,
+        count(*) filter (where status = 'failed' and finished_at > now() - interval '1 day')::integer as failed_last_24h
+    from batches
+    group by device_sn
+)
+
+select
+    -- identifiers
+    known_devices.device_sn::text as device_sn,
+    -- dimensions
+    devices.device_name::text as device_name,
+    devices.opd_code::text as opd_code,
+    coalesce(devices.is_active, true) as is_active,
+    -- facts
+    last_ok.finished_at::timestamptz as last_success_at,
+    last_ok.kind::text as last_success_kind,
+    last_ok.clock_skew_seconds::integer as clock_skew_seconds,
+    last_ok.records_read::integer as records_on_device,
+    {{ var('device_log_capacity') }}::integer as log_capacity,
+    round(last_ok.records_read::numeric / {{ var('device_log_capacity') }}, 4)::numeric(8, 4) as log_fill_ratio,
+    last_punch.last_punch_at::timestamp as last_punch_at,
+    (attendance_window.window_end - last_punch.last_punch_at::date)::integer as silent_days,
+    last_any.status::text as last_batch_status,
+    last_any.error::text as last_error,
+    coalesce(failures.failed_last_24h, 0)::integer as failed_last_24h
+from known_devices
+cross join attendance_window
+left join devices on devices.device_sn = known_devices.device_sn
+left join last_ok on last_ok.device_sn = known_devices.device_sn
+left join last_any on last_any.device_sn = known_devices.device_sn
+left join last_punch on last_punch.device_sn = known_devices.device_sn
+left join failures on failures.device_sn = known_devices.device_sn

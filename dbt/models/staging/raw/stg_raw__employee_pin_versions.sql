@@ -1,0 +1,17 @@
+-- Every version of each employee_pin row from ok batches (the current view picks the newest per key;
+-- the incremental models compare a new version with the one before it).
+with source as (
+    select * from {{ source('raw', 'employee_pin') }}
+),
+
+ok_batches as (
+    select batch_id from {{ source('raw', 'ingest_batch') }} where status = 'ok'
+),
+
+versions as (
+    select source.*
+    from source
+    where source.batch_id in (select ok_batches.batch_id from ok_batches)
+)
+
+select * from versions
