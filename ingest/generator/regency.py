@@ -298,10 +298,13 @@ def _unique_number(
 
 
 def assign_profiles_and_pins(
-    rng: random.Random, opds: list[Opd], devices: list[Device], emps: list[Employee]
+    rng: random.Random, opds: list[Opd], devices: list[Device], emps: list[Employee], start: dt.date
 ) -> None:
     order = list(range(len(emps)))
     rng.shuffle(order)
+    # The guaranteed one-of-each-profile goes to people active over the whole period, so that e.g.
+    # the "vanished" one really fills a month with TK days (the 100% cap).
+    order.sort(key=lambda i: not (emps[i].aktif_mulai <= start and emps[i].aktif_sampai is None))
     for rank, i in enumerate(order):
         emps[i].profile = (
             PROFILES[rank] if rank < len(PROFILES) else rng.choices(PROFILES, PROFILE_WEIGHTS)[0]
@@ -398,6 +401,6 @@ def build_regency(
     profile = catalog.REGENCIES[regency]
     opds, devices = build_opds_and_devices(rng, profile, n_devices, host, base_port)
     emps = build_employees(rng, profile, opds, n_employees, start, end)
-    assign_profiles_and_pins(rng, opds, devices, emps)
+    assign_profiles_and_pins(rng, opds, devices, emps, start)
     leaves = build_leaves(rng, opds, emps, start, end)
     return Regency(profile, opds, devices, emps, leaves)

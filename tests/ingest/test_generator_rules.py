@@ -1,0 +1,194 @@
+"""The truth rules (docs/CONTRACTS.md "Daily rule details") on hand-checked DESIGN §6 examples,
+with the real seeds of dbt/seeds."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from ingest.generator.rules import DayTruth, MonthTotals, Rules, evaluate_day, load_rules, month_amounts
+
+MONDAY = dt.date(2026, 11, 2)
+FRIDAY = dt.date(2026, 11, 6)
+RAMADAN_MONDAY = dt.date(2026, 2, 23)
+RAMADAN_FRIDAY = dt.date(2026, 2, 27)
+
+
+def t(hhmmss: str) -> int:
+    h, m, s = (int(x) for x in hhmmss.split(":"))
+    return h * 3600 + m * 60 + s
+
+
+@pytest.fixture(scope="module")
+def rules() -> Rules:
+    return load_rules()
+
+
+def day(
+    rules: Rules, date: dt.date, *punches: str, leave: str | None = None, jenis_opd: str = "DINAS"
+) -> DayTruth:
+    start, end = rules.schedule(jenis_opd, date)
+    secs = sorted(t(p) for p in punches)
+    first, last = (secs[0], secs[-1]) if secs else (None, None)
+    return evaluate_day(first, last, start, end, rules.policy_for("PNS"), leave)
+
+
+def test_seeds_give_the_design_schedules(rules: Rules) -> None:
+    assert rules.schedule("DINAS", MONDAY) == (t("07:30:00"), t("16:00:00"))
+    assert rules.schedule("PUSKESMAS", FRIDAY) == (t("07:30:00"), t("16:30:00"))
+    assert rules.schedule("DINAS", RAMADAN_MONDAY) == (t("08:00:00"), t("15:00:00"))
+    assert rules.schedule("DINAS", RAMADAN_FRIDAY) == (t("08:00:00"), t("15:30:00"))
+    assert rules.is_workday(MONDAY) and rules.is_workday(FRIDAY)
+    assert not rules.is_workday(dt.date(2026, 11, 7))  # Saturday
+    assert not rules.is_workday(dt.date(2026, 11, 8))  # Sunday
+    assert not rules.is_workday(dt.date(2026, 5, 1))  # Hari Buruh (libur_nasional)
+    assert not rules.is_workday(dt.date(2026, 3, 23))  # cuti bersama Idul Fitri
+
+
+@pytest.mark.parametrize(
+    ("check_in", "minutes", "tier", "pct"),
+    [
+        ("07:29:00", 0, 0, "0.00"),
+        ("07:30:00", 0, 0, "0.00"),
+        ("07:30:59", 0, 0, "0.00"),
+        ("07:31:00", 1, 1, "0.50"),
+        ("08:00:59", 30, 1, "0.50"),
+        ("08:01:00", 31, 2, "1.00"),
+        ("08:30:00", 60, 2, "1.00"),
+        ("08:31:00", 61, 3, "1.25"),
+        ("09:00:59", 90, 3, "1.25"),
+        ("09:01:00", 91, 4, "1.50"),
+    ],
+)
+def test_late_minutes_truncate_seconds_and_pick_the_tier(
+    rules: Rules, check_in: str, minutes: int, tier: int, pct: str
+) -> None:
+    result = day(rules, MONDAY, check_in, "16:05:00")
+    assert (result.status, result.late_minutes, result.tl_tier) == ("HADIR", minutes, tier)
+    assert (result.early_minutes, result.psw_tier) == (0, 0)
+    assert result.pct == Decimal(pct)
+
+
+@pytest.mark.parametrize(
+    ("check_out", "minutes", "tier", "pct"),
+    [
+        ("16:00:00", 0, 0, "0.00"),
+        ("15:59:01", 0, 0, "0.00"),
+        ("15:59:00", 1, 1, "0.50"),
+        ("15:30:00", 30, 1, "0.50"),
+        ("15:29:00", 31, 2, "1.00"),
+        ("15:00:00", 60, 2, "1.00"),
+        ("14:59:00", 61, 3, "1.25"),
+        ("14:30:00", 90, 3, "1.25"),
+        ("14:29:00", 91, 4, "1.50"),
+    ],
+)
+def test_early_minutes_and_tiers(rules: Rules, check_out: str, minutes: int, tier: int, pct: str) -> None:
+    result = day(rules, MONDAY, "07:00:00", check_out)
+    assert (result.early_minutes, result.psw_tier, result.pct) == (minutes, tier, Decimal(pct))
+
+
+def test_both_sides_count_on_their_own(rules: Rules) -> None:
+    result = day(rules, MONDAY, "08:45:00", "14:00:00")  # 75 late (TL3), 120 early (PSW4)
+    assert (result.tl_tier, result.psw_tier, result.pct) == (3, 4, Decimal("2.75"))
+
+
+def test_lone_punch_before_midpoint_is_a_check_in(rules: Rules) -> None:
+    # 07:30–16:00: midpoint 11:45:00
+    result = day(rules, MONDAY, "11:44:59")
+    assert result.first_in == t("11:44:59") and result.last_out is None
+    assert (result.late_minutes, result.tl_tier, result.early_minutes, result.psw_tier) == (254, 4, None, 4)
+    assert result.pct == Decimal("3.00")
+    on_time = day(rules, MONDAY, "07:10:00")
+    assert (on_time.tl_tier, on_time.psw_tier, on_time.pct) == (0, 4, Decimal("1.50"))
+
+
+def test_lone_punch_at_or_after_midpoint_is_a_check_out(rules: Rules) -> None:
+    result = day(rules, MONDAY, "11:45:00")
+    assert result.first_in is None and result.last_out == t("11:45:00")
+    assert (result.late_minutes, result.tl_tier, result.early_minutes, result.psw_tier) == (None, 4, 255, 4)
+    evening = day(rules, MONDAY, "16:20:00")
+    assert (evening.tl_tier, evening.psw_tier, evening.early_minutes, evening.pct) == (
+        4,
+        0,
+        0,
+        Decimal("1.50"),
+    )
+
+
+def test_second_punch_counts_as_check_out_only_sixty_minutes_after_the_first(rules: Rules) -> None:
+    short = day(rules, MONDAY, "07:20:00", "08:19:59")  # 59:59 apart -> the first alone
+    assert short.first_in == t("07:20:00") and short.last_out is None and short.psw_tier == 4
+    exact = day(rules, MONDAY, "07:20:00", "08:20:00")  # exactly 60 min -> a pair
+    assert exact.first_in == t("07:20:00") and exact.last_out == t("08:20:00")
+    assert (exact.early_minutes, exact.psw_tier) == (460, 4)
+    double = day(rules, MONDAY, "07:20:00", "07:20:03", "16:10:00", "16:10:02")
+    assert (double.first_in, double.last_out, double.pct) == (t("07:20:00"), t("16:10:02"), Decimal("0.00"))
+
+
+def test_friday_ends_at_1630(rules: Rules) -> None:
+    result = day(rules, FRIDAY, "07:25:00", "16:00:00")
+    assert (result.early_minutes, result.psw_tier, result.pct) == (30, 1, Decimal("0.50"))
+    assert day(rules, FRIDAY, "07:25:00", "16:30:00").pct == Decimal("0.00")
+
+
+def test_ramadan_day_runs_0800_to_1500(rules: Rules) -> None:
+    assert day(rules, RAMADAN_MONDAY, "08:00:00", "15:00:00").pct == Decimal("0.00")
+    late = day(rules, RAMADAN_MONDAY, "08:01:00", "14:59:59")
+    assert (late.late_minutes, late.tl_tier, late.early_minutes, late.psw_tier) == (1, 1, 0, 0)
+    assert day(rules, RAMADAN_MONDAY, "07:31:00", "15:00:00").late_minutes == 0
+    assert day(rules, RAMADAN_FRIDAY, "07:55:00", "15:00:00").early_minutes == 30
+
+
+def test_leave_overrides_punches(rules: Rules) -> None:
+    result = day(rules, MONDAY, "09:30:00", "12:00:00", leave="SAKIT")
+    assert (result.status, result.tl_tier, result.psw_tier, result.pct) == ("SAKIT", 0, 0, Decimal("0.00"))
+    assert (result.late_minutes, result.early_minutes) == (None, None)
+    assert result.first_in == t("09:30:00") and result.last_out == t("12:00:00")  # still shown
+    for jenis in ("CUTI", "IZIN", "DL", "TB"):
+        assert day(rules, MONDAY, leave=jenis).status == jenis
+
+
+def test_no_punch_no_leave_is_tk(rules: Rules) -> None:
+    result = day(rules, MONDAY)
+    assert (result.status, result.tl_tier, result.psw_tier, result.pct) == ("TK", 0, 0, Decimal("5.00"))
+    assert result.first_in is None and result.last_out is None
+
+
+def _month(rules: Rules, days: list[DayTruth]) -> MonthTotals:
+    totals = MonthTotals()
+    for d in days:
+        totals.add(d)
+    return totals
+
+
+def test_monthly_total_is_capped_at_100(rules: Rules) -> None:
+    policy = rules.policy_for("PNS")
+    totals = _month(rules, [day(rules, MONDAY)] * 21 + [day(rules, MONDAY, "07:00:00", "16:00:00")])
+    assert (totals.workdays, totals.days_tk, totals.days_hadir, totals.total_pct_uncapped) == (
+        22,
+        21,
+        1,
+        Decimal("105.00"),
+    )
+    assert month_amounts(totals, 2_531_250, policy) == (Decimal("100.00"), 2_531_250, 0)
+
+
+def test_deduction_rounds_half_up_to_whole_rupiah(rules: Rules) -> None:
+    policy = rules.policy_for("PNS")
+    one_tl1 = _month(rules, [day(rules, MONDAY, "07:40:00", "16:00:00")])  # 0.50%
+    # 3,937,300 x 0.50% = 19,686.5 -> 19,687 (banker's rounding would give 19,686)
+    assert month_amounts(one_tl1, 3_937_300, policy) == (Decimal("0.50"), 19_687, 3_917_613)
+    # 1,512,350 x 0.50% = 7,561.75 -> 7,562
+    assert month_amounts(one_tl1, 1_512_350, policy)[1:] == (7_562, 1_504_788)
+    leave_only = _month(rules, [day(rules, MONDAY, leave="CUTI")])
+    assert (leave_only.days_leave, month_amounts(leave_only, 1_000_000, policy)) == (
+        1,
+        (Decimal("0.00"), 0, 1_000_000),
+    )
+
+
+def test_pct_prints_with_the_seed_precision(rules: Rules) -> None:
+    assert rules.fmt_pct(Decimal("0")) == "0.00" and rules.fmt_pct(Decimal("1.25") + Decimal("0.5")) == "1.75"
