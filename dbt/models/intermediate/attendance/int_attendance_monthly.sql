@@ -1,3 +1,4 @@
+-- depends_on: {{ ref('int_attendance_touched') }}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',

@@ -3,7 +3,8 @@
 -- Full mode (first run, --full-refresh): the whole window. Incremental: the dates of punches in
 -- batches not seen yet, the window's tail (lookback) and days not computed yet, and for employees
 -- whose reference data changed (employee row, PIN, leave letter, their OPD's type) their affected days.
--- high_batch_id is the newest batch this run covers; fct_attendance_daily's post-hook records it.
+-- high_batch_id is the newest batch this run covers and run_started_at when it read them;
+-- fct_attendance_daily's post-hook records both in ops.transform_state.
 {%- set full = attendance_full_mode() %}
 
 with attendance_window as (
@@ -29,11 +30,16 @@ touched as (
 {% else %}
 
 previous_run as (
-    select coalesce(max(last_batch_id), 0) - {{ var('batch_id_lookback') }} as from_batch_id
+    select
+        coalesce(max(last_batch_id), 0) as last_batch_id,
+        coalesce(max(updated_at), '-infinity'::timestamptz) as last_run_started_at
     from {{ source('ops', 'transform_state') }}
     where model = 'fct_attendance_daily'
 ),
 
+-- Batches after the last one seen, plus lower-numbered ones that committed after the last run read
+-- (a batch takes its id before inserting its punches, so ids and commits can cross). A batch's
+-- finished_at is set inside its transaction, so it is at most `late_commit_minutes` before its commit.
 new_batches as (
     select batches.batch_id, batches.kind
     from {{ ref('stg_raw__ingest_batches') }} as batches
@@ -41,8 +47,12 @@ new_batches as (
     cross join high_water
     where
         batches.status = 'ok'
-        and batches.batch_id > previous_run.from_batch_id
+        and batches.batch_id > previous_run.last_batch_id - {{ var('batch_id_lookback') }}
         and batches.batch_id <= high_water.high_batch_id
+        and (
+            batches.batch_id > previous_run.last_batch_id
+            or batches.finished_at >= previous_run.last_run_started_at - interval '{{ var("late_commit_minutes") }} minutes'
+        )
 ),
 
 punch_dates as (
@@ -203,6 +213,7 @@ select
     touched.date_to,
     touched.touched_by,
     high_water.high_batch_id,
+    now() as run_started_at,
     {{ 'true' if full else 'false' }} as is_full
 from touched
 cross join high_water

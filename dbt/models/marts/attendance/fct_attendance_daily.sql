@@ -23,7 +23,7 @@
     ],
     post_hook=[
         "insert into {{ source('ops', 'transform_state') }} as state (model, last_batch_id, updated_at)
-         select 'fct_attendance_daily', max(high_batch_id), now() from {{ ref('int_attendance_touched') }}
+         select 'fct_attendance_daily', max(high_batch_id), max(run_started_at) from {{ ref('int_attendance_touched') }}
          having max(high_batch_id) is not null
          on conflict (model) do update set last_batch_id = excluded.last_batch_id, updated_at = excluded.updated_at",
     ],

@@ -1,0 +1,66 @@
+"""Compare the warehouse's marts with the generator's truth files (docs/CONTRACTS.md)."""
+
+from __future__ import annotations
+
+import csv
+from decimal import Decimal
+from pathlib import Path
+
+import psycopg
+
+DAILY_FIELDS = ("status", "tl_tier", "psw_tier", "late_minutes", "early_minutes", "deduction_pct", "first_in", "last_out")
+MONTHLY_FIELDS = (
+    "workdays", "days_hadir", "days_tk", "days_leave", "total_pct_uncapped", "total_pct",
+    "base_amount", "deduction_amount", "net_amount",
+)
+
+
+def _norm(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    return str(value)
+
+
+def _truth_norm(field: str, value: str) -> str:
+    if field in ("deduction_pct", "total_pct_uncapped", "total_pct") and value:
+        return f"{Decimal(value):.2f}"
+    return value
+
+
+def daily_differences(conn: psycopg.Connection, truth_csv: Path) -> list[str]:
+    with truth_csv.open(newline="", encoding="utf-8") as fh:
+        truth = {(r["nip"], r["work_date"]): r for r in csv.DictReader(fh)}
+    rows = conn.execute(
+        f"select nip, work_date::text, {', '.join(DAILY_FIELDS)} from marts.fct_attendance_daily"
+    ).fetchall()
+    ours = {(r[0], r[1]): dict(zip(DAILY_FIELDS, r[2:], strict=True)) for r in rows}
+    diffs = []
+    for key in sorted(set(truth) - set(ours)):
+        diffs.append(f"{key}: missing in fct_attendance_daily (truth {truth[key]['status']})")
+    for key in sorted(set(ours) - set(truth)):
+        diffs.append(f"{key}: not in truth (ours {ours[key]['status']})")
+    for key in sorted(set(truth) & set(ours)):
+        for field in DAILY_FIELDS:
+            expected, got = _truth_norm(field, truth[key][field]), _norm(ours[key][field])
+            if expected != got:
+                diffs.append(f"{key} {field}: truth {expected!r} ours {got!r}")
+    return diffs
+
+
+def monthly_differences(conn: psycopg.Connection, truth_csv: Path) -> list[str]:
+    with truth_csv.open(newline="", encoding="utf-8") as fh:
+        truth = {(r["nip"], r["month"]): r for r in csv.DictReader(fh)}
+    rows = conn.execute(
+        f"select nip, month::text, {', '.join(MONTHLY_FIELDS)} from marts.fct_allowance_deduction_monthly"
+    ).fetchall()
+    ours = {(r[0], r[1]): dict(zip(MONTHLY_FIELDS, r[2:], strict=True)) for r in rows}
+    diffs = [f"{k}: missing in fct_allowance_deduction_monthly" for k in sorted(set(truth) - set(ours))]
+    diffs += [f"{k}: not in truth_monthly" for k in sorted(set(ours) - set(truth))]
+    for key in sorted(set(truth) & set(ours)):
+        for field in MONTHLY_FIELDS:
+            expected, got = _truth_norm(field, truth[key][field]), _norm(ours[key][field])
+            if expected != got:
+                diffs.append(f"{key} {field}: truth {expected!r} ours {got!r}")
+    return diffs
