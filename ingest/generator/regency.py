@@ -65,6 +65,7 @@ class Employee:
     aktif_sampai: dt.date | None
     birth: dt.date
     gender: int  # 1 male, 2 female
+    is_head: bool = False
     profile: str = "disciplined"
     pin_any: str | None = None
     pin_specific: dict[int, str] = field(default_factory=dict)  # device idx -> pin
@@ -203,8 +204,11 @@ def build_employees(
         opd = opds[opd_idx]
         for k in range(count):
             idx = len(employees)
-            # The first four employees of the regency cover every jenis_pegawai.
-            jenis = jenis_names[idx] if idx < 4 else rng.choices(jenis_names, jenis_w)[0]
+            # The first four employees of the regency (Setda) cover every jenis_pegawai.
+            if k == 0:
+                jenis = "PNS"  # the head of the office
+            else:
+                jenis = jenis_names[idx] if idx < 4 else rng.choices(jenis_names, jenis_w)[0]
             gender = 1 if rng.random() < 0.52 else 2
             if jenis == "HONORER":
                 jabatan, kelas = rng.choice(catalog.HONORER_JABATAN)
@@ -242,6 +246,7 @@ def build_employees(
                     aktif_sampai=None,
                     birth=birth,
                     gender=gender,
+                    is_head=k == 0,
                 )
             )
     _set_activity_changes(rng, employees, start, end)
@@ -255,8 +260,9 @@ def _set_activity_changes(
 ) -> None:
     """A few new hires inside the period, a few leavers inside it, and one who left before it."""
     n = len(employees)
-    order = list(range(n))
+    order = [i for i in range(n) if not employees[i].is_head]  # heads are neither new nor leaving
     rng.shuffle(order)
+    n = len(order)
     n_new = max(1, n * 3 // 100) if n >= 10 else 0
     n_gone = max(1, n * 3 // 100) if n >= 10 else 0
     for i in order[:n_new]:
@@ -265,6 +271,10 @@ def _set_activity_changes(
         if emp.jenis == "PNS":
             emp.jenis = "CPNS"  # a new appointment starts as CPNS
             emp.golongan = rng.choice(("II/a", "III/a"))
+            if start.year - emp.birth.year > 35:  # CPNS applicants are at most 35
+                emp.birth = emp.birth.replace(
+                    year=start.year - rng.randint(22, 35), day=min(emp.birth.day, 28)
+                )
         if (emp.aktif_mulai.year, emp.aktif_mulai.month) < (emp.birth.year + 18, emp.birth.month):
             emp.aktif_mulai = dt.date(emp.birth.year + 19, 1, 1)
     for i in order[n_new : n_new + n_gone]:
