@@ -44,8 +44,8 @@ DEDUCTIONS_SQL = """
 select m.nip, e.nama, m.opd_code, o.nama_opd, m.base_amount, m.total_pct, m.deduction_amount,
        m.net_amount, m.workdays, m.days_hadir, m.days_tk, m.days_leave
 from marts.fct_allowance_deduction_monthly as m
-left join marts.dim_employee as e on e.nip = m.nip
-left join marts.dim_opd as o on o.opd_code = m.opd_code
+left join marts.mart_employee_discipline_monthly as e on e.nip = m.nip and e.month = m.month
+left join marts.mart_opd_discipline_monthly as o on o.opd_code = m.opd_code and o.month = m.month
 where m.month = %s
 order by m.opd_code, m.nip
 """
@@ -108,7 +108,12 @@ def checksum_of(lines: list[str]) -> str:
 
 
 def fetch_deductions(conn, month: date) -> list[DeductionRow]:
-    require_marts(conn, "marts.fct_allowance_deduction_monthly", "marts.dim_employee", "marts.dim_opd")
+    require_marts(
+        conn,
+        "marts.fct_allowance_deduction_monthly",
+        "marts.mart_employee_discipline_monthly",  # names: the allowance mart carries codes only
+        "marts.mart_opd_discipline_monthly",
+    )
     rows = conn.execute(DEDUCTIONS_SQL, (month,)).fetchall()
     return [
         DeductionRow(

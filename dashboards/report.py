@@ -37,18 +37,22 @@ from dashboards.warehouse import (
 
 TOP_N = 10
 
+# Regency-wide, ordered like the mart's rank inside an OPD: fewest TK days, most on-time days,
+# fewest late / early-leave days.
 MOST_DISCIPLINED_SQL = """
-select e.nip, e.nama, e.nama_opd, e.days_hadir, e.days_tk, e.late_minutes, e.early_minutes
+select e.nip, e.nama, o.nama_opd, e.days_hadir, e.days_tk, e.days_on_time, e.days_late, e.days_early_leave
 from marts.mart_employee_discipline_monthly as e
+left join marts.mart_opd_discipline_monthly as o on o.opd_code = e.opd_code and o.month = e.month
 where e.month = %s
-order by e.days_tk, e.late_minutes + e.early_minutes, e.days_hadir desc, e.nip
+order by e.days_tk, e.days_on_time desc, e.days_late + e.days_early_leave, e.nip
 limit %s
 """
 MOST_ABSENT_SQL = """
-select e.nip, e.nama, e.nama_opd, e.days_tk, e.days_hadir, e.late_minutes
+select e.nip, e.nama, o.nama_opd, e.days_tk, e.days_hadir, e.days_late, e.days_early_leave
 from marts.mart_employee_discipline_monthly as e
+left join marts.mart_opd_discipline_monthly as o on o.opd_code = e.opd_code and o.month = e.month
 where e.month = %s and e.days_tk > 0
-order by e.days_tk desc, e.late_minutes desc, e.nip
+order by e.days_tk desc, e.days_hadir, e.nip
 limit %s
 """
 
@@ -250,8 +254,8 @@ def build_monthly_report(month: str, out: Path | str, url: str | None = None) ->
     story.append(
         _table(
             best,
-            [("nip", "NIP"), ("nama", "Nama"), ("nama_opd", "OPD"), ("days_hadir", "Hadir"),
-             ("days_tk", "TK"), ("late_minutes", "Menit terlambat"), ("early_minutes", "Menit pulang cepat")],
+            [("nip", "NIP"), ("nama", "Nama"), ("nama_opd", "OPD"), ("days_hadir", "Hadir"), ("days_tk", "TK"),
+             ("days_on_time", "Tepat waktu"), ("days_late", "Terlambat"), ("days_early_leave", "Pulang cepat")],
             "Tidak ada data.",
         )
     )  # fmt: skip
@@ -260,7 +264,7 @@ def build_monthly_report(month: str, out: Path | str, url: str | None = None) ->
         _table(
             worst,
             [("nip", "NIP"), ("nama", "Nama"), ("nama_opd", "OPD"), ("days_tk", "TK"), ("days_hadir", "Hadir"),
-             ("late_minutes", "Menit terlambat")],
+             ("days_late", "Terlambat"), ("days_early_leave", "Pulang cepat")],
             "Tidak ada pegawai dengan hari TK bulan ini.",
         )
     )  # fmt: skip
@@ -275,7 +279,7 @@ def build_monthly_report(month: str, out: Path | str, url: str | None = None) ->
         Paragraph("Kesehatan mesin absensi", h2),
         _table(
             devices,
-            [("device_sn", "Mesin"), ("nama_opd", "OPD"), ("tarikan_terakhir", "Tarikan terakhir"),
+            [("device_sn", "Mesin"), ("nama_opd", "OPD"), ("terakhir_berhasil", "Terakhir berhasil dibaca"),
              ("selisih_jam_detik", "Selisih jam (detik)"), ("hari_senyap", "Hari senyap"), ("status", "Status")],
             "Tidak ada mesin terdaftar.",
         ),

@@ -1,0 +1,139 @@
+"""Finance export (CSV/XLSX with totals and checksum, lock rules) and the e-kinerja export, checked
+against the marts of a real warehouse."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from datetime import date
+from decimal import Decimal
+
+import psycopg
+import pytest
+from openpyxl import load_workbook
+
+from dashboards.export import verify_file
+from tests.dashboards.conftest import LOCKED_MONTH, OPEN_MONTH
+
+
+@pytest.fixture
+def use_warehouse(warehouse, monkeypatch):
+    monkeypatch.setenv("ABSENSI_DATABASE_URL", warehouse.url)
+    return warehouse
+
+
+def _mart(url: str, month: str) -> list[tuple]:
+    with psycopg.connect(url) as conn:
+        return conn.execute(
+            """select nip, opd_code, base_amount, total_pct, deduction_amount, net_amount
+               from marts.fct_allowance_deduction_monthly where month = %s order by opd_code, nip""",
+            (date.fromisoformat(f"{month}-01"),),
+        ).fetchall()
+
+
+def test_locked_month_csv_matches_mart_with_totals_and_checksum(use_warehouse, run_cli, tmp_path):
+    out = tmp_path / "potongan.csv"
+    result = run_cli("export", "deductions", "--month", LOCKED_MONTH, "--format", "csv", "--out", out)
+    assert result.exit_code == 0, result.output
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines[:2] == [f"BULAN,{LOCKED_MONTH}", "STATUS,FINAL"]
+    rows = list(csv.reader(lines[2:]))
+    header, body = rows[0], rows[1:]
+    data = [dict(zip(header, r, strict=True)) for r in body if r[0] == "DATA"]
+    mart = _mart(use_warehouse.url, LOCKED_MONTH)
+    assert [(d["nip"], d["kode_opd"], int(d["tunjangan_pokok"]), Decimal(d["persen_potongan"]),
+             int(d["potongan"]), int(d["tunjangan_diterima"])) for d in data] == mart  # fmt: skip
+    assert all(d["nama"] and d["nama_opd"] for d in data)
+    # totals per OPD and overall
+    opd_totals = {r[3]: r for r in body if r[0] == "TOTAL_OPD"}
+    for opd in {m[1] for m in mart}:
+        assert int(opd_totals[opd][7]) == sum(m[4] for m in mart if m[1] == opd)
+    total = next(r for r in body if r[0] == "TOTAL")
+    assert (int(total[5]), int(total[7]), int(total[8])) == (
+        sum(m[2] for m in mart),
+        sum(m[4] for m in mart),
+        sum(m[5] for m in mart),
+    )
+    # checksum: SHA-256 of the DATA lines as written (the documented `grep '^DATA,' | sha256sum`)
+    data_bytes = "".join(line + "\n" for line in lines if line.startswith("DATA,")).encode()
+    checksum_row = next(r for r in body if r[0] == "CHECKSUM_SHA256")
+    assert checksum_row[1] == hashlib.sha256(data_bytes).hexdigest() and int(checksum_row[2]) == len(mart)
+    assert checksum_row[1] in result.stdout
+    assert run_cli("export", "verify", out).exit_code == 0
+    tampered = out.read_text().replace(f",{data[0]['potongan']},", f",{int(data[0]['potongan']) + 1},", 1)
+    out.write_text(tampered)
+    bad = run_cli("export", "verify", out)
+    assert bad.exit_code == 2 and "TIDAK cocok" in bad.stderr
+
+
+def test_open_month_refused_without_draft_and_marked_draft_with_it(use_warehouse, run_cli, tmp_path):
+    out = tmp_path / "draft.csv"
+    refused = run_cli("export", "deductions", "--month", OPEN_MONTH, "--format", "csv", "--out", out)
+    assert refused.exit_code == 2 and "belum dikunci" in refused.stderr and "--draft" in refused.stderr
+    assert not out.exists()
+    ok = run_cli("export", "deductions", "--month", OPEN_MONTH, "--format", "csv", "--out", out, "--draft")
+    assert ok.exit_code == 0 and "DRAFT" in ok.stdout
+    assert out.read_text().splitlines()[1] == "STATUS,DRAFT"
+
+
+def test_xlsx_carries_same_rows_and_checksum_as_csv(use_warehouse, run_cli, tmp_path):
+    csv_out, xlsx_out = tmp_path / "p.csv", tmp_path / "p.xlsx"
+    assert (
+        run_cli(
+            "export", "deductions", "--month", LOCKED_MONTH, "--format", "csv", "--out", csv_out
+        ).exit_code
+        == 0
+    )
+    r = run_cli("export", "deductions", "--month", LOCKED_MONTH, "--format", "xlsx", "--out", xlsx_out)
+    assert r.exit_code == 0, r.output
+    wb = load_workbook(xlsx_out)
+    assert wb.sheetnames == ["Potongan", "Rekap OPD", "Checksum"]
+    sheet_rows = list(wb["Potongan"].iter_rows(min_row=2, values_only=True))
+    mart = _mart(use_warehouse.url, LOCKED_MONTH)
+    assert [(r[1], r[3], r[5], Decimal(str(r[6])), r[7], r[8]) for r in sheet_rows] == mart
+    info = {row[0]: row[1] for row in wb["Checksum"].iter_rows(values_only=True)}
+    csv_checksum = next(
+        line for line in csv_out.read_text().splitlines() if line.startswith("CHECKSUM")
+    ).split(",")[1]
+    assert info["CHECKSUM_SHA256"] == csv_checksum and info["STATUS"] == "FINAL"
+    assert info["TOTAL_POTONGAN"] == sum(m[4] for m in mart)
+    assert verify_file(xlsx_out)[0]
+    wb["Potongan"].cell(row=2, column=8).value += 1000
+    wb.save(xlsx_out)
+    assert not verify_file(xlsx_out)[0]
+
+
+def test_bad_month_and_format_are_one_line_errors(use_warehouse, run_cli, tmp_path):
+    r = run_cli("export", "deductions", "--month", "2026-13", "--format", "csv", "--out", tmp_path / "x.csv")
+    assert r.exit_code == 2 and "2026-13" in r.stderr
+    r = run_cli(
+        "export", "deductions", "--month", LOCKED_MONTH, "--format", "pdf", "--out", tmp_path / "x.pdf"
+    )
+    assert r.exit_code == 2 and "pdf" in r.stderr
+    r = run_cli("export", "deductions", "--month", "2025-01", "--format", "csv", "--out", tmp_path / "x.csv")
+    assert r.exit_code == 2 and "tidak ada data" in r.stderr
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_ekinerja_export_is_the_daily_mart_of_the_month(use_warehouse, run_cli, tmp_path, fmt):
+    out = tmp_path / f"ekinerja.{fmt}"
+    r = run_cli("export", "ekinerja", "--month", OPEN_MONTH, "--format", fmt, "--out", out)
+    assert r.exit_code == 0, r.output
+    if fmt == "csv":
+        records = list(csv.DictReader(out.open(encoding="utf-8")))
+    else:
+        payload = json.loads(out.read_text(encoding="utf-8"))
+        assert payload["bulan"] == OPEN_MONTH
+        records = payload["kehadiran"]
+    with psycopg.connect(use_warehouse.url) as conn:
+        mart = conn.execute(
+            """select nip, work_date::text, status, deduction_pct, to_char(first_in, 'HH24:MI:SS')
+               from marts.fct_attendance_daily where work_date between '2026-09-01' and '2026-09-30'
+               order by nip, work_date"""
+        ).fetchall()
+    got = [
+        (r["nip"], r["tanggal"], r["status"], Decimal(r["persen_potongan"]), r["jam_masuk"] or None)
+        for r in records
+    ]
+    assert got == mart

@@ -1,0 +1,56 @@
+"""The monthly PDF: text extracted with pypdf and checked against the marts."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import psycopg
+from pypdf import PdfReader
+
+from dashboards.render import fmt
+from tests.dashboards.conftest import LOCKED_MONTH, OPEN_MONTH
+
+
+def _text(path) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(path).pages)
+
+
+def test_report_figures_match_the_marts(warehouse, run_cli, monkeypatch, tmp_path):
+    monkeypatch.setenv("ABSENSI_DATABASE_URL", warehouse.url)
+    out = tmp_path / "laporan.pdf"
+    r = run_cli("report", "monthly", "--month", OPEN_MONTH, "--out", out)
+    assert r.exit_code == 0, r.output
+    text = _text(out)
+    month = date.fromisoformat(f"{OPEN_MONTH}-01")
+    with psycopg.connect(warehouse.url) as conn:
+        n, deduction, net, tk = conn.execute(
+            """select count(*), sum(deduction_amount), sum(net_amount), sum(days_tk)
+               from marts.fct_allowance_deduction_monthly where month = %s""",
+            (month,),
+        ).fetchone()
+        worst_nip = conn.execute(
+            """select nip from marts.fct_allowance_deduction_monthly where month = %s
+               order by days_tk desc, nip limit 1""",
+            (month,),
+        ).fetchone()[0]
+        best_opd = conn.execute(
+            "select nama_opd from marts.mart_opd_discipline_monthly where month = %s order by discipline_rank, opd_code limit 1",
+            (month,),
+        ).fetchone()[0]
+    assert "Laporan Disiplin Pegawai ASN" in text and "September 2026" in text
+    assert f"Jumlah pegawai\n{fmt(n)}" in text
+    assert f"Total potongan\nRp {fmt(deduction)}" in text
+    assert f"Total tunjangan dibayar\nRp {fmt(net)}" in text
+    assert f"(TK)\n{fmt(tk)}" in text
+    assert worst_nip in text and best_opd in text
+    assert "DRAF" in text and "Data belum tersedia" not in text
+    assert "PP 94/2021" in text and "Kesehatan mesin absensi" in text
+
+
+def test_locked_month_says_so_and_quality_absent_is_belum_diperiksa(warehouse, tmp_path):
+    from dashboards.report import build_monthly_report
+
+    out = build_monthly_report(LOCKED_MONTH, tmp_path / "agustus.pdf", url=warehouse.url)
+    text = _text(out)
+    assert "Agustus 2026" in text and "TERKUNCI" in text
+    assert "belum diperiksa" in text  # no quality run stored in this warehouse
