@@ -195,10 +195,29 @@ def _validate_quietly(
     url: str, assets: list[AssetChecks], params: SuiteParams, docs_dir: Path | None
 ) -> tuple[list[ExpectationOutcome], str]:
     import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
 
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    sites = {}
+    if docs_dir is not None:
+        docs_dir.mkdir(parents=True, exist_ok=True)
+        sites[DOCS_SITE] = {
+            "class_name": "SiteBuilder",
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        }
+    # In-memory stores: the suites live in this code and the results in quality.*; the only
+    # files GX writes are the data docs.
+    config = DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
+        data_docs_sites=sites,
+        analytics_enabled=False,
+        progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
+    )
+    context = gx.get_context(mode="ephemeral", project_config=config)
     source = context.data_sources.add_sql("warehouse", connection_string=db.sqlalchemy_url(url))
     outcomes: list[ExpectationOutcome] = []
     for position, asset_checks in enumerate(assets):
@@ -236,18 +255,6 @@ def _validate_quietly(
             for item in suite_result.results:
                 outcomes.append(_outcome(asset_checks, by_name[item.expectation_config.meta["check"]], item))
     if docs_dir is not None:
-        docs_dir.mkdir(parents=True, exist_ok=True)
-        context.add_data_docs_site(
-            DOCS_SITE,
-            {
-                "class_name": "SiteBuilder",
-                "store_backend": {
-                    "class_name": "TupleFilesystemStoreBackend",
-                    "base_directory": str(docs_dir),
-                },
-                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-            },
-        )
         context.build_data_docs(site_names=[DOCS_SITE])
     return outcomes, gx.__version__
 

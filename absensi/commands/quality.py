@@ -41,7 +41,9 @@ def register(app: typer.Typer) -> None:
 
 
 def print_summary(run, decision) -> None:  # noqa: ANN001 - QualityRun / GateDecision, imported lazily
-    from expectations.gate import format_row
+    from rich.markup import escape
+
+    from expectations.gate import describe
 
     by_suite: dict[str, list] = {}
     for outcome in run.outcomes:
@@ -66,27 +68,13 @@ def print_summary(run, decision) -> None:  # noqa: ANN001 - QualityRun / GateDec
         )
     console.print(table)
 
+    # One line per failed check, never wrapped: operators grep these and DAG logs keep them whole.
     failed = run.failed_blocking + run.failed_warning
-    if failed:
-        detail = Table(show_header=True, header_style="bold")
-        detail.add_column("Tingkat")
-        detail.add_column("Pemeriksaan")
-        detail.add_column("Baris", justify="right")
-        detail.add_column("Contoh baris gagal", overflow="fold")
-        for outcome in failed[:ROWS_SHOWN]:
-            level = "[bold red]BLOKIR[/]" if outcome.blocking_failure else "[yellow]peringatan[/]"
-            sample = outcome.error or (format_row(outcome.failing_rows[0]) if outcome.failing_rows else "")
-            count = (
-                outcome.unexpected_count if outcome.unexpected_count is not None else outcome.observed_value
-            )
-            detail.add_row(
-                level, f"{outcome.suite}/{outcome.expectation}\n{outcome.description}", str(count), sample
-            )
-        console.print(detail)
-        if len(failed) > ROWS_SHOWN:
-            console.print(
-                f"… dan {len(failed) - ROWS_SHOWN} lainnya (lihat quality.result run {run.run_id})."
-            )
+    for outcome in failed[:ROWS_SHOWN]:
+        level = "[bold red]BLOKIR[/]" if outcome.blocking_failure else "[yellow]peringatan[/]"
+        console.print(f"{level} {escape(describe(outcome))}", soft_wrap=True, highlight=False)
+    if len(failed) > ROWS_SHOWN:
+        console.print(f"… dan {len(failed) - ROWS_SHOWN} lainnya (lihat quality.result, run {run.run_id}).")
     if run.docs_path:
         console.print(f"Data docs: {run.docs_path}")
     console.print(f"Waktu pemeriksaan: {run.seconds:.1f} detik")

@@ -177,7 +177,7 @@ create table {s}.fct_allowance_deduction_monthly (
 
 def build_marts(conn: psycopg.Connection, schema: str) -> None:
     """Correct marts for the raw data above (tukin_standard: TK 5%/day), in `schema`."""
-    conn.execute(f"create schema {schema}")
+    conn.execute(f"create schema if not exists {schema}")
     conn.execute(DAILY_DDL.format(s=schema))
     conn.execute(MONTHLY_DDL.format(s=schema))
     for e in EMPLOYEES:
