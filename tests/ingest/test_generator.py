@@ -297,6 +297,13 @@ def test_every_rule_edge_occurs(regency: Path, truth: list[dict[str, str]]) -> N
     assert any(r["first_in"].endswith("11:44:59") for r in lone_in)  # one second before the midpoint
     assert any(r["last_out"].endswith("11:45:00") for r in lone_out)  # exactly at it
     assert all(r["psw_tier"] == "4" for r in lone_in) and all(r["tl_tier"] == "4" for r in lone_out)
+
+    def gap(r: dict[str, str]) -> float:
+        return (
+            dt.datetime.fromisoformat(r["last_out"]) - dt.datetime.fromisoformat(r["first_in"])
+        ).total_seconds()
+
+    assert any(r["first_in"] and r["last_out"] and gap(r) == 3600 for r in hadir)  # exactly 60 min: a pair
     fridays = [r for r in hadir if dt.date.fromisoformat(r["work_date"]).isoweekday() == 5]
     assert any(r["last_out"].endswith("16:00:00") and r["early_minutes"] == "30" for r in fridays)
     statuses = {r["status"] for r in truth}
