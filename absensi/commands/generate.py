@@ -7,6 +7,9 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+# The only eager import of the generator: it is light (stdlib), and the help shows the real default.
+from ingest.generator.core import DEFAULT_BASE_PORT
+
 console = Console()
 
 
@@ -20,11 +23,13 @@ def register(app: typer.Typer) -> None:
         days: int = typer.Option(..., "--days", help="Jumlah hari kalender sejak --start"),
         seed: int = typer.Option(..., "--seed", help="Benih acak: benih sama, berkas sama persis"),
         regency: str = typer.Option("oku", "--regency", help="oku (WIB) | hsu (WITA)"),
-        base_port: int | None = typer.Option(None, "--base-port", help="Port mesin pertama (mesin ke-i: +i)"),
+        base_port: int = typer.Option(
+            DEFAULT_BASE_PORT, "--base-port", help="Port mesin pertama (mesin ke-i: +i)"
+        ),
         host: str = typer.Option("127.0.0.1", "--host", help="Alamat mesin di devices.csv"),
     ) -> None:
         """Buat kabupaten sintetis: OPD, mesin, pegawai, PIN, cuti, attlog USB, dan kebenaran (truth)."""
-        from ingest.generator import DEFAULT_BASE_PORT, generate
+        from ingest.generator import generate
 
         summary = generate(
             out,
@@ -34,7 +39,7 @@ def register(app: typer.Typer) -> None:
             days=days,
             seed=seed,
             regency=regency,
-            base_port=DEFAULT_BASE_PORT if base_port is None else base_port,
+            base_port=base_port,
             host=host,
         )
         c = summary["counts"]

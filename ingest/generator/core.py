@@ -156,6 +156,8 @@ def _pick_scenarios(
 
 
 def _parse_start(start: dt.date | str) -> dt.date:
+    if isinstance(start, dt.datetime):
+        return start.date()
     if isinstance(start, dt.date):
         return start
     try:
