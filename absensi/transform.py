@@ -85,6 +85,7 @@ def build_args(
     full_refresh: bool = False,
     vars: Mapping[str, Any] | None = None,
     command: str = "build",
+    unit_tests: bool = True,
 ) -> list[str]:
     args = [command, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
     if select:
@@ -94,6 +95,8 @@ def build_args(
         args.append("--full-refresh")
     if vars:
         args += ["--vars", json.dumps(dict(vars))]
+    if not unit_tests:
+        args += ["--exclude-resource-type", "unit_test"]
     return args
 
 
@@ -104,17 +107,19 @@ def run_build(
     vars: Mapping[str, Any] | None = None,
     url: str | None = None,
     on_node: Callable[[NodeResult], None] | None = None,
+    unit_tests: bool = True,
 ) -> BuildResult:
     """`dbt build` the project; raises UserError naming the failed models/tests with dbt's message.
 
     `vars` are dbt vars (e.g. attendance_start/attendance_end as 'YYYY-MM-DD'); `on_node` is called
-    after each seed, model or test finishes (progress display).
+    after each seed, model or test finishes (progress display). `unit_tests=False` skips the rule
+    unit tests (they test SQL, not data: the hourly DAG may skip them; CI and the CLI run them).
     """
     from dbt.cli.main import dbtRunner
 
     url = url or db.database_url()
     db.connect(url).close()  # one clear line when the warehouse is unreachable, before dbt starts
-    args = build_args(select=select, full_refresh=full_refresh, vars=vars)
+    args = build_args(select=select, full_refresh=full_refresh, vars=vars, unit_tests=unit_tests)
     args.append("--quiet")  # progress comes from the callback; dbt's own log goes to dbt/logs
 
     nodes: list[NodeResult] = []

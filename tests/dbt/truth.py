@@ -8,10 +8,26 @@ from pathlib import Path
 
 import psycopg
 
-DAILY_FIELDS = ("status", "tl_tier", "psw_tier", "late_minutes", "early_minutes", "deduction_pct", "first_in", "last_out")
+DAILY_FIELDS = (
+    "status",
+    "tl_tier",
+    "psw_tier",
+    "late_minutes",
+    "early_minutes",
+    "deduction_pct",
+    "first_in",
+    "last_out",
+)
 MONTHLY_FIELDS = (
-    "workdays", "days_hadir", "days_tk", "days_leave", "total_pct_uncapped", "total_pct",
-    "base_amount", "deduction_amount", "net_amount",
+    "workdays",
+    "days_hadir",
+    "days_tk",
+    "days_leave",
+    "total_pct_uncapped",
+    "total_pct",
+    "base_amount",
+    "deduction_amount",
+    "net_amount",
 )
 
 

@@ -1,0 +1,356 @@
+"""The dbt project end to end: a generated regency loaded into raw, a real `dbt build`, and every
+daily row and monthly deduction compared with the generator's truth; then incrementality, the month
+lock and adjustments on the same warehouse (tests run in file order; the later ones change data)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from absensi.close import lock_month
+from absensi.migrate import migrate
+from absensi.transform import run_build
+from tests.conftest import create_database, drop_database
+from tests.dbt.truth import daily_differences, monthly_differences
+
+DESIGN_DAILY_COLUMNS = [
+    "nip", "work_date", "opd_code", "policy_id", "schedule_in", "schedule_out", "first_in", "last_out",
+    "late_minutes", "early_minutes", "tl_tier", "psw_tier", "status", "deduction_pct", "reason",
+]  # fmt: skip
+DESIGN_MONTHLY_COLUMNS = [
+    "nip", "month", "opd_code", "policy_id", "base_amount", "workdays", "days_hadir", "days_tk",
+    "days_leave", "total_pct_uncapped", "total_pct", "deduction_amount", "net_amount", "is_locked",
+]  # fmt: skip
+
+
+@dataclass
+class Warehouse:
+    url: str
+    folder: Path
+    vars: dict[str, object]
+
+
+@pytest.fixture(scope="module")
+def warehouse(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
+    """One regency (February with its holidays, the start of Ramadan 2026) built once for the module."""
+    from ingest.folder import load_generated_regency
+    from ingest.generator import generate
+
+    folder = tmp_path_factory.mktemp("regency")
+    meta = generate(folder, employees=150, devices=3, start="2026-02-02", days=31, seed=11)
+    url = create_database(pg_server_url, "dbt")
+    with psycopg.connect(url, autocommit=True) as conn:
+        migrate(conn)
+        load_generated_regency(conn, folder)
+    dbt_vars = {"attendance_start": meta["start"], "attendance_end": meta["end"]}
+    run_build(url=url, vars=dbt_vars, full_refresh=True)  # unit tests and data tests included
+    yield Warehouse(url, folder, dbt_vars)
+    drop_database(pg_server_url, url)
+
+
+def _query(url: str, sql: str, params: tuple = ()) -> list[tuple]:
+    with psycopg.connect(url) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def _daily_rows(url: str) -> dict[tuple[str, dt.date], tuple]:
+    rows = _query(url, f"select {', '.join(DESIGN_DAILY_COLUMNS)} from marts.fct_attendance_daily")
+    return {(r[0], r[1]): r for r in rows}
+
+
+def test_every_daily_row_matches_the_generator_truth(warehouse: Warehouse) -> None:
+    with psycopg.connect(warehouse.url) as conn:
+        differences = daily_differences(conn, warehouse.folder / "truth.csv")
+    assert differences == []
+    n_truth = sum(1 for _ in (warehouse.folder / "truth.csv").open()) - 1
+    assert _query(warehouse.url, "select count(*) from marts.fct_attendance_daily")[0][0] == n_truth > 1000
+
+
+def test_every_monthly_deduction_matches_the_generator_truth(warehouse: Warehouse) -> None:
+    with psycopg.connect(warehouse.url) as conn:
+        differences = monthly_differences(conn, warehouse.folder / "truth_monthly.csv")
+    assert differences == []
+
+
+def test_the_truth_exercises_every_status_and_tier(warehouse: Warehouse) -> None:
+    # Zero differences only mean something if the data reaches the rules' corners.
+    statuses = {r[0] for r in _query(warehouse.url, "select distinct status from marts.fct_attendance_daily")}
+    assert {"HADIR", "TK", "CUTI", "SAKIT", "IZIN", "DL"} <= statuses
+    tiers = _query(
+        warehouse.url,
+        "select array_agg(distinct tl_tier order by tl_tier), array_agg(distinct psw_tier order by psw_tier) "
+        "from marts.fct_attendance_daily",
+    )[0]
+    assert tiers == ([0, 1, 2, 3, 4], [0, 1, 2, 3, 4])
+
+
+def test_mart_columns_are_the_design_contract(warehouse: Warehouse) -> None:
+    def columns(table: str) -> list[str]:
+        rows = _query(
+            warehouse.url,
+            "select column_name from information_schema.columns where table_schema = 'marts' "
+            "and table_name = %s order by ordinal_position",
+            (table,),
+        )
+        return [r[0] for r in rows]
+
+    assert columns("fct_attendance_daily") == DESIGN_DAILY_COLUMNS
+    assert columns("fct_allowance_deduction_monthly") == DESIGN_MONTHLY_COLUMNS
+    schemas = {r[0] for r in _query(warehouse.url, "select schema_name from information_schema.schemata")}
+    assert {"staging", "intermediate", "marts"} <= schemas
+    assert not any(s.startswith("public_") for s in schemas)
+
+
+def test_finance_reads_only_the_allowance_marts(warehouse: Warehouse) -> None:
+    def can(role: str, table: str) -> bool:
+        return _query(warehouse.url, "select has_table_privilege(%s, %s, 'select')", (role, table))[0][0]
+
+    assert can("absensi_finance", "marts.fct_allowance_deduction_monthly")
+    assert can("absensi_finance", "marts.fct_allowance_adjustment")
+    assert not can("absensi_finance", "marts.fct_attendance_daily")
+    assert not can("absensi_finance", "marts.mart_opd_discipline_monthly")
+    for role in ("absensi_analyst", "absensi_metabase"):
+        assert can(role, "marts.fct_attendance_daily")
+        assert can(role, "marts.mart_device_health")
+
+
+def test_reason_explains_status_and_percent(warehouse: Warehouse) -> None:
+    rows = _query(
+        warehouse.url,
+        "select status, tl_tier, psw_tier, late_minutes, deduction_pct, reason from marts.fct_attendance_daily",
+    )
+    seen_tl = False
+    for status, tl, _psw, late, pct, reason in rows:
+        assert reason.startswith(status if status != "HADIR" else ("TL" if tl else "masuk")) or (
+            status == "HADIR" and reason.startswith("TL4")
+        ), reason
+        assert reason.endswith(f"potongan {pct:.2f}%".replace(".", ",")), reason
+        if status == "HADIR" and 1 <= tl <= 3:
+            assert re.match(rf"TL{tl}: masuk \d\d:\d\d, {late} menit terlambat", reason), reason
+            seen_tl = True
+    assert seen_tl
+
+
+def test_quarantine_views_hold_what_was_not_counted(warehouse: Warehouse) -> None:
+    unknown = _query(warehouse.url, "select sum(punches) from marts.q_unknown_pin")[0][0]
+    assert unknown and unknown > 0
+    clocks = _query(warehouse.url, "select min(punch_local), count(*) from marts.q_impossible_clock")[0]
+    assert clocks[1] > 0 and clocks[0] < dt.datetime(2015, 1, 1)  # the generator's battery reset (2000)
+    # The quarantined punches never reach the facts.
+    leaked = _query(
+        warehouse.url,
+        "select count(*) from marts.fct_attendance_daily where first_in < '2015-01-01' or last_out < '2015-01-01'",
+    )[0][0]
+    assert leaked == 0
+    health = _query(warehouse.url, "select count(*), count(last_success_at) from marts.mart_device_health")[0]
+    assert health[0] == health[1] == 3
+
+
+def test_sanction_levels_follow_cumulative_tk_days(warehouse: Warehouse) -> None:
+    rows = _query(warehouse.url, "select tk_days, sanction_level from marts.mart_discipline_sanction")
+    assert rows
+    expected = [
+        (0, 2, 0), (3, 3, 1), (4, 6, 2), (7, 10, 3), (11, 13, 4), (14, 16, 5), (17, 20, 6),
+        (21, 24, 7), (25, 27, 8), (28, 10_000, 9),
+    ]  # fmt: skip
+    for tk_days, level in rows:
+        assert any(lo <= tk_days <= hi and level == lv for lo, hi, lv in expected), (tk_days, level)
+
+
+# ---- the tests below change the warehouse (file order matters) ----
+
+
+def _known_pin(url: str, nip: str) -> tuple[str, str]:
+    """(device_sn, device_pin) a punch of `nip` can carry."""
+    row = _query(
+        url,
+        "select coalesce(p.device_sn, d.device_sn), p.device_pin from staging.stg_raw__employee_pins p "
+        "cross join lateral (select device_sn from staging.stg_raw__devices order by device_sn limit 1) d "
+        "where p.nip = %s order by p.device_sn nulls last limit 1",
+        (nip,),
+    )
+    return row[0]
+
+
+def test_an_hour_of_punches_recomputes_only_the_days_it_touches(warehouse: Warehouse, tmp_path: Path) -> None:
+    from ingest.usb import import_attlog
+
+    url = warehouse.url
+    before = _daily_rows(url)
+    xmin_before = dict(
+        ((r[0], r[1]), r[2])
+        for r in _query(url, "select nip, work_date, xmin::text from marts.fct_attendance_daily")
+    )
+    # A device backlog: one hour (10:00-10:59) of an early-month day, for three people marked TK.
+    day = min(d for (_, d), row in before.items() if row[12] == "TK" and d.day >= 5)
+    absent = sorted(nip for (nip, d), row in before.items() if d == day and row[12] == "TK")[:3]
+    lines_by_device: dict[str, list[str]] = {}
+    for i, nip in enumerate(absent):
+        device_sn, pin = _known_pin(url, nip)
+        lines_by_device.setdefault(device_sn, []).append(f"{pin:>9}\t{day} 10:{10 + i:02d}:05\t1\t0\t0\t0\n")
+    with psycopg.connect(url, autocommit=True) as conn:
+        for device_sn, lines in lines_by_device.items():
+            path = tmp_path / f"{device_sn}_attlog.dat"
+            path.write_text("".join(lines), encoding="utf-8")
+            assert import_attlog(conn, path, device_sn).records_new == len(lines)
+
+    run_build(url=url, vars={**warehouse.vars, "late_commit_minutes": 0}, unit_tests=False)
+
+    touched = _query(
+        url, "select touched_by, date_from, date_to, nip from intermediate.int_attendance_touched"
+    )
+    assert ("punches", day, day, None) in touched
+    assert {t[0] for t in touched} <= {"punches", "lookback", "new_days"}
+    end = dt.date.fromisoformat(str(warehouse.vars["attendance_end"]))
+    recomputable = {day} | {d for kind, lo, hi, _ in touched if kind != "punches" for d in _dates(lo, hi)}
+    assert all(d >= end - dt.timedelta(days=7) for d in recomputable - {day})
+
+    after = _daily_rows(url)
+    xmin_after = dict(
+        ((r[0], r[1]), r[2])
+        for r in _query(url, "select nip, work_date, xmin::text from marts.fct_attendance_daily")
+    )
+    changed = {k for k in after if before.get(k) != after[k]}
+    assert changed == {(nip, day) for nip in absent}
+    for nip in absent:
+        row = after[(nip, day)]
+        assert row[12] == "HADIR" and row[10] == 4 and row[11] == 4  # 10:xx lone punch: late >= 91, no out
+    # Rows of untouched days were not even rewritten (same row version): history is not recomputed.
+    rewritten = {k for k in xmin_after if xmin_before.get(k) != xmin_after[k]}
+    assert rewritten and {d for _, d in rewritten} <= recomputable
+    monthly = _query(
+        url,
+        "select days_tk, days_hadir from marts.fct_allowance_deduction_monthly where nip = %s and month = %s",
+        (absent[0], day.replace(day=1)),
+    )[0]
+    assert monthly[0] + monthly[1] > 0
+
+    # An incremental result equals a full rebuild.
+    incremental_daily = _daily_rows(url)
+    incremental_monthly = _query(
+        url, "select * from marts.fct_allowance_deduction_monthly order by nip, month"
+    )
+    run_build(url=url, vars=warehouse.vars, full_refresh=True, unit_tests=False)
+    assert _daily_rows(url) == incremental_daily
+    assert _query(url, "select * from marts.fct_allowance_deduction_monthly order by nip, month") == (
+        incremental_monthly
+    )
+
+
+def _dates(lo: dt.date, hi: dt.date) -> list[dt.date]:
+    return [lo + dt.timedelta(days=i) for i in range((hi - lo).days + 1)]
+
+
+def test_a_locked_month_never_changes_and_corrections_become_adjustments(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    from ingest.reference import load_reference_file
+
+    url = warehouse.url
+    february = dt.date(2026, 2, 1)
+    with psycopg.connect(url, autocommit=True) as conn:
+        assert lock_month(conn, february) is True
+        assert lock_month(conn, "2026-02") is False  # idempotent
+    locked_daily = {k: v for k, v in _daily_rows(url).items() if k[1] < dt.date(2026, 3, 1)}
+    paid = _query(
+        url,
+        "select nip, deduction_amount, base_amount, total_pct_uncapped, is_locked "
+        "from marts.fct_allowance_deduction_monthly where month = %s order by nip",
+        (february,),
+    )
+    assert paid and all(r[4] for r in paid)
+
+    # A sick letter for a February TK day arrives in March.
+    nip, day = min(
+        (k for k, row in locked_daily.items() if row[12] == "TK"),
+        key=lambda k: (k[1], k[0]),
+    )
+    leave_csv = tmp_path / "leave.csv"
+    with leave_csv.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["nip", "jenis", "mulai", "sampai", "nomor_surat"])
+        writer.writerow([nip, "SAKIT", day.isoformat(), day.isoformat(), "SKS/0420/III/2026"])
+    with psycopg.connect(url, autocommit=True) as conn:
+        load_reference_file(conn, "leave", leave_csv)
+    run_build(url=url, vars={**warehouse.vars, "late_commit_minutes": 0}, unit_tests=False)
+
+    after = _daily_rows(url)
+    assert {k: v for k, v in after.items() if k[1] < dt.date(2026, 3, 1)} == locked_daily
+    assert (
+        _query(
+            url,
+            "select nip, deduction_amount, base_amount, total_pct_uncapped, is_locked "
+            "from marts.fct_allowance_deduction_monthly where month = %s order by nip",
+            (february,),
+        )
+        == paid
+    )
+    adjustments = _query(
+        url,
+        "select nip, month, corrected_month, locked_deduction_amount, corrected_deduction_amount, "
+        "adjustment_amount, is_locked, reason from marts.fct_allowance_adjustment",
+    )
+    paid_row = next(r for r in paid if r[0] == nip)
+    base, uncapped = paid_row[2], paid_row[3]
+    from decimal import ROUND_HALF_UP, Decimal
+
+    tk_pct = Decimal("5.00")  # tukin_standard, shipped for every employee type
+    corrected = int(
+        (Decimal(base) * min(Decimal(100), uncapped - tk_pct) / 100).quantize(Decimal(1), ROUND_HALF_UP)
+    )
+    assert len(adjustments) == 1
+    adj = adjustments[0]
+    assert adj[:7] == (
+        nip,
+        dt.date(2026, 3, 1),
+        february,
+        paid_row[1],
+        corrected,
+        corrected - paid_row[1],
+        False,
+    )
+    assert adj[5] < 0 and adj[7].startswith("Koreksi 02-2026")
+
+    # The full rebuild keeps the locked month exactly as paid and the adjustment in place.
+    run_build(url=url, vars=warehouse.vars, full_refresh=True, unit_tests=False)
+    assert {k: v for k, v in _daily_rows(url).items() if k[1] < dt.date(2026, 3, 1)} == locked_daily
+    assert _query(url, "select count(*), sum(adjustment_amount) from marts.fct_allowance_adjustment")[0] == (
+        1,
+        adj[5],
+    )
+
+    # Locking March pays the adjustment once: it is frozen there and not carried to April.
+    with psycopg.connect(url, autocommit=True) as conn:
+        assert lock_month(conn, dt.date(2026, 3, 1)) is True
+    run_build(url=url, vars=warehouse.vars, unit_tests=False)
+    assert _query(url, "select month, adjustment_amount, is_locked from marts.fct_allowance_adjustment") == [
+        (dt.date(2026, 3, 1), adj[5], True)
+    ]
+
+
+def test_cli_transform_reports_a_failing_build_in_one_line(
+    warehouse: Warehouse, run_cli, monkeypatch
+) -> None:
+    monkeypatch.setenv("ABSENSI_DATABASE_URL", warehouse.url)
+    bad = run_cli(
+        "transform",
+        "--select",
+        "int_attendance_window",
+        "--vars",
+        json.dumps({"attendance_end": "2026-02-31"}),
+    )
+    assert bad.exit_code == 2
+    assert "dbt build gagal" in bad.stderr and "int_attendance_window" in bad.stderr
+    malformed = run_cli("transform", "--vars", "[1, 2")
+    assert malformed.exit_code == 2 and "--vars" in malformed.stderr
+    good = run_cli("transform", "--select", "int_attendance_window", "--vars", json.dumps(warehouse.vars))
+    assert good.exit_code == 0, good.output
+    assert "dbt build selesai" in good.stdout
