@@ -396,3 +396,19 @@ def test_a_month_of_absence_is_capped_at_100(tmp_path: Path) -> None:
     capped = [m for m in read_csv(tmp_path / "truth_monthly.csv") if Decimal(m["total_pct_uncapped"]) > 100]
     assert capped and all(m["total_pct"] == "100.00" and m["net_amount"] == "0" for m in capped)
     assert any(m["days_tk"] == m["workdays"] == "23" for m in capped)
+
+
+def test_truth_follows_the_seeds_it_is_given(tmp_path: Path) -> None:
+    """Holidays and percents come from the seed files, so editing a seed changes the truth."""
+    import shutil
+
+    seeds = tmp_path / "seeds"
+    shutil.copytree(SEEDS, seeds)
+    with (seeds / "holidays.csv").open("a", encoding="utf-8") as fh:
+        fh.write("2026-11-04,libur_nasional,Hari libur uji,test\n")
+    policies = (seeds / "policies.csv").read_text(encoding="utf-8")
+    (seeds / "policies.csv").write_text(policies.replace("tukin_standard,Tunjangan kinerja: potongan TL/PSW bertingkat dan TK 5% per hari,5.00", "tukin_standard,x,7.25"), encoding="utf-8")  # fmt: skip
+    generate(tmp_path / "out", employees=40, devices=3, start="2026-11-02", days=5, seed=3, seeds_dir=seeds)
+    rows = read_csv(tmp_path / "out" / "truth.csv")
+    assert rows and "2026-11-04" not in {r["work_date"] for r in rows}
+    assert {r["deduction_pct"] for r in rows if r["status"] == "TK"} == {"7.25"}
