@@ -72,39 +72,54 @@ def parse_attendance(data: bytes, records: int, uid_to_pin: dict[int, str]) -> t
     if records <= 0 or total % records or total // records not in zp.ATT_FORMATS:
         raise DeviceError(f"ukuran catatan tidak dikenal: {total} byte untuk {records} catatan")
     size = total // records
-    decode = _time_decoder()
+    when = _time_text_cache()
+    pin_text = _PinText()
     lines: list[str] = []
     append = lines.append
     try:
         if size == 40:
-            for _uid, pin_raw, verify, when, state, work in _ATT40.iter_unpack(body):
-                pin = pin_raw.split(b"\x00", 1)[0].decode("utf-8", errors="replace")
-                if not pin:
-                    raise DeviceError("catatan absensi tanpa PIN")
-                append(f"{copy_escape(pin)}\t{decode(when)}\t{verify}\t{state}\t{work}\n")
+            for _uid, pin_raw, verify, stamp, state, work in _ATT40.iter_unpack(body):
+                append(f"{pin_text[pin_raw]}\t{when(stamp)}\t{verify}\t{state}\t{work}\n")
         elif size == 16:
-            for pin_no, when, verify, state, work in _ATT16.iter_unpack(body):
-                append(f"{pin_no}\t{decode(when)}\t{verify}\t{state}\t{work}\n")
+            for pin_no, stamp, verify, state, work in _ATT16.iter_unpack(body):
+                append(f"{pin_no}\t{when(stamp)}\t{verify}\t{state}\t{work}\n")
         else:
-            for uid, verify, when, state in _ATT8.iter_unpack(body):
+            for uid, verify, stamp, state in _ATT8.iter_unpack(body):
                 pin = uid_to_pin.get(uid) or str(uid)  # pyzk: the user's PIN, else the uid itself
-                append(f"{copy_escape(pin)}\t{decode(when)}\t{verify}\t{state}\t\\N\n")
+                append(f"{copy_escape(pin)}\t{when(stamp)}\t{verify}\t{state}\t\\N\n")
     except ValueError as exc:
         raise DeviceError(f"data absensi rusak: {exc}") from exc
     return "".join(lines).encode(), len(lines)
 
 
-def _time_decoder() -> Callable[[int], str]:
-    # Punches cluster on a few thousand distinct seconds per device; cache the text per encoded value.
-    cache: dict[int, str] = {}
+class _PinText(dict):
+    """24-byte PIN field -> COPY text, computed once per distinct PIN (a device has few)."""
 
-    def decode(value: int) -> str:
-        text = cache.get(value)
-        if text is None:
-            text = cache[value] = zp.decode_time_text(value)
+    def __missing__(self, raw: bytes) -> str:
+        pin = raw.split(b"\x00", 1)[0].decode("utf-8", errors="replace")
+        if not pin:
+            raise DeviceError("catatan absensi tanpa PIN")
+        text = self[raw] = copy_escape(pin)
         return text
 
-    return decode
+
+def _time_text_cache() -> Callable[[int], str]:
+    """ZK time -> 'YYYY-MM-DD HH:MM:SS' via two small caches (days, seconds of day): per record only
+    a divmod and two lookups, where pyzk builds a datetime."""
+    days: dict[int, str] = {}
+    clock: dict[int, str] = {}
+
+    def text(value: int) -> str:
+        day, second = divmod(value, 86400)
+        date_text = days.get(day)
+        if date_text is None:
+            date_text = days[day] = zp.decode_time_text(day * 86400)[:10]
+        time_text = clock.get(second)
+        if time_text is None:
+            time_text = clock[second] = f"{second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}"
+        return f"{date_text} {time_text}"
+
+    return text
 
 
 # ---- one device -----------------------------------------------------------------------------

@@ -107,6 +107,7 @@ def write_punch_batch(
                 for i in range(0, len(data), step):
                     copy.write(data[i : i + step])
         # Within one batch the first occurrence of a key wins; across batches the stored one does.
+        # Key order: the unique index (and the pin index) then grow at their right edge.
         new_count = conn.execute(
             """create temp table tmp_new on commit drop as
                select distinct on (t.device_pin, t.punch_local)
@@ -141,7 +142,7 @@ def write_punch_batch(
             """insert into raw.device_punch (device_sn, device_pin, punch_local, verify_type, punch_state,
                    work_code, source, batch_id)
                select %s, device_pin, punch_local, verify_type, punch_state, work_code, %s, %s
-                 from tmp_new order by punch_local""",
+                 from tmp_new order by device_pin, punch_local""",
             (device_sn, source, batch_id),
         )
         if snapshot.users:

@@ -177,3 +177,15 @@ def test_cli_pull_exit_code_counts_failed_devices(db_url, conn, run_cli, tmp_pat
         assert "0 catatan baru" in one.stdout
         unknown = run_cli("pull", "--device", "NOPE")
         assert unknown.exit_code == 2 and "NOPE" in unknown.stderr
+
+
+def test_punch_naming_a_missing_batch_is_still_refused(conn):
+    # migration 0005 swapped the per-row foreign key for one set-based check per statement
+    import psycopg
+
+    with pytest.raises(psycopg.errors.ForeignKeyViolation, match="12345"):
+        conn.execute(
+            "insert into raw.device_punch (device_sn, device_pin, punch_local, source, batch_id)"
+            " values ('X', '1', '2026-01-01 07:00', 'usb', 12345)"
+        )
+    assert conn.execute("select count(*) from raw.device_punch").fetchone()[0] == 0

@@ -1,0 +1,110 @@
+"""Device pull speed, all in one run against the ZK simulator on loopback:
+
+1. one 100,000-record device: pyzk 0.9's `ZK.get_attendance()` (baseline, records in memory only)
+   versus `ingest.pull.pull_device` end to end (pyzk protocol + linear parse + COPY into Postgres);
+2. 85 devices x 5,000 records pulled in one `pull_devices` call (wall time);
+3. the same 85 devices pulled again: must add 0 rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import psycopg
+from zk import ZK
+
+from bench._db import scratch_database
+from ingest.pull import pull_device, pull_devices
+from ingest.reference import load_reference_file
+from ingest.simulator import serve_regency
+
+BIG = 100_000
+FLEET, PER_DEVICE = 85, 5_000
+
+
+def _write_regency(folder: Path, devices: dict[str, int]) -> None:
+    (folder / "attlog").mkdir(parents=True)
+    (folder / "opd.csv").write_text("opd_code,nama_opd,jenis_opd\nOPD01,Dinas Uji,dinas\n", encoding="utf-8")
+    with (folder / "devices.csv").open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["device_sn", "nama", "opd_code", "host", "port", "protocol", "timezone"])
+        for serial in devices:
+            writer.writerow([serial, serial, "OPD01", "127.0.0.1", 0, "tcp", ""])
+    rng = random.Random(1)
+    start = datetime(2026, 1, 5)
+    for serial, count in devices.items():
+        stamps = sorted(rng.sample(range(120 * 86400), count))
+        lines = [
+            f"{1000 + rng.randrange(800):>9}\t{start + timedelta(seconds=s):%Y-%m-%d %H:%M:%S}\t1\t{i % 2}\t0\t0\n"
+            for i, s in enumerate(stamps)
+        ]
+        (folder / "attlog" / f"{serial}_attlog.dat").write_text("".join(lines), encoding="utf-8")
+
+
+def _register(url: str, sim, folder: Path) -> None:
+    with psycopg.connect(url) as conn:
+        load_reference_file(conn, "opd", folder / "opd.csv")
+        load_reference_file(
+            conn, "devices", sim.write_devices_csv(folder / "devices.csv", folder / "served.csv")
+        )
+
+
+def bench_single(tmp: Path) -> None:
+    folder = tmp / "big"
+    _write_regency(folder, {"BIG1": BIG})
+    with serve_regency(folder, free_ports=True, comm_keys={}) as sim, scratch_database() as url:
+        _register(url, sim, folder)
+        host, port = sim.address("BIG1")
+        t0 = time.perf_counter()
+        link = ZK(host, port=port, timeout=120, ommit_ping=True).connect()
+        baseline = link.get_attendance()
+        link.disconnect()
+        pyzk_seconds = time.perf_counter() - t0
+        assert len(baseline) == BIG
+
+        t0 = time.perf_counter()
+        result = pull_device(url, "BIG1", timeout=60)
+        ours = time.perf_counter() - t0
+        assert result.ok and result.records_new == BIG, result
+        with psycopg.connect(url) as conn:
+            stored = conn.execute("select count(*) from raw.device_punch").fetchone()[0]
+        assert stored == BIG
+    print("100,000-record device, TCP, 40-byte records")
+    print(f"  pyzk ZK.get_attendance() (memory only)   {pyzk_seconds:8.2f} s")
+    print(f"  absensi pull_device (into PostgreSQL)    {ours:8.2f} s")
+    print(f"  speed-up                                 {pyzk_seconds / ours:8.1f} x   (goal >= 10 x)")
+
+
+def bench_fleet(tmp: Path) -> None:
+    folder = tmp / "fleet"
+    _write_regency(folder, {f"OKU{i:03d}": PER_DEVICE for i in range(FLEET)})
+    with serve_regency(folder, free_ports=True, comm_keys={}) as sim, scratch_database() as url:
+        _register(url, sim, folder)
+        t0 = time.perf_counter()
+        first = pull_devices(url, max_workers=8, timeout=60)
+        first_seconds = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        again = pull_devices(url, max_workers=8, timeout=60)
+        again_seconds = time.perf_counter() - t0
+    assert all(r.ok for r in first + again), [r.error for r in first + again if not r.ok]
+    new_first = sum(r.records_new for r in first)
+    new_again = sum(r.records_new for r in again)
+    assert new_first == FLEET * PER_DEVICE and new_again == 0
+    print(f"{FLEET} devices x {PER_DEVICE:,} records, one pull_devices call, 8 at a time")
+    print(f"  first pull   {first_seconds:8.2f} s wall   {new_first:,} new rows")
+    print(f"  re-pull      {again_seconds:8.2f} s wall   {new_again:,} new rows (must be 0)")
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="bench-pull-") as tmp:
+        bench_single(Path(tmp))
+        bench_fleet(Path(tmp))
+
+
+if __name__ == "__main__":
+    main()
