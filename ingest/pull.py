@@ -214,6 +214,7 @@ def _pull(conn: psycopg.Connection, device: Device, timeout: float, clear_after:
         snapshot, _zk, link = _read_device(device, timeout, disable=clear_after)
     except Exception as exc:  # noqa: BLE001 - any device failure fails only this device's batch
         return _failed(conn, device, started_at, exc, t0)
+    read_seconds = time.perf_counter() - t0
     try:
         if not clear_after:
             _close(link)  # free the device before the database work
@@ -228,6 +229,8 @@ def _pull(conn: psycopg.Connection, device: Device, timeout: float, clear_after:
     except Exception as exc:  # noqa: BLE001
         _close(link)
         return _failed(conn, device, started_at, exc, t0, snapshot)
+    result.extra["read_seconds"] = round(read_seconds, 3)
+    result.extra["write_seconds"] = round(result.seconds, 3)
     if clear_after:
         try:
             _clear_committed(conn, device, snapshot, link)
