@@ -83,7 +83,7 @@ def plan_day(
 
 def plan_off_day(rng: random.Random, emp: Employee) -> list[tuple[int, int]]:
     """A weekend/holiday visit (overtime, a Puskesmas shift): punches that must not make a workday."""
-    if not emp.home_devices:
+    if not emp.home_devices or emp.profile == "vanished":
         return []
     home = emp.home_devices[0]
     t = 8 * 3600 + rng.randrange(3 * 3600)
