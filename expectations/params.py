@@ -14,7 +14,8 @@ from absensi.config import PROJECT_ROOT
 
 SEEDS_DIR = PROJECT_ROOT / "dbt" / "seeds"
 # A ZKTeco clock reset after a flat battery jumps to 2000-01-01; nothing real predates this.
-DEFAULT_MIN_PUNCH_DATE = date(2010, 1, 1)
+# dbt's var `min_plausible_punch` (the quarantine view's bound) wins when set.
+DEFAULT_MIN_PUNCH_DATE = date(2015, 1, 1)
 
 
 @dataclass(frozen=True)

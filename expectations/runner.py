@@ -22,7 +22,13 @@ import psycopg
 from absensi import db
 from absensi.config import PROJECT_ROOT, regency_timezone, state_dir
 from expectations.model import AssetChecks, ExpectationOutcome, QualityRun
-from expectations.params import SuiteParams, load_holidays, load_policy_limits, month_bounds
+from expectations.params import (
+    DEFAULT_MIN_PUNCH_DATE,
+    SuiteParams,
+    load_holidays,
+    load_policy_limits,
+    month_bounds,
+)
 
 DOCS_SITE = "absensi"
 MAX_STORED_ROWS = 50  # failing-row sample kept per expectation (GX itself caps at 200)
@@ -105,8 +111,10 @@ def _inspect(
         columns.setdefault(table, []).append(column)
     quarantine = tuple(sorted(t for t in columns if t.startswith(f"{marts_schema}.q_")))
     daily = f"{marts_schema}.fct_attendance_daily"
+    dbt_vars = _dbt_vars()
     if window is None:
-        window = _dbt_window() or (_data_window(conn, daily) if daily in columns else None)
+        built = _built_window(conn) if marts_schema == "marts" else None  # dbt builds into `marts`
+        window = built or (_data_window(conn, daily) if daily in columns else None)
     return SuiteParams(
         raw_schema=raw_schema,
         marts_schema=marts_schema,
@@ -116,6 +124,7 @@ def _inspect(
         policies=load_policy_limits(),
         holidays=load_holidays(),
         timezone=regency_timezone(),
+        min_punch_date=_var_date(dbt_vars, "min_plausible_punch") or DEFAULT_MIN_PUNCH_DATE,
         clock_quarantine_view=_clock_quarantine_view(quarantine, columns),
         quarantine_views=quarantine,
         previous_quarantine=_previous_quarantine(conn),
@@ -134,20 +143,28 @@ def _clock_quarantine_view(views: tuple[str, ...], columns: dict[str, list[str]]
     return None
 
 
-def _dbt_window() -> tuple[date, date] | None:
-    """The attendance window from dbt vars, when the project pins it to literal dates."""
+def _dbt_vars() -> dict[str, Any]:
     path = PROJECT_ROOT / "dbt" / "dbt_project.yml"
     if not path.exists():
-        return None
+        return {}
     import yaml
 
-    variables = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("vars") or {}
+    return (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("vars") or {}
+
+
+def _var_date(variables: dict[str, Any], name: str) -> date | None:
     try:
-        start = date.fromisoformat(str(variables["attendance_start"]))
-        end = date.fromisoformat(str(variables["attendance_end"]))
-    except (KeyError, ValueError):
+        return date.fromisoformat(str(variables.get(name) or "")[:10])
+    except ValueError:
         return None
-    return start, end
+
+
+def _built_window(conn: psycopg.Connection) -> tuple[date, date] | None:
+    """The attendance window dbt built the marts for (its view carries the vars of the last build)."""
+    if not conn.execute("select to_regclass('intermediate.int_attendance_window') is not null").fetchone()[0]:
+        return None
+    row = conn.execute("select window_start, window_end from intermediate.int_attendance_window").fetchone()
+    return (row[0], row[1]) if row and row[0] and row[1] else None
 
 
 def _data_window(conn: psycopg.Connection, daily: str) -> tuple[date, date] | None:

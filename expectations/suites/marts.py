@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import great_expectations.expectations as gxe
 
 from expectations.model import AssetChecks, Check
@@ -42,7 +44,7 @@ def _window_bounds(p: SuiteParams) -> tuple[str, str] | None:
     start, end = p.window
     if p.month_start is not None:
         start = max(start, p.month_start)
-        end = min(end, p.month_end.fromordinal(p.month_end.toordinal() - 1))  # type: ignore[union-attr]
+        end = min(end, p.month_end - timedelta(days=1))  # type: ignore[operator]
     if start > end:
         return None
     return f"date '{start.isoformat()}'", f"date '{end.isoformat()}'"
@@ -228,12 +230,64 @@ def _monthly(p: SuiteParams) -> AssetChecks:
 
 
 def build(p: SuiteParams) -> list[AssetChecks]:
-    assets = [_daily(p), _monthly(p)]
-    discipline = _discipline(p)
-    if discipline is not None:
-        assets.append(discipline)
-    return assets
+    return [_daily(p), _monthly(p), _employee_ranks(p), _opd_ranks(p)]
 
 
-def _discipline(p: SuiteParams) -> AssetChecks | None:
-    return None
+def _rank_check(name: str, what: str, rank: str, group: list[str], key: list[str]) -> Check:
+    """Competition ranks (SQL rank(): 1, 2, 2, 4) with no gap, no missing 1 and no null.
+
+    A valid rank equals the rank of that rank within its group; anything else is a hole or a
+    duplicate the ordering cannot explain.
+    """
+    cols = ", ".join(f"b.{c}" for c in [*group, *key])
+    partition = ", ".join(group)
+    query = (
+        f"select {cols}, b.{rank} as rank, b.expected_rank from (select b.*, "
+        f"rank() over (partition by {partition} order by {rank}) as expected_rank from b) b "
+        f"where b.{rank} is null or b.{rank} <> b.expected_rank order by {cols}"
+    )
+    return Check(
+        name,
+        f"Peringkat {what} berurutan tanpa lompatan per {' dan '.join(group)} (1, 2, 2, 4 …)",
+        lambda: gxe.UnexpectedRowsExpectation(unexpected_rows_query=batch_rows(query)),
+    )
+
+
+def _employee_ranks(p: SuiteParams) -> AssetChecks:
+    table = p.mart("mart_employee_discipline_monthly")
+    where = f" where month = date '{p.month_start}'" if p.month_start else ""
+    return AssetChecks(
+        SUITE,
+        table,
+        f"select * from {table}{where}",
+        ("opd_code", "month", "nip"),
+        (
+            Check(
+                "employee_rank_grain_unique",
+                "Satu baris per pegawai per bulan (nip, month unik)",
+                lambda: gxe.ExpectCompoundColumnsToBeUnique(column_list=["nip", "month"]),
+            ),
+            _rank_check(
+                "employee_rank_contiguous", "disiplin pegawai", "rank_in_opd", ["opd_code", "month"], ["nip"]
+            ),
+        ),
+    )
+
+
+def _opd_ranks(p: SuiteParams) -> AssetChecks:
+    table = p.mart("mart_opd_discipline_monthly")
+    where = f" where month = date '{p.month_start}'" if p.month_start else ""
+    return AssetChecks(
+        SUITE,
+        table,
+        f"select * from {table}{where}",
+        ("month", "opd_code"),
+        (
+            Check(
+                "opd_rank_grain_unique",
+                "Satu baris per OPD per bulan (opd_code, month unik)",
+                lambda: gxe.ExpectCompoundColumnsToBeUnique(column_list=["opd_code", "month"]),
+            ),
+            _rank_check("opd_rank_contiguous", "disiplin OPD", "discipline_rank", ["month"], ["opd_code"]),
+        ),
+    )

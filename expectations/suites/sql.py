@@ -10,7 +10,7 @@ def current_reference(raw_schema: str, table: str, key: str) -> str:
     return (
         f"(select distinct on ({key}) t.* from {raw_schema}.{table} t "
         f"join {raw_schema}.ingest_batch b on b.batch_id = t.batch_id and b.status = 'ok' "
-        f"order by {key}, t.batch_id desc)"
+        f"order by {key}, t.batch_id desc, t.row_no desc)"
     )
 
 

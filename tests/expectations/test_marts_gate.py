@@ -124,6 +124,24 @@ CORRUPTIONS: list[tuple[str, str, str, list[str]]] = [
         [E3.nip],
     ),
     (
+        "employee rank skips a place",
+        f"update {{s}}.mart_employee_discipline_monthly set rank_in_opd = 3 where nip = '{E2.nip}'",
+        "employee_rank_contiguous",
+        [E2.nip, "rank=3", "expected_rank=2"],
+    ),
+    (
+        "employee rank missing",
+        f"update {{s}}.mart_employee_discipline_monthly set rank_in_opd = null where nip = '{E1.nip}'",
+        "employee_rank_contiguous",
+        [E1.nip, "DINKES"],
+    ),
+    (
+        "OPD rank does not start at 1",
+        "update {s}.mart_opd_discipline_monthly set discipline_rank = discipline_rank + 1",
+        "opd_rank_contiguous",
+        ["KEC01", "rank=2", "expected_rank=1"],
+    ),
+    (
         "monthly disagrees with daily",
         f"update {{s}}.fct_allowance_deduction_monthly set workdays = workdays - 1, days_hadir = days_hadir - 1 "
         f"where nip = '{E1.nip}'",

@@ -175,11 +175,20 @@ create table {s}.fct_allowance_deduction_monthly (
 """
 
 
+RANKS_DDL = """
+create table {s}.mart_employee_discipline_monthly (
+    nip text not null, month date not null, opd_code text, days_tk integer, rank_in_opd integer);
+create table {s}.mart_opd_discipline_monthly (
+    opd_code text not null, month date not null, days_tk integer, discipline_rank integer);
+"""
+
+
 def build_marts(conn: psycopg.Connection, schema: str) -> None:
     """Correct marts for the raw data above (tukin_standard: TK 5%/day), in `schema`."""
     conn.execute(f"create schema if not exists {schema}")
     conn.execute(DAILY_DDL.format(s=schema))
     conn.execute(MONTHLY_DDL.format(s=schema))
+    conn.execute(RANKS_DDL.format(s=schema))
     for e in EMPLOYEES:
         days = workdays(e)
         total = Decimal(0)
@@ -242,3 +251,14 @@ def build_marts(conn: psycopg.Connection, schema: str) -> None:
                 e.base - deduction,
             ),
         )
+    # Ranks as SQL rank() gives them: fewest TK days first, ties share a rank.
+    conn.execute(
+        f"insert into {schema}.mart_employee_discipline_monthly "
+        "select nip, month, opd_code, days_tk, (rank() over (partition by opd_code, month order by days_tk))::int "
+        f"from {schema}.fct_allowance_deduction_monthly"
+    )
+    conn.execute(
+        f"insert into {schema}.mart_opd_discipline_monthly select opd_code, month, sum(days_tk), "
+        "(rank() over (partition by month order by sum(days_tk)))::int "
+        f"from {schema}.fct_allowance_deduction_monthly group by opd_code, month"
+    )
