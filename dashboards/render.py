@@ -10,6 +10,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import matplotlib
 
@@ -17,6 +18,7 @@ matplotlib.use("Agg")  # no display, no network: files only
 import matplotlib.pyplot as plt  # noqa: E402
 
 from absensi import db  # noqa: E402
+from absensi.config import regency_timezone  # noqa: E402
 from dashboards.spec import Card, Dashboard, load_specs  # noqa: E402
 from dashboards.warehouse import run_card  # noqa: E402
 
@@ -47,6 +49,8 @@ def fmt(value: Any) -> str:
         text = f"{float(value):,.2f}".rstrip("0").rstrip(".")
         return text.replace(",", "_").replace(".", ",").replace("_", ".")
     if isinstance(value, datetime):
+        if value.tzinfo is not None:  # instants (timestamptz) are shown in the regency's local time
+            value = value.astimezone(ZoneInfo(regency_timezone()))
         return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, date | time):
         return value.isoformat()

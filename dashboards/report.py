@@ -18,7 +18,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from reportlab.lib import colors  # noqa: E402
 from reportlab.lib.pagesizes import A4  # noqa: E402
-from reportlab.lib.styles import getSampleStyleSheet  # noqa: E402
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet  # noqa: E402
 from reportlab.lib.units import cm  # noqa: E402
 from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle  # noqa: E402
 
@@ -154,23 +154,47 @@ def _ranking_chart(section: Section) -> Image | None:
     return Image(buffer, width=16 * cm, height=16 * cm * height / 7.0)
 
 
+CONTENT_WIDTH = A4[0] - 3.2 * cm
+
+
+def _column_widths(labels: list[str], texts: list[list[str]]) -> list[float]:
+    """Short columns (codes, NIPs, numbers) keep their natural width; long text columns share the rest."""
+    per_char, pad = 0.155 * cm, 0.4 * cm
+    natural = []
+    for k, label in enumerate(labels):
+        longest_word = max(len(w) for w in label.split())
+        natural.append((max([longest_word] + [len(t[k]) for t in texts]) + 1) * per_char + pad)
+    if sum(natural) <= CONTENT_WIDTH:
+        return natural
+    fixed = [w if w <= 3.2 * cm else 0.0 for w in natural]
+    flexible = [w if w > 3.2 * cm else 0.0 for w in natural]
+    room = max(CONTENT_WIDTH - sum(fixed), 2 * cm)
+    return [f or room * x / sum(flexible) for f, x in zip(fixed, flexible, strict=True)]
+
+
 def _table(section: Section, columns: list[tuple[str, str]], empty: str) -> Any:
+    """A table that fits the page: cells wrap, column widths follow their content."""
     styles = getSampleStyleSheet()
     if section.error:
         return Paragraph(f"<i>Data belum tersedia: {escape(section.error)}</i>", styles["BodyText"])
     if not section.rows:
-        return Paragraph(f"<i>{empty}</i>", styles["BodyText"])
+        return Paragraph(f"<i>{escape(empty)}</i>", styles["BodyText"])
+    cell = ParagraphStyle("cell", parent=styles["BodyText"], fontName="Helvetica", fontSize=7.5, leading=9)
+    head = ParagraphStyle("head", parent=cell, fontName="Helvetica-Bold")
     idx = [section.columns.index(c) for c, _ in columns]
-    data = [[label for _, label in columns]] + [[fmt(r[i]) for i in idx] for r in section.rows]
-    table = Table(data, repeatRows=1)
+    texts = [[fmt(r[i]) for i in idx] for r in section.rows]
+    widths = _column_widths([label for _, label in columns], texts)
+    data = [[Paragraph(escape(label), head) for _, label in columns]]
+    data += [[Paragraph(escape(t), cell) for t in row] for row in texts]
+    table = Table(data, colWidths=widths, repeatRows=1, hAlign="LEFT")
     table.setStyle(
         TableStyle(
             [
-                ("FONT", (0, 0), (-1, -1), "Helvetica", 7.5),
-                ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 7.5),
                 ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e6ecf2")),
                 ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#b8c2cc")),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
             ]
         )
     )

@@ -57,12 +57,12 @@ def warehouse(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> I
     window = {"attendance_start": "2026-08-01", "attendance_end": "2026-09-30"}
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("ABSENSI_DATABASE_URL", url)
-        run_build(vars=window, url=url)
+        run_build(vars=window, url=url, unit_tests=False)  # rule unit tests belong to tests/dbt
         from absensi.close import lock_month
 
         with psycopg.connect(url, autocommit=True) as conn:
             lock_month(conn, date(2026, 8, 1))
-        run_build(vars=window, url=url)
+        run_build(vars=window, url=url, unit_tests=False)  # rule unit tests belong to tests/dbt
     assert info  # the generator reports what it wrote
     yield Warehouse(url, folder)
     drop_database(pg_server_url, url)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import psycopg
+import pytest
 from pypdf import PdfReader
 
 from dashboards.render import fmt
@@ -54,3 +55,20 @@ def test_locked_month_says_so_and_quality_absent_is_belum_diperiksa(warehouse, t
     text = _text(out)
     assert "Agustus 2026" in text and "TERKUNCI" in text
     assert "belum diperiksa" in text  # no quality run stored in this warehouse
+
+
+def test_report_pages_render_to_png_with_ink(warehouse, tmp_path):
+    """Rasterise every page (PDFium): the PDF is well-formed and no page is blank."""
+    pdfium = pytest.importorskip("pypdfium2", reason="pypdfium2 (dev extra) not installed: make setup")
+    from dashboards.report import build_monthly_report
+
+    out = build_monthly_report(OPEN_MONTH, tmp_path / "laporan.pdf", url=warehouse.url)
+    document = pdfium.PdfDocument(out)
+    assert len(document) >= 2
+    for index in range(len(document)):
+        image = document[index].render(scale=0.5).to_pil().convert("L")
+        png = tmp_path / f"page{index}.png"
+        image.save(png)
+        assert png.read_bytes()[:4] == b"\x89PNG"
+        dark = sum(image.histogram()[:128])  # pixels darker than mid-grey: text, tables, bars
+        assert dark > 500, f"page {index + 1} is blank"
