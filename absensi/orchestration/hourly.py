@@ -32,9 +32,8 @@ def _url(url: str | None) -> str:
 
 def list_active_devices(url: str | None = None) -> list[str]:
     """Serial numbers of the devices to pull this hour (the current registry, active only)."""
-    from ingest.registry import active_devices
-
     from absensi.db import connect
+    from ingest.registry import active_devices
 
     with connect(_url(url)) as conn:
         return [device.device_sn for device in active_devices(conn)]
@@ -76,13 +75,24 @@ def local_month(moment: datetime | date | None = None, tz: str | None = None) ->
 
 
 def transform(
-    *, full_refresh: bool = False, dbt_vars: dict[str, Any] | None = None, url: str | None = None
+    *,
+    full_refresh: bool = False,
+    dbt_vars: dict[str, Any] | None = None,
+    unit_tests: bool = False,
+    url: str | None = None,
 ) -> dict[str, Any]:
-    """dbt build of every model (incremental marts take their own lookback window)."""
+    """dbt build of every model (incremental marts take their own lookback window). The rule unit
+    tests check SQL, not data: the hourly run skips them, the monthly close runs them."""
     from absensi.transform import run_build
 
-    result = run_build(full_refresh=full_refresh, vars=dbt_vars or None, url=_url(url))
-    return _plain(result)
+    result = run_build(full_refresh=full_refresh, vars=dbt_vars or None, unit_tests=unit_tests, url=_url(url))
+    return {
+        "success": result.success,
+        "seconds": round(result.seconds, 1),
+        "models": result.count("model"),
+        "tests": result.count("test"),
+        "failures": [n.unique_id for n in result.failures],
+    }
 
 
 def quality_gate(month: date | str | None = None, url: str | None = None) -> dict[str, Any]:

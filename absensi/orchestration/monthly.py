@@ -42,7 +42,7 @@ def month_to_close(requested: str | None, logical_date: datetime | None) -> date
 
 def build_month(month: date, url: str | None = None) -> dict[str, Any]:
     """Full dbt build so every day of the month (late punches, leave entered late) is recomputed."""
-    return {"month": month.isoformat(), "build": transform(full_refresh=True, url=url)}
+    return {"month": month.isoformat(), "build": transform(full_refresh=True, unit_tests=True, url=url)}
 
 
 def gate_month(month: date, url: str | None = None) -> dict[str, Any]:
@@ -74,7 +74,9 @@ def report_and_export(month: date, out_dir: Path | None = None, url: str | None 
         written["report"] = None
     else:
         written["report"] = _plain(
-            build_monthly_report(month, target / f"laporan_disiplin_{month:%Y-%m}.pdf", url=_url(url))
+            build_monthly_report(
+                f"{month:%Y-%m}", target / f"laporan_disiplin_{month:%Y-%m}.pdf", url=_url(url)
+            )
         )
     try:
         from dashboards.export import export_deductions
@@ -82,7 +84,9 @@ def report_and_export(month: date, out_dir: Path | None = None, url: str | None 
         written["export"] = None
     else:
         written["export"] = _plain(
-            export_deductions(month, "xlsx", target / f"potongan_tunjangan_{month:%Y-%m}.xlsx", url=_url(url))
+            export_deductions(
+                f"{month:%Y-%m}", "xlsx", target / f"potongan_tunjangan_{month:%Y-%m}.xlsx", url=_url(url)
+            )
         )
     return written
 

@@ -1,0 +1,110 @@
+"""attendance_hourly through Airflow's `dag.test()`: simulated ZKTeco devices over real sockets
+(unmodified pyzk), the real warehouse, real dbt and GX. One device is offline."""
+
+from __future__ import annotations
+
+import csv
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from absensi.config import regency_timezone
+from absensi.demo import simulated_regency
+from absensi.orchestration import airflow_local
+from ingest.usb import read_attlog
+
+EMPLOYEES, DEVICES, DAYS = 60, 4, 10
+
+
+def _daily(conn) -> dict[tuple[str, str], tuple]:
+    rows = conn.execute(
+        """select nip, work_date::text, status, tl_tier, psw_tier, deduction_pct
+           from marts.fct_attendance_daily"""
+    ).fetchall()
+    return {(r[0], r[1]): tuple(r[2:]) for r in rows}
+
+
+def _nips_punching_on(folder: Path, serial: str) -> set[str]:
+    """Employees with at least one punch in `serial`'s attlog (through device-specific or any-device pins)."""
+    pins = {record[0].strip() for record in read_attlog(folder / "attlog" / f"{serial}_attlog.dat")}
+    with (folder / "pins.csv").open(newline="", encoding="utf-8") as fh:
+        return {
+            row["nip"]
+            for row in csv.DictReader(fh)
+            if row["device_pin"] in pins and row["device_sn"] in ("", serial)
+        }
+
+
+@pytest.fixture
+def regency(db_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("ABSENSI_OUTPUT", str(tmp_path / "out"))
+    today = datetime.now(ZoneInfo(regency_timezone())).date()
+    with simulated_regency(
+        tmp_path / "regency",
+        db_url,
+        employees=EMPLOYEES,
+        devices=DEVICES,
+        start=today - timedelta(days=DAYS - 1),
+        days=DAYS,
+        seed=11,
+        offline=1,
+    ) as simulated:
+        yield simulated
+
+
+def test_one_offline_device_does_not_stop_the_others(airflow_db, regency, conn, tmp_path):
+    [offline] = regency.offline
+    online = [sn for sn in regency.device_sns if sn != offline]
+
+    report = airflow_local.run_dag("attendance_hourly")
+
+    # The run finishes; the dead device is a failed task instance and a failed batch row.
+    assert report.state == "success"
+    pulls = {t.map_index: t.state for t in report.tasks if t.task_id == "pull_device"}
+    assert sorted(pulls.values()) == ["failed"] + ["success"] * len(online)
+    assert [report.state_of(t) for t in ("transform", "quality_gate", "publish")] == ["success"] * 3
+    batches = dict(
+        conn.execute("select device_sn, status from raw.ingest_batch where kind = 'pull'").fetchall()
+    )
+    assert batches == {offline: "failed", **{sn: "ok" for sn in online}}
+    error = conn.execute("select error from raw.ingest_batch where device_sn = %s", (offline,)).fetchone()[0]
+    assert offline in error
+
+    # Every punch the online devices hold reached raw; none from the offline one.
+    per_device = dict(conn.execute("select device_sn, count(*) from raw.device_punch group by 1").fetchall())
+    for serial in online:
+        assert per_device[serial] == len(read_attlog(regency.folder / "attlog" / f"{serial}_attlog.dat"))
+    assert offline not in per_device
+
+    # The others' days are in the mart exactly as the generator's truth says; employees who
+    # punched on the offline device wait for its backlog (next hour).
+    daily = _daily(conn)
+    waiting = _nips_punching_on(regency.folder, offline)
+    with (regency.folder / "truth.csv").open(newline="", encoding="utf-8") as fh:
+        truth = [row for row in csv.DictReader(fh) if row["nip"] not in waiting]
+    assert len(truth) > 0 and sum(1 for r in truth if r["status"] == "HADIR") > 0
+    mismatches = [
+        (row["nip"], row["work_date"], daily.get((row["nip"], row["work_date"])))
+        for row in truth
+        if daily.get((row["nip"], row["work_date"]))
+        != (row["status"], int(row["tl_tier"]), int(row["psw_tier"]), Decimal(row["deduction_pct"]))
+    ]
+    assert mismatches == []
+
+    # Published: the offline dashboards were rendered.
+    assert (tmp_path / "out" / "dashboards" / "index.html").is_file()
+
+    # Re-running the hour (a backfill of the same interval) adds nothing and changes nothing.
+    last_batch = conn.execute("select max(batch_id) from raw.ingest_batch").fetchone()[0]
+    punches_before = conn.execute("select count(*) from raw.device_punch").fetchone()[0]
+    again = airflow_local.run_dag("attendance_hourly", logical_date=report.logical_date)
+    assert again.state == "success"
+    assert conn.execute("select count(*) from raw.device_punch").fetchone()[0] == punches_before
+    assert conn.execute(
+        "select count(*), sum(records_new) from raw.ingest_batch where kind = 'pull' and status = 'ok' and batch_id > %s",
+        (last_batch,),
+    ).fetchone() == (len(online), 0)
+    assert _daily(conn) == daily
