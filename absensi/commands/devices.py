@@ -131,6 +131,14 @@ def register(app: typer.Typer) -> None:
         host: Annotated[
             str | None, typer.Option("--host", help="Alamat dengar semua mesin (bawaan: dari devices.csv)")
         ] = None,
+        clock: Annotated[
+            list[str] | None,
+            typer.Option("--clock", help="Jam mesin maju/mundur: SN=DETIK (mis. OKU001=-300)"),
+        ] = None,
+        drift: Annotated[
+            list[str] | None,
+            typer.Option("--drift", help="Jam mesin melenceng: SN=DETIK_PER_JAM (mis. OKU001=2)"),
+        ] = None,
     ) -> None:
         """Jalankan mesin ZKTeco tiruan (TCP dan UDP) untuk setiap mesin di folder, sampai Ctrl-C."""
         import threading
@@ -140,9 +148,23 @@ def register(app: typer.Typer) -> None:
         ports = {sn: int(p) for sn, p in _pairs(port, "--port").items() if p.isdigit()}
         if len(ports) != len(_pairs(port, "--port")):
             raise UserError("--port: nomor port harus angka (SN=PORT)")
+        overrides: dict[str, dict] = {}
+        for option, values, field_name in (
+            ("--clock", clock, "clock_offset"),
+            ("--drift", drift, "clock_drift"),
+        ):
+            for serial, value in _pairs(values, option).items():
+                try:
+                    overrides.setdefault(serial, {})[field_name] = float(value)
+                except ValueError as exc:
+                    raise UserError(f"{option} {serial}={value!r}: harus angka detik") from exc
         try:
             manager = serve_regency(
-                source, faults=_pairs(fault, "--fault") or None, ports=ports or None, host=host
+                source,
+                faults=_pairs(fault, "--fault") or None,
+                ports=ports or None,
+                host=host,
+                overrides=overrides,
             )
             sim = manager.__enter__()
         except ValueError as exc:

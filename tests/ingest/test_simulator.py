@@ -180,7 +180,7 @@ def test_absensi_simulate_serves_until_ctrl_c(folder):
         port = probe.getsockname()[1]
     proc = subprocess.Popen(
         [sys.executable, "-m", "absensi.cli", "simulate", "--from", str(folder), "--port", f"D1={port}",
-         "--fault", "D2=offline"],
+         "--fault", "D2=offline", "--clock", "D1=-3600"],
         cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env={**os.environ, "COLUMNS": "200"},
     )  # fmt: skip
@@ -195,6 +195,8 @@ def test_absensi_simulate_serves_until_ctrl_c(folder):
                     raise
                 time.sleep(0.2)
         assert link.get_serialnumber() == "D1"
+        skew = (link.get_time() - datetime.now(ZoneInfo("Asia/Jakarta")).replace(tzinfo=None)).total_seconds()
+        assert abs(skew + 3600) < 5
         link.disconnect()
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=20)
