@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+import textwrap
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -68,9 +69,10 @@ def _slug(text: str) -> str:
 def draw_chart(card: Card, columns: list[str], rows: list[tuple], path: Path) -> None:
     """A PNG for bar/row/line/pie cards: the x column against each y column."""
     xi = columns.index(card.x)
-    labels = [fmt(r[xi]) for r in rows]
+    wrap = 34 if card.display == "row" else 14  # long OPD/sanction names must not overlap
+    labels = ["\n".join(textwrap.wrap(fmt(r[xi]), wrap)) or "–" for r in rows]
     series = {y: [_number(r[columns.index(y)]) for r in rows] for y in card.y}
-    height = max(3.0, 0.32 * len(rows) + 1.2) if card.display == "row" else 3.6
+    height = max(3.0, 0.42 * len(rows) + 1.2) if card.display == "row" else 3.8
     fig, ax = plt.subplots(figsize=(7.5, height), dpi=110)
     if card.display == "pie":
         ax.pie(series[card.y[0]], labels=labels, autopct="%1.0f%%")
@@ -91,7 +93,7 @@ def draw_chart(card: Card, columns: list[str], rows: list[tuple], path: Path) ->
             ax.set_yticks(positions, labels, fontsize=7)
             ax.invert_yaxis()
         else:
-            ax.set_xticks(positions, labels, rotation=45 if len(rows) > 6 else 0, ha="right", fontsize=7)
+            ax.set_xticks(positions, labels, fontsize=7)
     if len(series) > 1 or card.display == "line":
         ax.legend(fontsize=7)
     ax.set_title(card.name, fontsize=9)
