@@ -150,7 +150,7 @@ def _read_device(device: Device, timeout: float, disable: bool) -> tuple[DeviceS
         uid_to_pin = {u.uid: u.user_id for u in users}
         punch_copy, count = _read_attendance(link, uid_to_pin)
     except BaseException:
-        _close(link)
+        _close(link, quick=True)
         raise
     snapshot = DeviceSnapshot(
         punch_copy=punch_copy,
@@ -179,7 +179,14 @@ def _read_attendance(link, uid_to_pin: dict[int, str]) -> tuple[bytes, int]:
     raise DeviceError(f"{problem} (setelah {_READ_ATTEMPTS} kali baca)")
 
 
-def _close(link) -> None:
+def _close(link, *, quick: bool = False) -> None:
+    """Enable (if we disabled it) and disconnect. After a failure the device may be mute: `quick`
+    bounds each goodbye command to one second instead of the full pull timeout."""
+    if quick:
+        try:
+            link._ZK__sock.settimeout(1.0)  # pyzk keeps its socket private; there is no other handle
+        except (AttributeError, OSError):
+            pass
     try:
         if not link.is_enabled:
             link.enable_device()
@@ -227,7 +234,7 @@ def _pull(conn: psycopg.Connection, device: Device, timeout: float, clear_after:
             snapshot=snapshot,
         )
     except Exception as exc:  # noqa: BLE001
-        _close(link)
+        _close(link, quick=True)
         return _failed(conn, device, started_at, exc, t0, snapshot)
     result.extra["read_seconds"] = round(read_seconds, 3)
     result.extra["write_seconds"] = round(result.seconds, 3)
