@@ -58,6 +58,9 @@ class MetabaseClient:
     def databases(self) -> list[Json]:
         return self._data(self._request("GET", "/api/database"))
 
+    def database(self, database_id: int) -> Json:
+        return self._request("GET", f"/api/database/{database_id}")
+
     def create_database(self, payload: Json) -> Json:
         return self._request("POST", "/api/database", json=payload)
 

@@ -78,11 +78,11 @@ class WarehouseConnection:
 class Action:
     kind: str  # database | collection | card | dashboard
     name: str
-    op: str  # create | update | unchanged
+    op: str  # create | update | unchanged | archive
     changed: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
-        verb = {"create": "buat", "update": "perbarui", "unchanged": "tetap"}[self.op]
+        verb = {"create": "buat", "update": "perbarui", "unchanged": "tetap", "archive": "arsipkan"}[self.op]
         extra = f" ({', '.join(self.changed)})" if self.changed else ""
         return f"{verb:9} {self.kind:10} {self.name}{extra}"
 
@@ -97,8 +97,9 @@ class Plan:
         return [a for a in self.actions if a.op != "unchanged"]
 
     def summary(self) -> str:
-        n = {op: sum(a.op == op for a in self.actions) for op in ("create", "update", "unchanged")}
-        return f"{n['create']} dibuat, {n['update']} diperbarui, {n['unchanged']} tetap"
+        n = {op: sum(a.op == op for a in self.actions) for op in ("create", "update", "unchanged", "archive")}
+        archived = f", {n['archive']} diarsipkan" if n["archive"] else ""
+        return f"{n['create']} dibuat, {n['update']} diperbarui, {n['unchanged']} tetap{archived}"
 
 
 def stable_id(*parts: str) -> str:
@@ -238,7 +239,7 @@ def push(
             **desired_db,
             "details": {k: v for k, v in desired_db["details"].items() if k != "password"},
         }
-        changed = _top(diff(compare, db))
+        changed = _top(diff(compare, client.database(database_id)))
         if os.environ.get("METABASE_READER_FORCE_UPDATE") == "1":
             changed = changed or ["details"]
         plan.actions.append(Action("database", DATABASE_NAME, "update" if changed else "unchanged", changed))
@@ -323,4 +324,12 @@ def push(
             )
         if changed and not dry_run:
             client.update_dashboard(current["id"], desired_dash)
+
+    # 4. cards of ours that no spec names any more: archived (Metabase keeps them restorable)
+    wanted = {c.name for d in dashboards for c in d.cards}
+    for name, item in sorted(cards_by_name.items()):
+        if name not in wanted:
+            plan.actions.append(Action("card", name, "archive"))
+            if not dry_run:
+                client.update_card(item["id"], {"archived": True})
     return plan

@@ -311,6 +311,8 @@ class StandinServer(ThreadingHTTPServer):
                     "data": [self._public_db(d) for d in s.databases.values()],
                     "total": len(s.databases),
                 }
+            if method == "GET" and ident is not None:
+                return 200, self._public_db(s.databases[ident])
             if method == "POST" and not rest:
                 body = validate_database(body, partial=False)
                 db = {**body, "id": s.new_id("database")}

@@ -45,16 +45,36 @@ def test_report_figures_match_the_marts(warehouse, run_cli, monkeypatch, tmp_pat
     assert f"(TK)\n{fmt(tk)}" in text
     assert worst_nip in text and best_opd in text
     assert "DRAF" in text and "Data belum tersedia" not in text
+    assert "Mutu data: belum diperiksa" in text  # no quality run stored for September
     assert "PP 94/2021" in text and "Kesehatan mesin absensi" in text
 
 
-def test_locked_month_says_so_and_quality_absent_is_belum_diperiksa(warehouse, tmp_path):
+def test_locked_month_says_so_and_shows_the_quality_gate_verdict(warehouse, tmp_path):
+    """A stored quality run for the month (quality.* of the gate) reaches the report with what failed."""
+    import uuid
+
     from dashboards.report import build_monthly_report
 
+    with psycopg.connect(warehouse.url, autocommit=True) as conn:
+        run_id = uuid.uuid4()
+        conn.execute(
+            """insert into quality.run (run_id, started_at, month, marts_schema, publishable, expectations,
+                                        failed_blocking, failed_warning, gx_version)
+               values (%s, now(), '2026-08-01', 'marts', false, 41, 1, 2, 'test')""",
+            (run_id,),
+        )
+        conn.execute(
+            """insert into quality.result (run_id, suite, asset, expectation, expectation_type, severity,
+                                           success, description)
+               values (%s, 'marts', 'marts.fct_attendance_daily', 'daily_grain_unique',
+                       'ExpectCompoundColumnsToBeUnique', 'critical', false, 'satu baris per pegawai per hari')""",
+            (run_id,),
+        )
     out = build_monthly_report(LOCKED_MONTH, tmp_path / "agustus.pdf", url=warehouse.url)
     text = _text(out)
     assert "Agustus 2026" in text and "TERKUNCI" in text
-    assert "belum diperiksa" in text  # no quality run stored in this warehouse
+    assert "TIDAK LULUS" in text and "41 pemeriksaan, 1 gagal kritis, 2 peringatan" in text
+    assert "marts.fct_attendance_daily: satu baris per pegawai per hari" in text
 
 
 def test_report_pages_render_to_png_with_ink(warehouse, tmp_path):

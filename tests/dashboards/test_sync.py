@@ -102,6 +102,12 @@ def test_removed_card_leaves_the_dashboard_and_new_card_gets_a_negative_id(stand
     dash = next(d for d in standin.state.dashboards.values() if d["name"] == first.name)
     assert len(dash["dashcards"]) == len(first.cards) - 1
     assert {dc["id"] for dc in dash["dashcards"]} < kept_ids  # survivors keep their ids
+    removed = next(c for c in standin.state.cards.values() if c["name"] == first.cards[0].name)
+    assert removed["archived"] is True
+    # putting the card back in the specs creates a fresh one (archived cards are not in the collection)
+    with _client(standin) as client:
+        plan = push(client, _connection())
+    assert [(a.kind, a.op) for a in plan.changes] == [("card", "create"), ("dashboard", "update")]
 
 
 def test_database_change_is_pushed_and_password_never_compared(standin):
