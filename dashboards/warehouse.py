@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Any
 
@@ -12,7 +11,6 @@ from absensi.errors import UserError
 from dashboards.spec import Card
 from dashboards.sqltemplate import to_psycopg
 
-MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 BULAN = [
     "Januari", "Februari", "Maret", "April", "Mei", "Juni",
     "Juli", "Agustus", "September", "Oktober", "November", "Desember",
@@ -20,10 +18,10 @@ BULAN = [
 
 
 def parse_month(text: str) -> date:
-    match = MONTH_RE.match(text.strip())
-    if not match or not 1 <= int(match.group(2)) <= 12:
-        raise UserError(f"bulan '{text}' tidak valid: tulis sebagai YYYY-MM, mis. 2026-03")
-    return date(int(match.group(1)), int(match.group(2)), 1)
+    """'2026-03' -> date(2026, 3, 1); the same parser (and message) as the monthly close."""
+    from absensi.close import parse_month as close_parse_month
+
+    return close_parse_month(text)
 
 
 def month_label(month: date) -> str:
