@@ -57,6 +57,37 @@ limit %s
 """
 
 
+# PP 94/2021 levels as of the report's month: cumulative TK days from January to that month (the
+# deduction mart, so locked months count as paid) against the rule seed. mart_discipline_sanction holds
+# the same through its latest month; a report for an earlier month must not show later absences.
+SANCTIONS_AS_OF_SQL = """
+with tk as (
+    select m.nip, sum(m.days_tk)::integer as tk_days,
+           (array_agg(m.opd_code order by m.month desc))[1] as opd_code
+    from marts.fct_allowance_deduction_monthly as m
+    where m.month >= date_trunc('year', %(month)s::date) and m.month <= %(month)s
+    group by m.nip
+),
+names as (
+    select distinct on (nip) nip, nama from marts.mart_employee_discipline_monthly
+    where month <= %(month)s order by nip, month desc
+),
+opd as (
+    select distinct on (opd_code) opd_code, nama_opd from marts.mart_opd_discipline_monthly
+    where month <= %(month)s order by opd_code, month desc
+)
+select tk.nip, names.nama, opd.nama_opd, tk.tk_days as hari_tk_kumulatif, l.level as tingkat,
+       l.sanction as sanksi
+from tk
+join staging.sanction_levels as l
+  on tk.tk_days between l.min_tk_days and coalesce(l.max_tk_days, 2147483647)
+left join names on names.nip = tk.nip
+left join opd on opd.opd_code = tk.opd_code
+where l.level > 0
+order by l.level desc, tk.tk_days desc, tk.nip
+"""
+
+
 @dataclass
 class Section:
     columns: list[str]
@@ -85,7 +116,7 @@ class _Cards:
         return section.rows[0][0] if section.rows else None
 
 
-def _query(conn, sql: str, params: tuple) -> Section:
+def _query(conn, sql: str, params: tuple | dict) -> Section:
     try:
         with conn.cursor() as cur:
             cur.execute(sql, params)
@@ -93,6 +124,11 @@ def _query(conn, sql: str, params: tuple) -> Section:
     except Exception as exc:
         conn.rollback()
         return Section([], [], str(exc).splitlines()[0])
+
+
+def sanctions_as_of(conn, month: date) -> Section:
+    """Employees at a PP 94/2021 level by the end of `month`."""
+    return _query(conn, SANCTIONS_AS_OF_SQL, {"month": month})
 
 
 def quality_status(conn, month: date) -> tuple[str, list[str]]:
@@ -228,7 +264,7 @@ def build_monthly_report(month: str, out: Path | str, url: str | None = None) ->
         ranking = cards.run("peringkat_disiplin_opd/tabel_peringkat_opd")
         best = _query(conn, MOST_DISCIPLINED_SQL, (first_day, TOP_N))
         worst = _query(conn, MOST_ABSENT_SQL, (first_day, TOP_N))
-        sanctions = cards.run("sanksi_disiplin/pegawai_bersanksi")
+        sanctions = sanctions_as_of(conn, first_day)
         devices = cards.run("kesehatan_mesin/status_mesin")
         quarantine = cards.run("kesehatan_mesin/jumlah_karantina")
         quality, quality_failures = quality_status(conn, first_day)
@@ -293,7 +329,7 @@ def build_monthly_report(month: str, out: Path | str, url: str | None = None) ->
         )
     )  # fmt: skip
     story += [
-        Paragraph(f"Tingkat hukuman disiplin PP 94/2021 (kumulatif TK tahun {first_day.year})", h2),
+        Paragraph(f"Tingkat hukuman disiplin PP 94/2021 (kumulatif TK Januari–{label})", h2),
         _table(
             sanctions,
             [("nip", "NIP"), ("nama", "Nama"), ("nama_opd", "OPD"), ("hari_tk_kumulatif", "TK kumulatif"),

@@ -92,3 +92,27 @@ def test_report_pages_render_to_png_with_ink(warehouse, tmp_path):
         assert png.read_bytes()[:4] == b"\x89PNG"
         dark = sum(image.histogram()[:128])  # pixels darker than mid-grey: text, tables, bars
         assert dark > 500, f"page {index + 1} is blank"
+
+
+def test_sanctions_in_a_report_count_tk_only_up_to_its_month(warehouse):
+    from dashboards.report import sanctions_as_of
+
+    with psycopg.connect(warehouse.url) as conn:
+        august = sanctions_as_of(conn, date(2026, 8, 1))
+        september = sanctions_as_of(conn, date(2026, 9, 1))
+        assert august.error is None and september.error is None
+        # for the latest month it is exactly the sanction mart
+        mart = conn.execute(
+            """select nip, tk_days, sanction_level from marts.mart_discipline_sanction
+               where year = 2026 and sanction_level > 0 order by nip"""
+        ).fetchall()
+        assert sorted((r[0], r[3], r[4]) for r in september.rows) == mart
+        # for August (the first month of data) only August's TK days count; level 1 starts at 3 days
+        august_tk = dict(
+            conn.execute(
+                "select nip, days_tk from marts.fct_allowance_deduction_monthly where month = '2026-08-01'"
+            ).fetchall()
+        )
+    assert {r[0]: r[3] for r in august.rows} == {nip: tk for nip, tk in august_tk.items() if tk >= 3}
+    september_tk = {r[0]: r[3] for r in september.rows}
+    assert any(tk < september_tk[nip] for nip, tk in ((r[0], r[3]) for r in august.rows))
