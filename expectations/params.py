@@ -39,6 +39,10 @@ class SuiteParams:
     clock_quarantine_view: str | None = None  # marts view listing punches with impossible clocks
     quarantine_views: tuple[str, ...] = ()
     previous_quarantine: dict[str, int] = field(default_factory=dict)
+    # (schedule_id, period, iso_weekday) that are workdays; jenis_opd -> schedule_id; Ramadan ranges
+    schedule_days: tuple[tuple[str, str, int], ...] = ()
+    opd_schedules: tuple[tuple[str, str], ...] = ()
+    ramadan: tuple[tuple[date, date], ...] = ()
     existing_tables: frozenset[str] = frozenset()
     table_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
@@ -78,6 +82,25 @@ def load_policy_limits(seeds_dir: Path = SEEDS_DIR) -> tuple[PolicyLimits, ...]:
 def load_holidays(seeds_dir: Path = SEEDS_DIR) -> tuple[date, ...]:
     """National holidays and cuti bersama: neither is a workday."""
     return tuple(sorted(date.fromisoformat(r["holiday_date"]) for r in _read_csv(seeds_dir / "holidays.csv")))
+
+
+def load_calendar(seeds_dir: Path = SEEDS_DIR) -> dict[str, tuple]:
+    """The seeds that decide which weekdays are workdays for whom (work_schedules, opd_schedule,
+    ramadan_periods): the completeness check reads them itself rather than trusting dbt's calendar."""
+    days = {
+        (r["schedule_id"], r["period"], int(r["iso_weekday"]))
+        for r in _read_csv(seeds_dir / "work_schedules.csv")
+    }
+    opd = {(r["jenis_opd"], r["schedule_id"]) for r in _read_csv(seeds_dir / "opd_schedule.csv")}
+    ramadan = {
+        (date.fromisoformat(r["start_date"]), date.fromisoformat(r["end_date"]))
+        for r in _read_csv(seeds_dir / "ramadan_periods.csv")
+    }
+    return {
+        "schedule_days": tuple(sorted(days)),
+        "opd_schedules": tuple(sorted(opd)),
+        "ramadan": tuple(sorted(ramadan)),
+    }
 
 
 def month_bounds(month: str | date | None) -> tuple[date | None, date | None]:

@@ -25,6 +25,7 @@ from expectations.model import AssetChecks, ExpectationOutcome, QualityRun
 from expectations.params import (
     DEFAULT_MIN_PUNCH_DATE,
     SuiteParams,
+    load_calendar,
     load_holidays,
     load_policy_limits,
     month_bounds,
@@ -123,6 +124,7 @@ def _inspect(
         window=window,
         policies=load_policy_limits(),
         holidays=load_holidays(),
+        **load_calendar(),
         timezone=regency_timezone(),
         min_punch_date=_var_date(dbt_vars, "min_plausible_punch") or DEFAULT_MIN_PUNCH_DATE,
         clock_quarantine_view=_clock_quarantine_view(quarantine, columns),

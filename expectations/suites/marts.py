@@ -26,14 +26,44 @@ def _policy_values(p: SuiteParams) -> str:
     return f"(values {rows}) pol (policy_id, max_daily_pct, cap_pct)"
 
 
+def _values(rows: tuple[tuple, ...], alias: str, columns: str, types: tuple[str, ...]) -> str:
+    if not rows:
+        nulls = ", ".join(f"null::{t}" for t in types)
+        return f"(select {nulls} where false) {alias} ({columns})"
+    body = ", ".join(
+        "("
+        + ", ".join(
+            f"'{v}'::{t}" if not isinstance(v, int) else f"{v}::{t}" for v, t in zip(row, types, strict=True)
+        )
+        + ")"
+        for row in rows
+    )
+    return f"(values {body}) {alias} ({columns})"
+
+
 def expected_workdays_sql(p: SuiteParams, start: str, end: str) -> str:
-    """(nip, work_date) of every scheduled workday of every active employee between two SQL dates."""
+    """(nip, work_date) of every scheduled workday of every active employee between two SQL dates.
+
+    Rebuilt from the seed files and the current raw reference, independently of dbt's calendar:
+    weekdays of the employee's OPD schedule (Ramadan-aware), minus holidays, while active.
+    """
     employees = current_reference(p.raw_schema, "employee", "nip")
+    opds = current_reference(p.raw_schema, "opd", "opd_code")
+    schedule_days = _values(
+        p.schedule_days, "sd", "schedule_id, period, iso_weekday", ("text", "text", "int")
+    )
+    opd_schedule = _values(p.opd_schedules, "os", "jenis_opd, schedule_id", ("text", "text"))
+    ramadan = _values(p.ramadan, "rp", "start_date, end_date", ("date", "date"))
     return (
         f"select e.nip, g.d::date as work_date from {employees} e "
+        f"left join {opds} o on o.opd_code = e.opd_code "
+        f"left join {opd_schedule} on os.jenis_opd = o.jenis_opd "
         f"cross join generate_series({start}::date, {end}::date, interval '1 day') g (d) "
-        "where extract(isodow from g.d) between 1 and 5 "
-        "and g.d::date >= e.aktif_mulai and (e.aktif_sampai is null or g.d::date <= e.aktif_sampai) "
+        f"join {schedule_days} on sd.schedule_id = coalesce(os.schedule_id, 'standar') "
+        "and sd.iso_weekday = extract(isodow from g.d)::int "
+        f"and sd.period = case when exists (select 1 from {ramadan} where g.d::date between rp.start_date "
+        "and rp.end_date) then 'ramadan' else 'normal' end "
+        "where g.d::date >= e.aktif_mulai and (e.aktif_sampai is null or g.d::date <= e.aktif_sampai) "
         f"and g.d::date not in (select h.d from {date_values(p.holidays)} where h.d is not null)"
     )
 
