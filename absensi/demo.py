@@ -9,7 +9,9 @@ in a throwaway AIRFLOW_HOME → a short summary, with the offline dashboards ren
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -192,8 +194,6 @@ def run_demo(
     progress=print,
 ) -> DemoSummary:
     """The whole demo; returns what it printed as a summary. Airflow must not be imported yet."""
-    import os
-
     from absensi import db
     from absensi.orchestration import airflow_local
     from absensi.orchestration.outputs import ENV_OUTPUT, dashboards_dir
@@ -232,13 +232,15 @@ def run_demo(
                 f"3/5 Simulator ZKTeco melayani {len(regency.device_sns)} mesin di 127.0.0.1 "
                 f"(sengaja mati: {', '.join(regency.offline) or '-'}); menyiapkan Airflow di {airflow_home} …"
             )
-            airflow_local.init_metadata_db()
             with db.connect(url) as conn:
                 before = conn.execute("select coalesce(max(batch_id), 0) from raw.ingest_batch").fetchone()[0]
             progress(
                 "4/5 Menjalankan DAG attendance_hourly dengan dag.test() (tarik → dbt → gerbang mutu → publikasi) …"
             )
-            report = airflow_local.run_dag("attendance_hourly")
+            airflow_log = demo_dir() / "airflow-dag-test.log"
+            with _output_to(airflow_log):
+                airflow_local.init_metadata_db()
+                report = airflow_local.run_dag("attendance_hourly")
         progress("5/5 Menyusun ringkasan …")
         summary = DemoSummary(seconds=0.0, database_url=db.redact(url), folder=folder, dag_state=report.state)
         summary.gate_state = report.state_of("quality_gate")
@@ -256,10 +258,10 @@ def run_demo(
                     "select count(*) from marts.fct_attendance_daily"
                 ).fetchone()[0]
                 summary.most_disciplined, summary.least_disciplined = opd_discipline(conn, start)
+        published = report.state_of("publish") == "success"
         summary.outputs = {
-            "dasbor offline": str(dashboards_dir())
-            if report.state_of("publish") == "success"
-            else "(tidak dipublikasi)",
+            "dasbor offline": str(dashboards_dir() / "index.html") if published else "(tidak dipublikasi)",
+            "log Airflow (dag.test)": str(airflow_log),
             "data kabupaten sintetis": str(folder),
             "database demo": db.redact(url),
         }
@@ -267,6 +269,28 @@ def run_demo(
         shutil.rmtree(airflow_home, ignore_errors=True)
     summary.seconds = time.monotonic() - started
     return summary
+
+
+@contextmanager
+def _output_to(path: Path) -> Iterator[None]:
+    """Send everything written to stdout/stderr (Airflow's task logs, tracebacks of the offline
+    device's failed task) to `path`; the demo prints its own summary."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with path.open("w", encoding="utf-8") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
 
 
 def _latest_gate_reasons(url: str) -> list[str]:

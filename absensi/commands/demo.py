@@ -16,6 +16,9 @@ def register(app: typer.Typer) -> None:
         devices: int = typer.Option(85, "--devices", help="Jumlah mesin sidik jari (OKU: 85)"),
         offline: int = typer.Option(1, "--offline", help="Berapa mesin yang sengaja dimatikan"),
         seed: int = typer.Option(20260101, "--seed", help="Benih acak kabupaten sintetis"),
+        database: str = typer.Option(
+            "absensi_demo", "--database", help="Nama database demo (dihapus dan dibuat ulang setiap demo)"
+        ),
     ) -> None:
         """Demo lengkap: PostgreSQL tertanam, kabupaten sintetis, simulator mesin, DAG per jam lewat Airflow."""
         from absensi.demo import run_demo
@@ -25,6 +28,7 @@ def register(app: typer.Typer) -> None:
             devices=devices,
             offline=offline,
             seed=seed,
+            database=database,
             progress=lambda line: console.print(f"[cyan]{line}[/]", highlight=False),
         )
         print_summary(summary)

@@ -1,0 +1,70 @@
+"""`absensi demo` as a user runs it (a fresh process: Airflow gets its own throwaway home), scaled
+down: generate, simulate with one device offline, attendance_hourly through dag.test(), summary."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+
+import psycopg
+import pytest
+
+from absensi import db
+from absensi.config import PROJECT_ROOT
+
+
+@pytest.mark.slow
+def test_demo_end_to_end(pg_server_url, tmp_path):
+    name = f"demo_{uuid.uuid4().hex[:10]}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "ABSENSI_"))}
+    env.update(ABSENSI_HOME=str(tmp_path / "home"), ABSENSI_DATABASE_URL=pg_server_url, COLUMNS="160")
+    started = time.monotonic()
+    try:
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "absensi.cli",
+                "demo",
+                "--employees",
+                "40",
+                "--devices",
+                "3",
+                "--database",
+                name,
+            ],
+            cwd=PROJECT_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        seconds = time.monotonic() - started
+        out = proc.stdout
+        assert proc.returncode == 0, (out + proc.stderr)[-4000:]
+        assert "DAG attendance_hourly: success" in out
+        assert "Mesin ditarik: 2 berhasil, 1 gagal (dari 3)" in out
+        assert "Gerbang mutu: LOLOS" in out
+        assert "5 OPD paling disiplin bulan ini" in out and "5 OPD paling kurang disiplin bulan ini" in out
+        assert "Traceback" not in out  # the offline device's task log goes to the Airflow log file
+        index = tmp_path / "home" / "demo" / "out" / "dashboards" / "index.html"
+        assert index.is_file() and str(index) in out
+        assert (tmp_path / "home" / "demo" / "airflow-dag-test.log").read_text().count(
+            "DevicePullFailed"
+        ) >= 1
+
+        with psycopg.connect(db.with_dbname(pg_server_url, name)) as conn:
+            punches = conn.execute("select count(*) from raw.device_punch").fetchone()[0]
+            daily = conn.execute("select count(*) from marts.fct_attendance_daily").fetchone()[0]
+            failed = conn.execute(
+                "select count(*) from raw.ingest_batch where kind = 'pull' and status = 'failed'"
+            ).fetchone()[0]
+        assert punches > 0 and daily > 0 and failed == 1
+        assert f"{punches:,} baru di raw.device_punch" in out
+        print(f"demo (40 employees, 3 devices) took {seconds:.0f}s")
+    finally:
+        with psycopg.connect(pg_server_url, autocommit=True) as admin:
+            admin.execute(f'drop database if exists "{name}" with (force)')
