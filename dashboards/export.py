@@ -49,6 +49,15 @@ left join marts.mart_opd_discipline_monthly as o on o.opd_code = m.opd_code and 
 where m.month = %s
 order by m.opd_code, m.nip
 """
+# The finance login (role absensi_finance) reads the allowance marts only: names stay empty for it.
+DEDUCTIONS_CODES_ONLY_SQL = """
+select m.nip, null, m.opd_code, null, m.base_amount, m.total_pct, m.deduction_amount,
+       m.net_amount, m.workdays, m.days_hadir, m.days_tk, m.days_leave
+from marts.fct_allowance_deduction_monthly as m
+where m.month = %s
+order by m.opd_code, m.nip
+"""
+NAME_MARTS = ("marts.mart_employee_discipline_monthly", "marts.mart_opd_discipline_monthly")
 
 EKINERJA_SQL = """
 select d.nip, d.work_date, d.opd_code, d.status, d.first_in, d.last_out, d.late_minutes, d.early_minutes,
@@ -108,13 +117,16 @@ def checksum_of(lines: list[str]) -> str:
 
 
 def fetch_deductions(conn, month: date) -> list[DeductionRow]:
-    require_marts(
-        conn,
-        "marts.fct_allowance_deduction_monthly",
-        "marts.mart_employee_discipline_monthly",  # names: the allowance mart carries codes only
-        "marts.mart_opd_discipline_monthly",
+    require_marts(conn, "marts.fct_allowance_deduction_monthly")
+    # names come from the discipline marts (the allowance mart carries codes only)
+    names_readable = all(
+        conn.execute(
+            "select to_regclass(%s) is not null and has_table_privilege(to_regclass(%s), 'select')", (t, t)
+        ).fetchone()[0]
+        for t in NAME_MARTS
     )
-    rows = conn.execute(DEDUCTIONS_SQL, (month,)).fetchall()
+    sql = DEDUCTIONS_SQL if names_readable else DEDUCTIONS_CODES_ONLY_SQL
+    rows = conn.execute(sql, (month,)).fetchall()
     return [
         DeductionRow(
             r[0],

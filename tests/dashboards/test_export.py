@@ -137,3 +137,43 @@ def test_ekinerja_export_is_the_daily_mart_of_the_month(use_warehouse, run_cli, 
         for r in records
     ]
     assert got == mart
+
+
+def test_finance_login_with_least_privilege_exports_the_same_money(warehouse, pg_server_url, tmp_path):
+    """A login holding only absensi_finance (allowance marts, month lock) gets the same rows and checksum
+    inputs except names, which live in marts it may not read."""
+    import uuid
+
+    from dashboards.export import export_deductions
+
+    if "postgres:@" not in warehouse.url:
+        pytest.skip("needs the embedded server's trust login (ABSENSI_DATABASE_URL points elsewhere)")
+    login = f"fin_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(pg_server_url, autocommit=True) as admin:
+        admin.execute(f"create role {login} login in role absensi_finance")
+    try:
+        finance_url = warehouse.url.replace("postgres:@", f"{login}:@", 1)
+        with psycopg.connect(finance_url) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("select 1 from marts.mart_employee_discipline_monthly limit 1")
+        restricted = export_deductions(LOCKED_MONTH, "csv", tmp_path / "fin.csv", url=finance_url)
+        full = export_deductions(LOCKED_MONTH, "csv", tmp_path / "full.csv", url=warehouse.url)
+    finally:
+        with psycopg.connect(pg_server_url, autocommit=True) as admin:
+            admin.execute(f"drop role {login}")
+    assert not restricted.draft and restricted.rows == full.rows
+    assert (restricted.total_base, restricted.total_deduction, restricted.total_net) == (
+        full.total_base,
+        full.total_deduction,
+        full.total_net,
+    )
+    money = [
+        line.split(",")[5:9]
+        for line in (tmp_path / "fin.csv").read_text().splitlines()
+        if line.startswith("DATA,")
+    ]
+    money_full = [
+        next(csv.reader([line]))[5:9]
+        for line in (tmp_path / "full.csv").read_text().splitlines()
+        if line.startswith("DATA,")
+    ]
+    assert money == money_full
