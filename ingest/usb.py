@@ -89,9 +89,10 @@ def _parse_line(line: str) -> tuple[str | None, AttlogRecord]:
         return f"PIN {pin[:40]!r} tidak sah", _NO_RECORD
     stamp = fields[1].strip()
     try:
-        if len(stamp) != 19 or stamp[10] != " ":
+        # Shape first, then the C parser (strptime is ten times slower on 100,000-line files).
+        if len(stamp) != 19 or stamp[10] != " " or stamp[4] + stamp[7] + stamp[13] + stamp[16] != "--::":
             raise ValueError
-        when = datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S")
+        datetime.fromisoformat(stamp)
     except ValueError:
         return f"waktu {stamp[:40]!r} bukan YYYY-MM-DD HH:MM:SS", _NO_RECORD
     numbers: list[int | None] = []
@@ -108,7 +109,7 @@ def _parse_line(line: str) -> tuple[str | None, AttlogRecord]:
             return f"kolom {name} {value[:40]!r} di luar jangkauan", _NO_RECORD
         numbers.append(number)
     numbers += [None] * (3 - len(numbers))
-    return None, (pin, f"{when:%Y-%m-%d %H:%M:%S}", numbers[0], numbers[1], numbers[2])
+    return None, (pin, stamp, numbers[0], numbers[1], numbers[2])
 
 
 _NO_RECORD: AttlogRecord = ("", "", None, None, None)

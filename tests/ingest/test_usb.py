@@ -71,14 +71,17 @@ def test_malformed_file_is_refused_whole_naming_every_bad_line(conn, tmp_path):
         b"4\t2026-03-03T07:00:00\t1\t0\t0\n"
         b"5\t2026-03-03 07:00:00\t1\t0\t0\n"
         b"6\t\xff\xfe\n"
+        b"7\t2026-03-03 24:00:00\t1\t0\t0\n"
+        + "8\t2026-03-03 07:00:0\uff15\t1\t0\t0\n".encode()
+        + b"9\t2026-W10-2 07:00:00\t1\t0\t0\n"
     )
     with pytest.raises(AttlogError) as caught:
         import_attlog(conn, path, "DEV1")
     assert isinstance(caught.value, UserError)
     lines = str(caught.value).splitlines()
-    assert "ditolak" in lines[-1] and "6 baris" in lines[-1]
+    assert "ditolak" in lines[-1] and "9 baris" in lines[-1]
     lines = lines[:-1]
-    assert [line.split(": ")[0] for line in lines] == [f"{path}:{n}" for n in (2, 3, 4, 5, 6, 8)]
+    assert [line.split(": ")[0] for line in lines] == [f"{path}:{n}" for n in (2, 3, 4, 5, 6, 8, 9, 10, 11)]
     assert "waktu" in lines[0] and "kurang kolom" in lines[1] and "verify" in lines[2]
     assert "PIN kosong" in lines[3] and "UTF-8" in lines[5]
     # nothing from the bad file landed; what was there is untouched; the refusal is on record
