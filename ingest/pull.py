@@ -34,6 +34,10 @@ class DeviceError(Exception):
     """The device answered with something we cannot trust; the batch fails with this text."""
 
 
+class ShortTransfer(DeviceError):
+    """The buffer's sizes disagree (a lost UDP datagram, a punch logged mid-read): worth a re-read."""
+
+
 def pull_timeout() -> float:
     try:
         return float(os.environ.get(ENV_TIMEOUT, DEFAULT_TIMEOUT))
@@ -68,9 +72,9 @@ def parse_attendance(data: bytes, records: int, uid_to_pin: dict[int, str]) -> t
     (total,) = struct.unpack_from("<I", data)
     body = memoryview(data)[4:]
     if total != len(body):
-        raise DeviceError(f"data absensi tidak lengkap: diumumkan {total} byte, diterima {len(body)}")
+        raise ShortTransfer(f"data absensi tidak lengkap: diumumkan {total} byte, diterima {len(body)}")
     if records <= 0 or total % records or total // records not in zp.ATT_FORMATS:
-        raise DeviceError(f"ukuran catatan tidak dikenal: {total} byte untuk {records} catatan")
+        raise ShortTransfer(f"ukuran catatan tidak dikenal: {total} byte untuk {records} catatan")
     size = total // records
     when = _time_text_cache()
     pin_text = _PinText()
@@ -172,10 +176,8 @@ def _read_attendance(link, uid_to_pin: dict[int, str]) -> tuple[bytes, int]:
         data, _size = link.read_with_buffer(const.CMD_ATTLOG_RRQ)
         try:
             return parse_attendance(data, link.records, uid_to_pin)
-        except DeviceError as exc:
-            if "tidak lengkap" not in str(exc) and "ukuran catatan" not in str(exc):
-                raise
-            problem = exc  # short transfer or a punch arriving mid-read: read again
+        except ShortTransfer as exc:
+            problem = exc  # read the whole buffer again
     raise DeviceError(f"{problem} (setelah {_READ_ATTEMPTS} kali baca)")
 
 

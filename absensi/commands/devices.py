@@ -123,7 +123,7 @@ def register(app: typer.Typer) -> None:
             list[str] | None,
             typer.Option(
                 "--fault",
-                help="Gangguan per mesin, SN=offline | stall | latency=0.5 | drop_chunk=1 | clock_reset | log_full "
+                help="Gangguan per mesin, SN=offline | stall | latency=0.5 | drop_chunk=1 | clock_reset | log_full | garbage "
                 "(gabung dengan koma)",
             ),
         ] = None,

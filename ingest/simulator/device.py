@@ -48,6 +48,7 @@ class Faults:
     drop_chunk: int = 0  # drop one data packet in this many attendance chunk transfers (first ones)
     clock_reset: bool = False  # battery died: the clock restarted at 2000-01-01 00:00:00
     log_full: bool = False  # the log is at capacity: capacity = records held, new punches are lost
+    garbage: bool = False  # corrupt log: every record's time names a day that does not exist (31 Feb)
 
     @classmethod
     def parse(cls, spec: str | dict | Faults | None) -> Faults:
@@ -175,6 +176,8 @@ class SimDevice:
                 parts = []
                 for pin, when, verify, state, work_code in self._records:
                     uid = int(pin) if fmt == 8 else uid_of.get(pin, 0)
+                    if self.faults.garbage:
+                        when = "2026-02-31 07:00:00"  # accepted by the ZK encoding, not by a calendar
                     parts.append(pack(fmt, uid, pin, _encode_text_time(when), verify or 0, state or 0,
                                       work_code or 0))  # fmt: skip
                 body = b"".join(parts)

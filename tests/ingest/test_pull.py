@@ -63,7 +63,7 @@ def test_pull_every_device_exactly_once_then_repull_adds_nothing(conn, db_url, t
 
 
 def test_faulty_devices_fail_only_their_own_batch(conn, db_url, tmp_path):
-    names = ["GOOD1", "OFF1", "STALL1", "LOSSY1", "DROPS1", "WRONGSN", "SLOW1"]
+    names = ["GOOD1", "OFF1", "STALL1", "LOSSY1", "DROPS1", "WRONGSN", "SLOW1", "JUNK1"]
     devices = {sn: make_records(1200, seed=i) for i, sn in enumerate(names)}
     protocols = {"LOSSY1": "udp", "DROPS1": "udp"}
     folder = write_regency(tmp_path / "r", devices, protocols=protocols)
@@ -73,6 +73,7 @@ def test_faulty_devices_fail_only_their_own_batch(conn, db_url, tmp_path):
         "LOSSY1": "drop_chunk=1",
         "DROPS1": "drop_chunk=99",
         "SLOW1": "latency=0.03",
+        "JUNK1": "garbage",
     }
     with serve_regency(folder, faults=faults, free_ports=True, comm_keys={}) as sim:
         register_devices(conn, sim, folder, tmp_path)
@@ -85,13 +86,14 @@ def test_faulty_devices_fail_only_their_own_batch(conn, db_url, tmp_path):
     assert "SOMEONE-ELSE" in results["WRONGSN"].error
     assert "tidak lengkap" in results["DROPS1"].error
     assert "timed out" in results["STALL1"].error.lower()
-    for sn in ("OFF1", "STALL1", "DROPS1", "WRONGSN"):
+    assert "rusak" in results["JUNK1"].error and "2026-02-31" in results["JUNK1"].error
+    for sn in ("OFF1", "STALL1", "DROPS1", "WRONGSN", "JUNK1"):
         assert results[sn].status == "failed" and sn in results[sn].error
         assert stored_punches(conn, sn) == []  # nothing partial
     failed = conn.execute(
         "select device_sn from raw.ingest_batch where status = 'failed' and kind = 'pull' order by 1"
     ).fetchall()
-    assert [r[0] for r in failed] == ["DROPS1", "OFF1", "STALL1", "WRONGSN"]
+    assert [r[0] for r in failed] == ["DROPS1", "JUNK1", "OFF1", "STALL1", "WRONGSN"]
     assert conn.execute("select count(*) from raw.device_punch").fetchone()[0] == 3 * 1200
 
 
