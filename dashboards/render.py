@@ -178,6 +178,25 @@ def render_dashboard(
     return results
 
 
+def filter_values(*, month: str = "", day: str = "", opd: str = "") -> dict[str, Any]:
+    """Dashboard filter values from command-line text (empty = the card's default)."""
+    from absensi.errors import UserError
+    from dashboards.warehouse import parse_month
+
+    values: dict[str, Any] = {}
+    if month:
+        first = parse_month(month)
+        values["bulan"], values["tahun"] = first, first.year
+    if day:
+        try:
+            values["tanggal"] = date.fromisoformat(day)
+        except ValueError as exc:
+            raise UserError(f"tanggal '{day}' tidak valid: tulis sebagai YYYY-MM-DD") from exc
+    if opd:
+        values["opd"] = opd.strip()
+    return values
+
+
 def render_all(out_dir: Path | str, url: str | None = None, values: dict[str, Any] | None = None) -> Path:
     """Every dashboard as `<key>.html` plus `index.html`; returns the index path."""
     out_dir = Path(out_dir)

@@ -44,11 +44,16 @@ def register(app: typer.Typer) -> None:
     @dash_app.command("render")
     def render_cmd(
         out: Path = typer.Option(..., "--out", help="Folder keluaran HTML + PNG"),
+        month: str = typer.Option("", "--month", help="Filter Bulan, YYYY-MM (kosong: bulan terakhir)"),
+        day: str = typer.Option(
+            "", "--date", help="Filter Tanggal, YYYY-MM-DD (kosong: hari kerja terakhir)"
+        ),
+        opd: str = typer.Option("", "--opd", help="Filter Kode OPD (kosong: semua OPD)"),
     ) -> None:
         """Tampilkan semua dasbor sebagai HTML statis dengan grafik PNG (tanpa jaringan)."""
-        from dashboards.render import render_all
+        from dashboards.render import filter_values, render_all
 
-        index = render_all(out)
+        index = render_all(out, values=filter_values(month=month, day=day, opd=opd))
         console.print(f"Dasbor luring ditulis ke {index}")
 
     @report_app.command("monthly")

@@ -39,3 +39,27 @@ def test_render_all_function_takes_a_url(warehouse, tmp_path):
 
     index = render_all(tmp_path / "o", url=warehouse.url)
     assert index.name == "index.html" and index.exists()
+
+
+def test_render_with_filters_shows_only_that_opd_and_month(warehouse, run_cli, monkeypatch, tmp_path):
+    monkeypatch.setenv("ABSENSI_DATABASE_URL", warehouse.url)
+    with psycopg.connect(warehouse.url) as conn:
+        opd, name, other = conn.execute(
+            """select a.opd_code, a.nama_opd, b.nama_opd from marts.mart_opd_discipline_monthly a
+               join marts.mart_opd_discipline_monthly b on b.month = a.month and b.opd_code <> a.opd_code
+               where a.month = '2026-08-01' order by a.opd_code, b.opd_code limit 1"""
+        ).fetchone()
+        total = conn.execute(
+            """select sum(deduction_amount) from marts.fct_allowance_deduction_monthly
+               where month = '2026-08-01' and opd_code = %s""",
+            (opd,),
+        ).fetchone()[0]
+    out = tmp_path / "f"
+    r = run_cli("dashboards", "render", "--out", out, "--month", "2026-08", "--opd", opd)
+    assert r.exit_code == 0, r.output
+    page = (out / "potongan_tunjangan.html").read_text(encoding="utf-8")
+    assert f"<div class='scalar'>{fmt(total)}</div>" in page
+    assert name in page and other not in page
+    assert "TERKUNCI" in page  # August is locked
+    bad = run_cli("dashboards", "render", "--out", out, "--date", "2026-02-30")
+    assert bad.exit_code == 2 and "2026-02-30" in bad.stderr
