@@ -93,6 +93,8 @@ def write_punch_batch(
     t0 = time.perf_counter()
     with conn.transaction():
         _device_lock(conn, device_sn)
+        # The dedupe sorts a whole device log (100,000 rows): keep it in memory, not on temp files.
+        conn.execute("set local work_mem = '64MB'")
         conn.execute(
             """create temp table tmp_punch (
                    device_pin text not null, punch_local timestamp not null,
