@@ -1,0 +1,59 @@
+"""A failing quality gate fails attendance_hourly and publishes nothing, and stops monthly_close
+before the lock."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from absensi.config import regency_timezone
+from absensi.demo import simulated_regency
+from absensi.orchestration import airflow_local
+from ingest.usb import import_attlog
+
+
+@pytest.fixture
+def regency_with_a_ghost_device(db_url, conn, tmp_path, monkeypatch):
+    monkeypatch.setenv("ABSENSI_OUTPUT", str(tmp_path / "out"))
+    today = datetime.now(ZoneInfo(regency_timezone())).date()
+    with simulated_regency(
+        tmp_path / "regency",
+        db_url,
+        employees=30,
+        devices=2,
+        start=today - timedelta(days=6),
+        days=7,
+        seed=3,
+        offline=0,
+    ) as simulated:
+        # A technician imports a flash drive from a machine nobody registered: the gate must stop it.
+        ghost = tmp_path / "GHOST9_attlog.dat"
+        ghost.write_text(f"      101\t{today - timedelta(days=1)} 07:20:00\t1\t0\t0\t0\n", encoding="utf-8")
+        import_attlog(conn, ghost, "GHOST9")
+        yield simulated
+
+
+def test_failing_gate_fails_the_run_publishes_nothing_and_never_locks(
+    airflow_db, regency_with_a_ghost_device, conn, tmp_path
+):
+    hourly = airflow_local.run_dag("attendance_hourly")
+
+    assert hourly.state == "failed"
+    assert set(hourly.states("pull_device")) == {"success"}
+    assert hourly.state_of("transform") == "success"
+    assert hourly.state_of("quality_gate") == "failed"
+    assert hourly.state_of("publish") == "upstream_failed"
+    assert not (tmp_path / "out" / "dashboards").exists()
+
+    month = datetime.now(ZoneInfo(regency_timezone())).strftime("%Y-%m")
+    close = airflow_local.run_dag("monthly_close", conf={"month": month})
+
+    assert close.state == "failed"
+    assert close.state_of("build") == "success"
+    assert close.state_of("quality_gate") == "failed"
+    assert close.state_of("lock") == "upstream_failed"
+    assert close.state_of("report_and_export") == "upstream_failed"
+    assert conn.execute("select count(*) from ops.month_lock").fetchone()[0] == 0
+    assert not (tmp_path / "out" / month).exists()
