@@ -84,3 +84,26 @@ def test_empty_inbox_is_a_quiet_success(airflow_db, conn, inbox):
     report = airflow_local.run_dag("reference_daily")
     assert report.state == "success"
     assert _batches(conn) == []
+
+
+def test_inbox_cli_uses_the_same_function(conn, inbox, run_cli):
+    (inbox / "opd.csv").write_text(OPD, encoding="utf-8")
+    (inbox / "cuti.csv").write_text(BAD_LEAVE, encoding="utf-8")
+
+    result = run_cli("inbox")
+
+    assert result.exit_code == 2
+    assert "opd.csv: dimuat: 2 baris opd" in result.stdout
+    assert "cuti.csv: DITOLAK" in result.stdout
+    assert "1 berkas referensi ditolak" in result.stderr
+    assert (inbox / "processed" / "opd.csv").is_file() and (
+        inbox / "rejected" / "cuti.csv.error.txt"
+    ).is_file()
+    assert run_cli("inbox").exit_code == 0  # nothing left: a quiet success
+
+
+def test_close_month_cli_rejects_a_bad_month_in_one_line(db_url, run_cli):
+    result = run_cli("close-month", "2026-13")
+    assert result.exit_code == 2
+    assert "bulan tidak sah '2026-13'" in result.stderr
+    assert "Traceback" not in result.output
