@@ -160,7 +160,7 @@ def _totals(rows: list[DeductionRow]) -> tuple[list[list[Any]], list[Any]]:
     for t in per_opd.values():
         t[2] = f"{t[2]} pegawai"
         opd_rows.append(t)
-    total = ["TOTAL", "", f"{len(rows)} pegawai", "", "Seluruh OPD"]
+    total: list[Any] = ["TOTAL", "", f"{len(rows)} pegawai", "", "Seluruh OPD"]
     total += [sum(r.tunjangan_pokok for r in rows), "", sum(r.potongan for r in rows)]
     total += [sum(r.tunjangan_diterima for r in rows)]
     total += [

@@ -45,8 +45,7 @@ def fmt(value: Any) -> str:
     if isinstance(value, int):
         return f"{value:,}".replace(",", ".")
     if isinstance(value, Decimal | float):
-        if value == int(value) and isinstance(value, Decimal) and value.as_tuple().exponent >= 0:
-            return fmt(int(value))
+        # two decimals at most, trailing zeros dropped: 1.097.400.150 / 96,4 / 86
         text = f"{float(value):,.2f}".rstrip("0").rstrip(".")
         return text.replace(",", "_").replace(".", ",").replace("_", ".")
     if isinstance(value, datetime):
@@ -68,6 +67,7 @@ def _slug(text: str) -> str:
 
 def draw_chart(card: Card, columns: list[str], rows: list[tuple], path: Path) -> None:
     """A PNG for bar/row/line/pie cards: the x column against each y column."""
+    assert card.x is not None  # validated by the spec loader for chart displays
     xi = columns.index(card.x)
     wrap = 34 if card.display == "row" else 14  # long OPD/sanction names must not overlap
     labels = ["\n".join(textwrap.wrap(fmt(r[xi]), wrap)) or "–" for r in rows]
@@ -126,12 +126,14 @@ def _card_html(result: CardResult) -> str:
     if result.error:
         inner = f"<p class='error'>Data belum tersedia: {html.escape(result.error)}</p>"
     elif card.display == "scalar":
-        value = result.rows[0][result.columns.index(card.value)] if result.rows else None
+        value = result.rows[0][result.columns.index(str(card.value))] if result.rows else None
         inner = f"<div class='scalar'>{html.escape(fmt(value))}</div>"
     elif card.display == "table":
         inner = _table_html(result.columns, result.rows, list(card.columns))
     else:
-        img = f"<img src='{html.escape(result.image)}' alt='{html.escape(card.name)}'>" if result.rows else ""
+        img = (
+            f"<img src='{html.escape(result.image)}' alt='{html.escape(card.name)}'>" if result.image else ""
+        )
         data = _table_html(result.columns, result.rows, card.visual_columns)
         inner = img + f"<details><summary>Data</summary>{data}</details>"
     return f"<section class='card' id='{card.key}' style='{style}'><h2>{html.escape(card.name)}</h2>{desc}{inner}</section>"

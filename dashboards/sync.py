@@ -178,7 +178,7 @@ def dashboard_parameters(dashboard: Dashboard) -> list[Json]:
 
 def dashcards_payload(dashboard: Dashboard, card_ids: dict[str, int], existing: list[Json]) -> list[Json]:
     """The full dashcards list: an existing dashcard keeps its id, a new one gets a negative id."""
-    existing_by_card = {}
+    existing_by_card: dict[int, int] = {}
     for dc in existing:
         existing_by_card.setdefault(dc.get("card_id"), dc["id"])
     out = []
@@ -312,7 +312,8 @@ def push(
             "parameters": params,
             "dashcards": dashcards_payload(dashboard, card_ids, current.get("dashcards") or []),
         }
-        compare = {**desired_dash, "dashcards": sorted(desired_dash["dashcards"], key=lambda d: d["card_id"])}
+        dashcards: list[Json] = desired_dash["dashcards"]  # type: ignore[assignment]
+        compare = {**desired_dash, "dashcards": sorted(dashcards, key=lambda d: d["card_id"])}
         current_sorted = {
             **current,
             "dashcards": sorted(current.get("dashcards") or [], key=lambda d: d["card_id"]),
