@@ -56,10 +56,10 @@ def attendance_hourly():
     # Retrying does not change the data it judges.
     @task(retries=0)
     def quality_gate(data_interval_end=None) -> dict:
-        from absensi.orchestration.hourly import local_month
+        from absensi.orchestration.hourly import gate_month
         from absensi.orchestration.hourly import quality_gate as gate
 
-        return gate(local_month(data_interval_end))
+        return gate(gate_month(data_interval_end))
 
     @task
     def publish() -> dict:

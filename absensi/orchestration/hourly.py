@@ -74,6 +74,23 @@ def local_month(moment: datetime | date | None = None, tz: str | None = None) ->
     return moment.replace(day=1)
 
 
+def gate_month(moment: datetime | None = None, url: str | None = None) -> date:
+    """The month the hourly gate judges: the month of the latest workday up to `moment` (regency
+    local). Early on the 1st, or over a long weekend, the new month has no workday yet; judging it
+    would find no rows and block publishing, so the month before is judged until then."""
+    from absensi.db import connect
+
+    zone = ZoneInfo(regency_timezone())
+    today = (moment.astimezone(zone) if moment and moment.tzinfo else moment or datetime.now(zone)).date()
+    with connect(_url(url)) as conn:
+        if conn.execute("select to_regclass('marts.fct_attendance_daily') is null").fetchone()[0]:
+            return today.replace(day=1)
+        latest = conn.execute(
+            "select max(work_date) from marts.fct_attendance_daily where work_date <= %s", (today,)
+        ).fetchone()[0]
+    return (latest or today).replace(day=1)
+
+
 def transform(
     *,
     full_refresh: bool = False,

@@ -50,15 +50,15 @@ def gate_month(month: date, url: str | None = None) -> dict[str, Any]:
 
 
 def lock(month: date, url: str | None = None) -> dict[str, Any]:
-    """Freeze the month's deductions (idempotent), then rebuild so the marts show `is_locked`."""
+    """Freeze the month's deductions; idempotent (`locked_now` is False when it was locked before).
+    The marts show `is_locked` at once; dbt reads the month from the frozen copies from then on."""
     from absensi.close import lock_month
     from absensi.db import connect
 
     with connect(_url(url)) as conn:
-        locked_now = bool(lock_month(conn, month))
+        locked_now = bool(lock_month(conn, month, note="monthly_close"))
         conn.commit()
-    refreshed = transform(url=url) if locked_now else None
-    return {"month": month.isoformat(), "locked_now": locked_now, "refresh": refreshed}
+    return {"month": month.isoformat(), "locked_now": locked_now}
 
 
 def report_and_export(month: date, out_dir: Path | None = None, url: str | None = None) -> dict[str, Any]:
