@@ -13,6 +13,26 @@ WARNING = "warning"  # shown, never blocks
 SUITES = ("raw", "marts", "operations")
 
 
+# Columns that identify a row, shown first when a failing row is named. PostgreSQL's jsonb does not
+# keep key order, so a row read back from quality.result is put in this same order.
+IDENTITY_COLUMNS = (
+    "nip",
+    "month",
+    "work_date",
+    "opd_code",
+    "device_sn",
+    "device_pin",
+    "punch_local",
+    "batch_id",
+    "view_name",
+)
+
+
+def order_row(row: dict[str, Any]) -> dict[str, Any]:
+    first = [k for k in IDENTITY_COLUMNS if k in row]
+    return {k: row[k] for k in [*first, *sorted(k for k in row if k not in first)]}
+
+
 @dataclass(frozen=True)
 class Check:
     """One expectation of a suite, as code.

@@ -21,7 +21,7 @@ import psycopg
 
 from absensi import db
 from absensi.config import PROJECT_ROOT, regency_timezone, state_dir
-from expectations.model import AssetChecks, ExpectationOutcome, QualityRun
+from expectations.model import AssetChecks, ExpectationOutcome, QualityRun, order_row
 from expectations.params import (
     DEFAULT_MIN_PUNCH_DATE,
     SuiteParams,
@@ -63,6 +63,10 @@ def run_checks(
     url = url or db.database_url()
     month_start, month_end = month_bounds(month)
     with db.connect(url, autocommit=True) as conn:
+        if store:  # fail before the slow part when the run could not be recorded anyway
+            from expectations.store import require_schema
+
+            require_schema(conn)
         params = _inspect(conn, raw_schema, marts_schema, month_start, month_end, window)
         quarantine_counts = _quarantine_counts(conn, params.quarantine_views)
 
@@ -331,7 +335,7 @@ def _outcome(asset_checks: AssetChecks, check: Any, item: Any) -> ExpectationOut
         description=check.description,
         observed_value=_json_safe(observed),
         unexpected_count=int(count) if count is not None else None,
-        failing_rows=[_json_safe(r) for r in rows[:MAX_STORED_ROWS]],
+        failing_rows=[order_row(_json_safe(r)) for r in rows[:MAX_STORED_ROWS]],
         error=error,
     )
 

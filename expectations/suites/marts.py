@@ -202,11 +202,14 @@ def _monthly(p: SuiteParams) -> AssetChecks:
         "or least(b.days_hadir, b.days_tk, b.days_leave) < 0 order by b.nip, b.month"
     )
     daily = p.mart("fct_attendance_daily")
+    daily_where = ""
+    if p.month_start:  # only the checked month's days: the sum stays small on a year of history
+        daily_where = f" where work_date >= date '{p.month_start}' and work_date < date '{p.month_end}'"
     daily_match_query = (
         "select b.nip, b.month, b.workdays, d.workdays as daily_rows, b.total_pct_uncapped, "
         "d.total_pct_uncapped as daily_pct_sum from b left join (select nip, "
         "date_trunc('month', work_date)::date as month, count(*) as workdays, "
-        f"sum(deduction_pct) as total_pct_uncapped from {daily} group by 1, 2) d "
+        f"sum(deduction_pct) as total_pct_uncapped from {daily}{daily_where} group by 1, 2) d "
         "on d.nip = b.nip and d.month = b.month "
         "where d.nip is null or b.workdays <> d.workdays or b.total_pct_uncapped <> d.total_pct_uncapped "
         "order by b.nip, b.month"

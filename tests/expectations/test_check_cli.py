@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import subprocess
+import sys
+
 import psycopg
+import pytest
 
 from tests.expectations.warehouse import EMPLOYEES
 
@@ -35,3 +40,33 @@ def test_check_cli_rejects_bad_month(db_url: str, run_cli) -> None:
     result = run_cli("check", "--month", "Juni")
     assert result.exit_code == 2
     assert "bulan 'Juni' tidak valid" in result.stderr
+
+
+def test_stored_run_reads_back_for_the_gate(raw_conn: psycopg.Connection, db_url: str) -> None:
+    from expectations.gate import decide
+    from expectations.runner import run_checks
+    from expectations.store import latest_run
+
+    nip = EMPLOYEES[0].nip
+    raw_conn.execute(f"update marts.fct_attendance_daily set status = 'ALPA' where nip = '{nip}'")
+    run = run_checks(db_url, "2025-06", build_docs=False)
+    stored = latest_run(raw_conn, dt.date(2025, 6, 1))
+    assert stored is not None and stored.run_id == run.run_id
+    assert decide(stored) == decide(run)
+    assert any(f"nip={nip}" in r and "daily_status_in_set" in r for r in decide(stored).reasons)
+    assert latest_run(raw_conn, dt.date(2025, 7, 1)) is None
+
+
+def test_unmigrated_database_is_a_one_line_error(empty_db_url: str) -> None:
+    from absensi.errors import UserError
+    from expectations.runner import run_checks
+
+    with pytest.raises(UserError, match="absensi db migrate"):
+        run_checks(empty_db_url)
+
+
+def test_cli_import_does_not_load_great_expectations() -> None:
+    # GX takes seconds to import: every other command must stay fast.
+    probe = "import sys, absensi.cli; print('great_expectations' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
