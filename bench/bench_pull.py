@@ -68,6 +68,7 @@ def bench_single(tmp: Path, att_format: int) -> None:
     ):
         _register(url, sim, folder)
         host, port = sim.address("BIG1")
+        sim.devices["BIG1"].warm()
         t0 = time.perf_counter()
         link = ZK(host, port=port, timeout=300, ommit_ping=True).connect()
         baseline = link.get_attendance()

@@ -164,8 +164,26 @@ class SimDevice:
             if len(self._records) >= self._capacity:
                 return False
             self._records.append((pin, when, verify, state, work_code))
-            self._att_buffer = None
+            if self._att_buffer is not None:
+                # Append to the served log instead of rebuilding 100,000 records per new punch.
+                uid = int(pin) if self.spec.att_format == 8 else {p: u for u, p, _ in self._users}.get(pin, 0)
+                record = zp.pack_attendance(
+                    self.spec.att_format,
+                    uid,
+                    pin,
+                    _encode_text_time(when),
+                    verify or 0,
+                    state or 0,
+                    work_code or 0,
+                )
+                body = self._att_buffer[4:] + record
+                self._att_buffer = struct.pack("<I", len(body)) + body
             return True
+
+    def warm(self) -> None:
+        """Build the served tables now (a benchmark should not time the simulator's own set-up)."""
+        self._attendance_buffer()
+        self._user_buffer_bytes()
 
     def _attendance_buffer(self) -> bytes:
         with self._lock:

@@ -182,24 +182,24 @@ def test_absensi_simulate_serves_until_ctrl_c(folder):
         [sys.executable, "-m", "absensi.cli", "simulate", "--from", str(folder), "--port", f"D1={port}",
          "--fault", "D2=offline", "--clock", "D1=-3600"],
         cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={**os.environ, "COLUMNS": "200"},
+        env={**os.environ, "COLUMNS": "200", "PYTHONUNBUFFERED": "1"},
     )  # fmt: skip
+    printed = []
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                link = ZK("127.0.0.1", port=port, timeout=2, ommit_ping=True).connect()
+        # The device table comes first, then "Berjalan": Ctrl-C only after the operator saw both.
+        for line in proc.stdout:
+            printed.append(line)
+            if "Berjalan" in line:
                 break
-            except Exception:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise
-                time.sleep(0.2)
+        assert proc.poll() is None, "".join(printed)
+        link = ZK("127.0.0.1", port=port, timeout=2, ommit_ping=True).connect()
         assert link.get_serialnumber() == "D1"
         skew = (link.get_time() - datetime.now(ZoneInfo("Asia/Jakarta")).replace(tzinfo=None)).total_seconds()
         assert abs(skew + 3600) < 5
         link.disconnect()
         proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=20)
+        rest, _ = proc.communicate(timeout=20)
+        out = "".join(printed) + rest
     finally:
         if proc.poll() is None:
             proc.kill()
