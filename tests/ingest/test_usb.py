@@ -107,3 +107,32 @@ def test_cli_import_usb(db_url, run_cli, tmp_path):
     assert "Traceback" not in refused.output and f"{bad}:1:" in refused.stderr
     missing = run_cli("import-usb", tmp_path / "nope.dat", "--device", "C3")
     assert missing.exit_code == 2 and "nope.dat" in missing.stderr
+
+
+def test_concurrent_loads_of_one_device_count_each_punch_once(db_url, tmp_path):
+    import threading
+
+    import psycopg
+
+    path = tmp_path / "D_attlog.dat"
+    path.write_text(
+        "".join(
+            f"{100 + i % 40}\t2026-03-{2 + i % 20:02d} 07:{i % 60:02d}:{i % 59:02d}\t1\t0\t0\n"
+            for i in range(3000)
+        )
+    )
+    results = []
+
+    def load() -> None:
+        with psycopg.connect(db_url) as own:
+            results.append(import_attlog(own, path, "D"))
+
+    threads = [threading.Thread(target=load) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with psycopg.connect(db_url) as check:
+        stored = check.execute("select count(*) from raw.device_punch").fetchone()[0]
+    assert sorted(r.records_new for r in results) == [0, 0, 0, stored]
+    assert stored == len({(f"{100 + i % 40}", i % 20, i % 60, i % 59) for i in range(3000)})
