@@ -61,6 +61,12 @@ CORRUPTIONS: list[tuple[str, str, str, list[str]]] = [
         [E2.nip, "ALPA"],
     ),
     (
+        "status missing",
+        f"update {{s}}.fct_attendance_daily set status = null where nip = '{E1.nip}' and work_date = '2025-06-05'",
+        "daily_status_not_null",
+        [E1.nip, "2025-06-05"],
+    ),
+    (
         "late tier out of set",
         f"update {{s}}.fct_attendance_daily set tl_tier = 5 where nip = '{E1.nip}' and work_date = '2025-06-12'",
         "daily_tl_tier_in_set",
@@ -122,6 +128,27 @@ CORRUPTIONS: list[tuple[str, str, str, list[str]]] = [
         f"update {{s}}.fct_allowance_deduction_monthly set days_hadir = days_hadir + 1 where nip = '{E3.nip}'",
         "monthly_day_counts_add_up",
         [E3.nip],
+    ),
+    (
+        "employee twice in a month",
+        f"insert into {{s}}.fct_allowance_deduction_monthly select * from {{s}}.fct_allowance_deduction_monthly "
+        f"where nip = '{E3.nip}'",
+        "monthly_grain_unique",
+        [E3.nip, "2025-06-01"],
+    ),
+    (
+        "employee ranked twice",
+        f"insert into {{s}}.mart_employee_discipline_monthly select * from {{s}}.mart_employee_discipline_monthly "
+        f"where nip = '{E1.nip}'",
+        "employee_rank_grain_unique",
+        [E1.nip],
+    ),
+    (
+        "OPD ranked twice",
+        "insert into {s}.mart_opd_discipline_monthly select * from {s}.mart_opd_discipline_monthly "
+        "where opd_code = 'KEC01'",
+        "opd_rank_grain_unique",
+        ["KEC01"],
     ),
     (
         "employee rank skips a place",

@@ -98,11 +98,17 @@ def test_blank_pin_blocks(raw_conn: psycopg.Connection, db_url: str) -> None:
         "values ('DEVA001', '  ', '2025-06-04 07:10:00', 'usb', %s)",
         (batch,),
     )
+    raw_conn.execute(
+        "insert into raw.device_punch (device_sn, device_pin, punch_local, source, batch_id) "
+        "values ('', '101', '2025-06-04 07:11:00', 'usb', %s)",
+        (batch,),
+    )
     run, decision = _check(db_url, "raw")
     assert not decision.publishable
     outcome = run.outcome("raw", "punch_pin_and_serial_not_blank")
-    assert outcome.failing_rows == [
-        {"device_sn": "DEVA001", "device_pin": "  ", "punch_local": "2025-06-04T07:10:00", "batch_id": batch}
+    assert sorted(outcome.failing_rows, key=lambda r: r["punch_local"]) == [
+        {"device_sn": "DEVA001", "device_pin": "  ", "punch_local": "2025-06-04T07:10:00", "batch_id": batch},
+        {"device_sn": "", "device_pin": "101", "punch_local": "2025-06-04T07:11:00", "batch_id": batch},
     ]
 
 
