@@ -45,7 +45,7 @@ class Faults:
     offline: bool = False  # nothing listens: connections are refused
     stall: bool = False  # attendance transfer stops half-way and the device never answers again
     latency: float = 0.0  # seconds added before every answer (slow link)
-    drop_chunk: int = 0  # drop one data packet in this many attendance chunk transfers (first ones)
+    drop_chunk: int = 0  # the first N attendance chunk transfers each lose one data packet
     clock_reset: bool = False  # battery died: the clock restarted at 2000-01-01 00:00:00
     log_full: bool = False  # the log is at capacity: capacity = records held, new punches are lost
     garbage: bool = False  # corrupt log: every record's time names a day that does not exist (31 Feb)
@@ -66,11 +66,14 @@ class Faults:
             if name not in cls.__dataclass_fields__:
                 raise ValueError(f"gangguan tidak dikenal: {name!r}")
             kind = type(getattr(cls(), name))
-            values[name] = (
-                (raw.strip().lower() not in ("0", "false", "no"))
-                if kind is bool and raw
-                else (True if kind is bool else kind(raw))
-            )
+            raw = raw.strip()
+            if kind is bool:
+                values[name] = raw.lower() not in ("0", "false", "no", "tidak")  # bare name = on
+                continue
+            try:
+                values[name] = kind(raw)
+            except ValueError:
+                raise ValueError(f"gangguan {name} perlu angka, mis. {name}=1") from None
         return cls(**values)
 
 

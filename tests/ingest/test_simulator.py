@@ -205,3 +205,12 @@ def test_absensi_simulate_serves_until_ctrl_c(folder):
             proc.kill()
     assert proc.returncode == 0, out
     assert "D1" in out and "offline" in out and "dihentikan" in out
+
+
+def test_fault_specs_parse_and_bad_ones_are_named():
+    assert Faults.parse("offline") == Faults(offline=True)
+    assert Faults.parse("latency=0.2, drop_chunk=2, stall=0") == Faults(latency=0.2, drop_chunk=2)
+    with pytest.raises(ValueError, match="latency"):
+        Faults.parse("latency")
+    with pytest.raises(ValueError, match="meledak"):
+        Faults.parse("meledak")
