@@ -7,11 +7,16 @@ Deductions file, CSV (UTF-8, comma separated, `\\n` line ends):
     DATA,...                one row per employee, ordered by kode_opd, nip
     TOTAL_OPD,...           one row per OPD
     TOTAL,...               the whole regency
-    CHECKSUM_SHA256,<hex>,<number of DATA rows>
+    jenis_baris,nip,nama,kode_opd,nama_opd,bulan_dikoreksi,potongan_terkunci,potongan_koreksi,...
+    PENYESUAIAN,...         corrections of earlier locked (paid) months, paid in this month
+    TOTAL_PENYESUAIAN,...   their sum (positive: more is deducted now; negative: paid back now)
+    TOTAL_DIBAYAR,<rupiah>  what finance pays this month: total net − total adjustment
+    CHECKSUM_SHA256,<hex>,<number of DATA and PENYESUAIAN lines>
 
-The checksum is SHA-256 over the DATA lines exactly as written (each ending in `\\n`), so finance can
-verify a CSV with standard tools: `grep '^DATA,' potongan.csv | sha256sum`. The XLSX carries the same
-rows (sheets Potongan, Rekap OPD, Checksum) and the same checksum over the same canonical lines;
+The checksum is SHA-256 over the DATA and PENYESUAIAN lines exactly as written, in file order (each
+ending in `\\n`), so finance can verify a CSV with standard tools:
+`grep -E '^(DATA|PENYESUAIAN),' potongan.csv | sha256sum`. The XLSX carries the same rows (sheets
+Potongan, Penyesuaian, Rekap OPD, Checksum) and the same checksum over the same canonical lines;
 `absensi export verify FILE` checks either format.
 """
 
@@ -35,6 +40,10 @@ DEDUCTION_COLUMNS = [
     "jenis_baris", "nip", "nama", "kode_opd", "nama_opd", "tunjangan_pokok", "persen_potongan",
     "potongan", "tunjangan_diterima", "hari_kerja", "hari_hadir", "hari_tk", "hari_cuti_izin",
 ]  # fmt: skip
+ADJUSTMENT_COLUMNS = [
+    "jenis_baris", "nip", "nama", "kode_opd", "nama_opd", "bulan_dikoreksi", "potongan_terkunci",
+    "potongan_koreksi", "penyesuaian_potongan", "alasan",
+]  # fmt: skip
 EKINERJA_COLUMNS = [
     "nip", "tanggal", "kode_opd", "status", "jam_masuk", "jam_pulang", "menit_terlambat",
     "menit_pulang_cepat", "tingkat_tl", "tingkat_psw", "persen_potongan", "keterangan",
@@ -56,6 +65,18 @@ select m.nip, null, m.opd_code, null, m.base_amount, m.total_pct, m.deduction_am
 from marts.fct_allowance_deduction_monthly as m
 where m.month = %s
 order by m.opd_code, m.nip
+"""
+ADJUSTMENTS_SQL = """
+select a.nip, {nama}, a.opd_code, {nama_opd}, to_char(a.corrected_month, 'YYYY-MM'),
+       a.locked_deduction_amount, a.corrected_deduction_amount, a.adjustment_amount, a.reason
+from marts.fct_allowance_adjustment as a
+{joins}
+where a.month = %s
+order by a.opd_code, a.nip, a.corrected_month
+"""
+ADJUSTMENT_NAME_JOINS = """
+left join marts.mart_employee_discipline_monthly as e on e.nip = a.nip and e.month = a.month
+left join marts.mart_opd_discipline_monthly as o on o.opd_code = a.opd_code and o.month = a.month
 """
 NAME_MARTS = ("marts.mart_employee_discipline_monthly", "marts.mart_opd_discipline_monthly")
 
@@ -92,6 +113,25 @@ class DeductionRow:
 
 
 @dataclass
+class AdjustmentRow:
+    nip: str
+    nama: str
+    kode_opd: str
+    nama_opd: str
+    bulan_dikoreksi: str
+    potongan_terkunci: int
+    potongan_koreksi: int
+    penyesuaian_potongan: int
+    alasan: str
+
+    def cells(self) -> list[Any]:
+        return [
+            "PENYESUAIAN", self.nip, self.nama, self.kode_opd, self.nama_opd, self.bulan_dikoreksi,
+            self.potongan_terkunci, self.potongan_koreksi, self.penyesuaian_potongan, self.alasan,
+        ]  # fmt: skip
+
+
+@dataclass
 class ExportResult:
     path: Path
     rows: int
@@ -100,6 +140,9 @@ class ExportResult:
     total_net: int = 0
     checksum: str = ""
     draft: bool = False
+    adjustments: int = 0
+    total_adjustment: int = 0
+    total_to_pay: int = 0
 
 
 def pct(value: Any) -> str:
@@ -116,16 +159,38 @@ def checksum_of(lines: list[str]) -> str:
     return hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
 
 
+def _readable(conn, table: str) -> bool:
+    row = conn.execute(
+        "select to_regclass(%s) is not null and has_table_privilege(to_regclass(%s), 'select')",
+        (table, table),
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def _names_readable(conn) -> bool:
+    """Names come from the discipline marts (the allowance marts carry codes only)."""
+    return all(_readable(conn, t) for t in NAME_MARTS)
+
+
+def fetch_adjustments(conn, month: date) -> list[AdjustmentRow]:
+    """Corrections of locked months paid in `month` (none when the adjustment mart is not built)."""
+    if not _readable(conn, "marts.fct_allowance_adjustment"):
+        return []
+    names = _names_readable(conn)
+    sql = ADJUSTMENTS_SQL.format(
+        nama="e.nama" if names else "null",
+        nama_opd="o.nama_opd" if names else "null",
+        joins=ADJUSTMENT_NAME_JOINS if names else "",
+    )
+    return [
+        AdjustmentRow(r[0], r[1] or "", r[2], r[3] or "", r[4], int(r[5]), int(r[6]), int(r[7]), r[8] or "")
+        for r in conn.execute(sql, (month,)).fetchall()
+    ]
+
+
 def fetch_deductions(conn, month: date) -> list[DeductionRow]:
     require_marts(conn, "marts.fct_allowance_deduction_monthly")
-    # names come from the discipline marts (the allowance mart carries codes only)
-    names_readable = all(
-        conn.execute(
-            "select to_regclass(%s) is not null and has_table_privilege(to_regclass(%s), 'select')", (t, t)
-        ).fetchone()[0]
-        for t in NAME_MARTS
-    )
-    sql = DEDUCTIONS_SQL if names_readable else DEDUCTIONS_CODES_ONLY_SQL
+    sql = DEDUCTIONS_SQL if _names_readable(conn) else DEDUCTIONS_CODES_ONLY_SQL
     rows = conn.execute(sql, (month,)).fetchall()
     return [
         DeductionRow(
@@ -184,6 +249,7 @@ def export_deductions(
             raise UserError(
                 f"tidak ada data potongan untuk bulan {month} di marts.fct_allowance_deduction_monthly"
             )
+        adjustments = fetch_adjustments(conn, first_day)
         locked = month_is_locked(conn, first_day)
     if not locked and not draft:
         raise UserError(
@@ -192,8 +258,13 @@ def export_deductions(
         )
     status = "FINAL" if locked else "DRAFT"
     data_lines = [csv_line(r.cells()) for r in rows]
-    checksum = checksum_of(data_lines)
+    adjustment_lines = [csv_line(a.cells()) for a in adjustments]
+    checksum = checksum_of(data_lines + adjustment_lines)
     opd_rows, total = _totals(rows)
+    total_adjustment = sum(a.penyesuaian_potongan for a in adjustments)
+    adjustment_total: list[Any] = ["TOTAL_PENYESUAIAN", "", f"{len(adjustments)} baris", "", "", "", "", ""]
+    adjustment_total += [total_adjustment, ""]
+    to_pay = total[8] - total_adjustment
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "csv":
         with out.open("w", encoding="utf-8", newline="") as f:
@@ -203,9 +274,15 @@ def export_deductions(
             f.writelines(data_lines)
             f.writelines(csv_line(t) for t in opd_rows)
             f.write(csv_line(total))
-            f.write(csv_line(["CHECKSUM_SHA256", checksum, len(rows)]))
+            f.write(csv_line(ADJUSTMENT_COLUMNS))
+            f.writelines(adjustment_lines)
+            f.write(csv_line(adjustment_total))
+            f.write(csv_line(["TOTAL_DIBAYAR", to_pay]))
+            f.write(csv_line(["CHECKSUM_SHA256", checksum, len(rows) + len(adjustments)]))
     else:
-        _write_xlsx(out, month, status, rows, opd_rows, total, checksum)
+        _write_xlsx(
+            out, month, status, rows, opd_rows, total, adjustments, adjustment_total, to_pay, checksum
+        )
     return ExportResult(
         path=out,
         rows=len(rows),
@@ -214,10 +291,15 @@ def export_deductions(
         total_net=total[8],
         checksum=checksum,
         draft=not locked,
+        adjustments=len(adjustments),
+        total_adjustment=total_adjustment,
+        total_to_pay=to_pay,
     )
 
 
-def _write_xlsx(out, month, status, rows, opd_rows, total, checksum) -> None:
+def _write_xlsx(
+    out, month, status, rows, opd_rows, total, adjustments, adjustment_total, to_pay, checksum
+) -> None:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -233,18 +315,34 @@ def _write_xlsx(out, month, status, rows, opd_rows, total, checksum) -> None:
     for row in ws.iter_rows(min_row=2, min_col=2, max_col=2):
         for cell in row:
             cell.number_format = "@"  # NIP is 18 digits: text, or Excel rounds it
+    adj = wb.create_sheet("Penyesuaian")
+    adj.append(ADJUSTMENT_COLUMNS)
+    for cell in adj[1]:
+        cell.font = Font(bold=True)
+    for a in adjustments:
+        adj.append(a.cells())
+    for row in adj.iter_rows(min_row=2, min_col=2, max_col=2):
+        for cell in row:
+            cell.number_format = "@"
     rekap = wb.create_sheet("Rekap OPD")
     rekap.append(DEDUCTION_COLUMNS)
-    for t in [*opd_rows, total]:
+    for t in [*opd_rows, total, adjustment_total]:
         rekap.append(t)
+    rekap.append(["TOTAL_DIBAYAR", to_pay])
     info = wb.create_sheet("Checksum")
     for pair in [
         ("BULAN", month),
         ("STATUS", status),
         ("JUMLAH_BARIS_DATA", len(rows)),
+        ("JUMLAH_BARIS_PENYESUAIAN", len(adjustments)),
         ("TOTAL_POTONGAN", total[7]),
+        ("TOTAL_PENYESUAIAN", adjustment_total[8]),
+        ("TOTAL_DIBAYAR", to_pay),
         ("CHECKSUM_SHA256", checksum),
-        ("CARA_VERIFIKASI", "absensi export verify BERKAS.xlsx (SHA-256 atas baris DATA dalam format CSV)"),
+        (
+            "CARA_VERIFIKASI",
+            "absensi export verify BERKAS.xlsx (SHA-256 atas baris DATA lalu PENYESUAIAN dalam format CSV)",
+        ),
     ]:
         info.append(list(pair))
     if status == "DRAFT":
@@ -269,9 +367,11 @@ def verify_file(path: Path | str) -> tuple[bool, str, str]:
             cells = list(r)
             cells[6] = pct(cells[6])
             lines.append(csv_line(cells))
+        if "Penyesuaian" in wb.sheetnames:
+            lines += [csv_line(list(r)) for r in wb["Penyesuaian"].iter_rows(min_row=2, values_only=True)]
     else:
         text = path.read_text(encoding="utf-8")
-        lines = [line + "\n" for line in text.splitlines() if line.startswith("DATA,")]
+        lines = [line + "\n" for line in text.splitlines() if line.startswith(("DATA,", "PENYESUAIAN,"))]
         tail = [line for line in text.splitlines() if line.startswith("CHECKSUM_SHA256,")]
         expected = tail[-1].split(",")[1] if tail else ""
     if not expected:

@@ -83,6 +83,10 @@ def register(app: typer.Typer) -> None:
         total = f"{result.total_deduction:,}".replace(",", ".")
         marker = " (DRAFT: bulan belum dikunci)" if result.draft else ""
         console.print(f"{result.rows} pegawai, total potongan Rp {total}{marker} → {result.path}")
+        if result.adjustments:
+            adjustment = f"{result.total_adjustment:,}".replace(",", ".")
+            console.print(f"{result.adjustments} penyesuaian bulan terkunci sebelumnya: Rp {adjustment}")
+        print(f"Total dibayar: Rp {result.total_to_pay:,}".replace(",", "."))
         print(f"SHA-256 baris DATA: {result.checksum}")
 
     @export_app.command("verify")

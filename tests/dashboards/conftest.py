@@ -27,7 +27,8 @@ def metabase_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 # ---- one real warehouse, built once for every warehouse-backed dashboards test ----------------------
 # generated regency -> raw (reference loader + USB attlog import) -> real `dbt build` -> marts.
-# August 2026 is locked by the monthly close; September 2026 stays open (draft).
+# August 2026 is locked by the monthly close; September 2026 stays open (draft) and carries one
+# adjustment: a sick note for an August TK day loaded after the lock.
 LOCKED_MONTH = "2026-08"
 OPEN_MONTH = "2026-09"
 
@@ -46,6 +47,7 @@ def warehouse(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> I
     from absensi.transform import run_build
     from ingest.folder import load_generated_regency
     from ingest.generator import generate
+    from ingest.reference import load_reference_file
     from tests.conftest import create_database, drop_database
 
     folder = tmp_path_factory.mktemp("regency")
@@ -62,6 +64,18 @@ def warehouse(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> I
 
         with psycopg.connect(url, autocommit=True) as conn:
             lock_month(conn, date(2026, 8, 1))
+            # a sick note for a TK day of the paid month arrives late: a correction in September
+            nip, day = conn.execute(
+                """select d.nip, d.work_date from marts.fct_attendance_daily as d
+                   join marts.fct_allowance_deduction_monthly as m on m.nip = d.nip and m.month = '2026-08-01'
+                   where d.status = 'TK' and d.work_date < '2026-09-01' and m.total_pct_uncapped < 90
+                   order by d.work_date, d.nip limit 1"""
+            ).fetchone()
+            late = folder / "late_leave.csv"
+            late.write_text(
+                f"nip,jenis,mulai,sampai,nomor_surat\n{nip},SAKIT,{day},{day},445/9999/DINKES/2026\n"
+            )
+            load_reference_file(conn, "leave", late)
         run_build(vars=window, url=url, unit_tests=False)  # rule unit tests belong to tests/dbt
     assert info  # the generator reports what it wrote
     yield Warehouse(url, folder)

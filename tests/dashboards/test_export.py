@@ -88,7 +88,7 @@ def test_xlsx_carries_same_rows_and_checksum_as_csv(use_warehouse, run_cli, tmp_
     r = run_cli("export", "deductions", "--month", LOCKED_MONTH, "--format", "xlsx", "--out", xlsx_out)
     assert r.exit_code == 0, r.output
     wb = load_workbook(xlsx_out)
-    assert wb.sheetnames == ["Potongan", "Rekap OPD", "Checksum"]
+    assert wb.sheetnames == ["Potongan", "Penyesuaian", "Rekap OPD", "Checksum"]
     sheet_rows = list(wb["Potongan"].iter_rows(min_row=2, values_only=True))
     mart = _mart(use_warehouse.url, LOCKED_MONTH)
     assert [(r[1], r[3], r[5], Decimal(str(r[6])), r[7], r[8]) for r in sheet_rows] == mart
@@ -177,3 +177,54 @@ def test_finance_login_with_least_privilege_exports_the_same_money(warehouse, pg
         if line.startswith("DATA,")
     ]
     assert money == money_full
+
+
+def test_adjustments_of_a_locked_month_are_paid_in_the_open_month(use_warehouse, run_cli, tmp_path):
+    """The late sick note for August (see conftest) is a PENYESUAIAN line of September, inside the
+    checksum, and changes what finance pays; August's file does not change."""
+    with psycopg.connect(use_warehouse.url) as conn:
+        mart = conn.execute(
+            """select nip, to_char(corrected_month, 'YYYY-MM'), locked_deduction_amount,
+                      corrected_deduction_amount, adjustment_amount
+               from marts.fct_allowance_adjustment where month = '2026-09-01' order by nip"""
+        ).fetchall()
+        net = conn.execute(
+            "select sum(net_amount) from marts.fct_allowance_deduction_monthly where month = '2026-09-01'"
+        ).fetchone()[0]
+    assert len(mart) == 1 and mart[0][1] == "2026-08" and mart[0][4] < 0  # refund of an August TK day
+    out = tmp_path / "sept.csv"
+    r = run_cli("export", "deductions", "--month", OPEN_MONTH, "--format", "csv", "--out", out, "--draft")
+    assert r.exit_code == 0, r.output
+    lines = out.read_text(encoding="utf-8").splitlines()
+    rows = list(csv.reader(lines))
+    adjustments = [r for r in rows if r[0] == "PENYESUAIAN"]
+    assert [(a[1], a[5], int(a[6]), int(a[7]), int(a[8])) for a in adjustments] == mart
+    assert adjustments[0][9].startswith("Koreksi")
+    to_pay = next(r for r in rows if r[0] == "TOTAL_DIBAYAR")
+    assert int(to_pay[1]) == net - mart[0][4]
+    covered = "".join(line + "\n" for line in lines if line.startswith(("DATA,", "PENYESUAIAN,"))).encode()
+    checksum = next(r for r in rows if r[0] == "CHECKSUM_SHA256")
+    assert checksum[1] == hashlib.sha256(covered).hexdigest()
+    # xlsx: same lines, and a changed adjustment breaks the checksum
+    xlsx_out = tmp_path / "sept.xlsx"
+    assert (
+        run_cli(
+            "export", "deductions", "--month", OPEN_MONTH, "--format", "xlsx", "--out", xlsx_out, "--draft"
+        ).exit_code
+        == 0
+    )
+    wb = load_workbook(xlsx_out)
+    assert {row[0]: row[1] for row in wb["Checksum"].iter_rows(values_only=True)}[
+        "CHECKSUM_SHA256"
+    ] == checksum[1]
+    assert verify_file(xlsx_out)[0]
+    wb["Penyesuaian"].cell(row=2, column=9).value = 0
+    wb.save(xlsx_out)
+    assert not verify_file(xlsx_out)[0]
+    # the locked month has no adjustment lines and pays its net
+    aug = tmp_path / "aug.csv"
+    assert (
+        run_cli("export", "deductions", "--month", LOCKED_MONTH, "--format", "csv", "--out", aug).exit_code
+        == 0
+    )
+    assert not [line for line in aug.read_text().splitlines() if line.startswith("PENYESUAIAN,")]
