@@ -106,6 +106,9 @@ def test_device_information_clock_sizes_and_other_commands(folder):
         assert link.disable_device() and link.enable_device()
         assert link.refresh_data() and link.test_voice(0)
         assert link.get_face_version() is None  # an option this device does not have: an error answer
+        # every other command gets an answer too (pyzk has no public call for an arbitrary command)
+        assert link._ZK__send_command(4321) == {"status": False, "code": const.CMD_ACK_UNKNOWN}
+        assert link.get_serialnumber() == "D1"  # and the session carries on
         link.clear_attendance()
         link.read_sizes()
         assert link.records == 0 and link.get_attendance() == []
