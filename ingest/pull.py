@@ -265,7 +265,7 @@ def _clear_committed(conn: psycopg.Connection, device: Device, snapshot: DeviceS
                 where not exists (select 1 from raw.device_punch p where p.device_sn = %s
                                      and p.device_pin = v.device_pin and p.punch_local = v.punch_local)""",
             (device.device_sn,),
-        ).fetchone()[0]
+        ).fetchone()[0]  # type: ignore[index]  # one row by construction
     if missing:
         raise DeviceError(f"{missing} catatan belum tersimpan; log mesin TIDAK dihapus")
     link.read_sizes()

@@ -139,7 +139,7 @@ def write_punch_batch(
                 snapshot.server_time,
                 snapshot.clock_skew_seconds,
             ),
-        ).fetchone()[0]
+        ).fetchone()[0]  # type: ignore[index]  # one row by construction
         conn.execute(
             """insert into raw.device_punch (device_sn, device_pin, punch_local, verify_type, punch_state,
                    work_code, source, batch_id)
@@ -208,7 +208,7 @@ def record_failed_batch(
                 clock_skew_seconds,
                 error,
             ),
-        ).fetchone()[0]
+        ).fetchone()[0]  # type: ignore[index]  # one row by construction
     return BatchResult(
         batch_id=batch_id,
         kind=kind,
