@@ -259,6 +259,9 @@ def build_monthly_report(month: str, out: Path | str, url: str | None = None) ->
                from marts.fct_allowance_deduction_monthly where month = %s""",
             (first_day,),
         ).fetchone()
+        from dashboards.export import fetch_adjustments  # one reading of the adjustment mart
+
+        adjustments = fetch_adjustments(conn, first_day)
         attendance = cards.scalar("peringkat_disiplin_opd/kehadiran_kabupaten")
         punctuality = cards.scalar("peringkat_disiplin_opd/tepat_waktu_kabupaten")
         ranking = cards.run("peringkat_disiplin_opd/tabel_peringkat_opd")
@@ -296,6 +299,11 @@ def build_monthly_report(month: str, out: Path | str, url: str | None = None) ->
         ("Total tunjangan pokok", f"Rp {fmt(base)}"),
         ("Total potongan", f"Rp {fmt(deduction)}"),
         ("Total tunjangan dibayar", f"Rp {fmt(net)}"),
+        (
+            f"Penyesuaian bulan terkunci sebelumnya ({len(adjustments)} baris)",
+            f"Rp {fmt(sum(a.penyesuaian_potongan for a in adjustments))}",
+        ),
+        ("Total dibayar bulan ini", f"Rp {fmt(net - sum(a.penyesuaian_potongan for a in adjustments))}"),
     ]
     story.append(_table(Section(["k", "v"], figures), [("k", "Ukuran"), ("v", "Nilai")], ""))
     story += [Paragraph("Peringkat OPD", h2)]
