@@ -70,6 +70,7 @@ def run_checks(
         params = _inspect(conn, raw_schema, marts_schema, month_start, month_end, window)
         quarantine_counts = _quarantine_counts(conn, params.quarantine_views)
 
+    import_seconds = _import_gx()
     from expectations.suites import all_suites
 
     assets = all_suites(params, suites)
@@ -85,6 +86,7 @@ def run_checks(
         docs_path=str(docs_path / "index.html") if build_docs else None,
         gx_version=gx_version,
         seconds=time.perf_counter() - t0,
+        import_seconds=import_seconds,
         quarantine_counts=quarantine_counts,
     )
     if store:
@@ -196,6 +198,16 @@ def _quarantine_counts(conn: psycopg.Connection, views: tuple[str, ...]) -> dict
 
 
 # --- Great Expectations ---------------------------------------------------------------------------
+
+
+def _import_gx() -> float:
+    """Import Great Expectations quietly; returns the seconds it took (scipy, pandas, altair: slow cold)."""
+    _quiet_gx()
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        import great_expectations  # noqa: F401
+    return time.perf_counter() - t0
 
 
 def _quiet_gx() -> None:

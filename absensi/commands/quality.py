@@ -77,7 +77,9 @@ def print_summary(run, decision) -> None:  # noqa: ANN001 - QualityRun / GateDec
         console.print(f"… dan {len(failed) - ROWS_SHOWN} lainnya (lihat quality.result, run {run.run_id}).")
     if run.docs_path:
         console.print(f"Data docs: {run.docs_path}")
-    console.print(f"Waktu pemeriksaan: {run.seconds:.1f} detik")
+    console.print(
+        f"Waktu pemeriksaan: {run.seconds:.1f} detik (termasuk memuat Great Expectations {run.import_seconds:.1f} detik)"
+    )
     if decision.publishable:
         console.print("[bold green]LAYAK TERBIT[/]: tidak ada pemeriksaan pemblokir yang gagal.")
     else:
