@@ -199,6 +199,23 @@ def filter_values(*, month: str = "", day: str = "", opd: str = "") -> dict[str,
     return values
 
 
+_DEFAULT_FILTER_TEXT = {
+    "month": "bulan terakhir",
+    "date": "hari kerja terakhir",
+    "year": "tahun terakhir",
+    "opd": "semua OPD",
+    "nip": "semua pegawai",
+}
+
+
+def _filter_text(kind: str, value: Any) -> str:
+    if value in (None, ""):
+        return _DEFAULT_FILTER_TEXT[kind]
+    if kind == "month":
+        return value.strftime("%Y-%m")
+    return str(value)
+
+
 def render_all(out_dir: Path | str, url: str | None = None, values: dict[str, Any] | None = None) -> Path:
     """Every dashboard as `<key>.html` plus `index.html`; returns the index path."""
     out_dir = Path(out_dir)
@@ -212,7 +229,11 @@ def render_all(out_dir: Path | str, url: str | None = None, values: dict[str, An
             results = render_dashboard(conn, d, out_dir, values)
             cards = "".join(_card_html(r) for r in results)
             desc = f"<p class='desc'>{html.escape(d.description)}</p>" if d.description else ""
-            body = f"{nav}<h1>{html.escape(d.name)}</h1>{desc}<div class='grid'>{cards}</div>"
+            shown = ", ".join(
+                f"{f.name}: {html.escape(_filter_text(f.kind, (values or {}).get(f.tag)))}" for f in d.filters
+            )
+            chosen = f"<p class='note'>Filter — {shown}</p>" if shown else ""
+            body = f"{nav}<h1>{html.escape(d.name)}</h1>{desc}{chosen}<div class='grid'>{cards}</div>"
             (out_dir / f"{d.key}.html").write_text(_page(d.name, body, generated), encoding="utf-8")
             errors = sum(r.error is not None for r in results)
             summary.append((d, len(results), errors))
