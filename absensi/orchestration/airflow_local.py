@@ -56,6 +56,7 @@ class TaskOutcome:
     task_id: str
     map_index: int
     state: str
+    label: str | None = None  # a mapped task's rendered label (the device serial for pulls)
 
 
 @dataclass
@@ -107,7 +108,9 @@ def run_dag(
     dag_run = dag.test(**kwargs)
     with create_session() as session:
         tis = dag_run.get_task_instances(session=session)
-        tasks = [TaskOutcome(ti.task_id, ti.map_index, str(_value(ti.state))) for ti in tis]
+        tasks = [
+            TaskOutcome(ti.task_id, ti.map_index, str(_value(ti.state)), ti.rendered_map_index) for ti in tis
+        ]
     return DagRunReport(
         dag_id=dag_id,
         run_id=dag_run.run_id,

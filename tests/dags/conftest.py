@@ -7,6 +7,7 @@ time, before any test module imports Airflow.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,3 +27,4 @@ def airflow_db() -> Iterator[Path]:
     """The initialised metadata DB (created once; DAG runs are keyed by their own run ids)."""
     airflow_local.init_metadata_db()
     yield AIRFLOW_HOME
+    shutil.rmtree(AIRFLOW_HOME, ignore_errors=True)
