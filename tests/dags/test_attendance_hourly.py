@@ -108,3 +108,18 @@ def test_one_offline_device_does_not_stop_the_others(airflow_db, regency, conn, 
         (last_batch,),
     ).fetchone() == (len(online), 0)
     assert _daily(conn) == daily
+
+
+def test_every_device_down_fails_the_run_without_building(airflow_db, db_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("ABSENSI_OUTPUT", str(tmp_path / "out"))
+    today = datetime.now(ZoneInfo(regency_timezone())).date()
+    with simulated_regency(
+        tmp_path / "regency", db_url, employees=10, devices=2, start=today, days=1, seed=2, offline=2
+    ):
+        report = airflow_local.run_dag("attendance_hourly")
+
+    # A regency-wide outage is not a quiet success: nothing to transform, and the run is red.
+    assert set(report.states("pull_device")) == {"failed"}
+    assert [report.state_of(t) for t in ("transform", "quality_gate", "publish")] == ["upstream_failed"] * 3
+    assert report.state == "failed"
+    assert not (tmp_path / "out").exists()
