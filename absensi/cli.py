@@ -46,7 +46,10 @@ _register_all()
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        # Outside standalone mode click returns a command's `typer.Exit(code)` instead of exiting.
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except UserError as exc:
         # Multi-line errors list every bad row first; the last line says what happened overall.
         *details, summary = str(exc).splitlines() or [type(exc).__name__]

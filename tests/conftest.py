@@ -4,6 +4,8 @@ database per test, and the CLI run in-process exactly as a user runs it."""
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,16 +19,19 @@ from absensi.migrate import migrate
 
 
 @pytest.fixture(scope="session")
-def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def pg_server_url() -> Iterator[str]:
     """The server the tests create their databases on."""
     external = os.environ.get(db.ENV_URL)
     if external:
         yield external
         return
-    pgdata = tmp_path_factory.mktemp("pg") / "data"
+    # Not under pytest's basetemp: a concurrent pytest run prunes old basetemps, data dir included.
+    parent = Path(tempfile.mkdtemp(prefix="absensi-test-pg-"))
+    pgdata = parent / "data"
     url = db.start_embedded(pgdata)
     yield url
     db.stop_embedded(pgdata)
+    shutil.rmtree(parent, ignore_errors=True)
 
 
 def create_database(server_url: str, prefix: str = "t") -> str:
