@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import time
 import uuid
 import warnings
@@ -21,7 +22,8 @@ import psycopg
 
 from absensi import db
 from absensi.config import PROJECT_ROOT, regency_timezone, state_dir
-from expectations.model import AssetChecks, ExpectationOutcome, QualityRun, order_row
+from absensi.errors import UserError
+from expectations.model import SUITES, AssetChecks, ExpectationOutcome, QualityRun, order_row
 from expectations.params import (
     DEFAULT_MIN_PUNCH_DATE,
     SuiteParams,
@@ -60,8 +62,13 @@ def run_checks(
     """
     started = datetime.now(UTC)
     t0 = time.perf_counter()
-    url = url or db.database_url()
+    _require_identifier(marts_schema, "skema mart")
+    _require_identifier(raw_schema, "skema raw")
+    unknown = sorted(set(suites or ()) - set(SUITES))
+    if unknown:
+        raise UserError(f"suite tidak dikenal: {', '.join(unknown)} (pilih dari {', '.join(SUITES)})")
     month_start, month_end = month_bounds(month)
+    url = url or db.database_url()
     with db.connect(url, autocommit=True) as conn:
         if store:  # fail before the slow part when the run could not be recorded anyway
             from expectations.store import require_schema
@@ -97,6 +104,12 @@ def run_checks(
     return run
 
 
+def _require_identifier(name: str, what: str) -> None:
+    # Schema names are spliced into the suites' SQL: only plain identifiers are accepted.
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
+        raise UserError(f"{what} {name!r} tidak sah: gunakan huruf kecil, angka dan garis bawah")
+
+
 # --- what is in the warehouse -------------------------------------------------------------------
 
 
@@ -110,7 +123,7 @@ def _inspect(
 ) -> SuiteParams:
     rows = conn.execute(
         "select table_schema || '.' || table_name, column_name from information_schema.columns "
-        "where table_schema in (%s, %s) order by table_schema, table_name, ordinal_position",
+        "where table_schema in (%s, %s, 'ops') order by table_schema, table_name, ordinal_position",
         (raw_schema, marts_schema),
     ).fetchall()
     columns: dict[str, list[str]] = {}

@@ -68,6 +68,14 @@ def expected_workdays_sql(p: SuiteParams, start: str, end: str) -> str:
     )
 
 
+def _unlocked(p: SuiteParams, day: str) -> str:
+    """A locked month's rows are frozen as paid (DESIGN §6); later reference changes surface as
+    adjustments, so only open months are compared with the current reference."""
+    if "ops.month_lock" not in p.existing_tables:
+        return "true"
+    return f"not exists (select 1 from ops.month_lock l where l.month = date_trunc('month', {day})::date)"
+
+
 def _window_bounds(p: SuiteParams) -> tuple[str, str] | None:
     if p.window is None:
         return None
@@ -148,11 +156,11 @@ def _daily(p: SuiteParams) -> AssetChecks:
         missing_query = (
             f"select x.nip, x.work_date from ({expected}) x "
             "where not exists (select 1 from b where b.nip = x.nip and b.work_date = x.work_date) "
-            "order by x.work_date, x.nip"
+            f"and {_unlocked(p, 'x.work_date')} order by x.work_date, x.nip"
         )
         extra_query = (
             "select b.nip, b.work_date, b.status from b "
-            f"where b.work_date between {start} and {end} and not exists "
+            f"where b.work_date between {start} and {end} and {_unlocked(p, 'b.work_date')} and not exists "
             f"(select 1 from ({expected}) x where x.nip = b.nip and x.work_date = b.work_date) "
             "order by b.work_date, b.nip"
         )

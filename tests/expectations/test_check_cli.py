@@ -70,3 +70,9 @@ def test_cli_import_does_not_load_great_expectations() -> None:
     probe = "import sys, absensi.cli; print('great_expectations' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_cli_refuses_a_schema_that_is_not_an_identifier(db_url: str, run_cli) -> None:
+    result = run_cli("check", "--marts-schema", "marts; drop table raw.device")
+    assert result.exit_code == 2
+    assert "skema mart" in result.stderr and "tidak sah" in result.stderr

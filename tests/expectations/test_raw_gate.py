@@ -10,7 +10,7 @@ import psycopg
 from expectations.gate import decide
 from expectations.runner import run_checks
 from ingest.usb import import_attlog
-from tests.expectations.warehouse import WINDOW, attlog
+from tests.expectations.warehouse import EMPLOYEES, WINDOW, attlog
 
 
 def _check(url: str, *suites: str):
@@ -158,3 +158,29 @@ def test_growing_quarantine_warns(raw_conn: psycopg.Connection, db_url: str, tmp
     assert decision.publishable
     assert not second.outcome("operations", "quarantine_growing").success
     assert any("q_unknown_pin" in w and "row_count=1" in w for w in decision.warnings)
+
+
+def test_locked_month_is_not_compared_with_a_later_reference(
+    raw_conn: psycopg.Connection, db_url: str, tmp_path: Path
+) -> None:
+    from ingest.reference import load_reference_file
+
+    e1 = EMPLOYEES[0]
+    # SIMPEG later says E1 left on 4 June: an open June must lose her rows from the 5th on ...
+    late = tmp_path / "employees_late.csv"
+    late.write_text(
+        "nip,nama,jenis_pegawai,golongan,jabatan,kelas_jabatan,opd_code,tunjangan_pokok,aktif_mulai,aktif_sampai\n"
+        f"{e1.nip},Pegawai 0,{e1.jenis},III/a,Staf,7,{e1.opd},{e1.base},{e1.start},2025-06-04\n"
+    )
+    load_reference_file(raw_conn, "employees", late)
+    run, decision = _check(db_url, "marts")
+    assert not decision.publishable
+    assert any(
+        "daily_only_scheduled_workdays" in r and f"nip={e1.nip}, work_date=2025-06-05" in r
+        for r in decision.reasons
+    )
+    # ... but once June is closed its rows are what was paid; the difference becomes an adjustment.
+    raw_conn.execute("insert into ops.month_lock (month) values ('2025-06-01')")
+    run, decision = _check(db_url, "marts")
+    assert run.outcome("marts", "daily_only_scheduled_workdays").success
+    assert decision.publishable, decision.reasons
