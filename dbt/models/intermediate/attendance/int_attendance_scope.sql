@@ -46,42 +46,40 @@ employee_rules as (
     left join policy_assignment on policy_assignment.jenis_pegawai = employees.jenis_pegawai
 ),
 
-{% if full %}
-
-candidate_days as (
-    select employee_rules.nip, calendar.work_date
-    from employee_rules
-    inner join calendar
-        on
-            calendar.schedule_id = employee_rules.schedule_id
-            and calendar.work_date between employee_rules.aktif_mulai and employee_rules.aktif_sampai
-),
-
-{% else %}
-
+{% if not full %}
 touched as (
     select * from {{ ref('int_attendance_touched') }}
 ),
 
-candidate_days as (
-    select distinct employee_rules.nip, calendar.work_date
+-- every (employee or all employees, date) a touched range covers, once
+touched_days as (
+    select distinct
+        touched.nip,
+        calendar_day.work_date
     from touched
-    inner join calendar on calendar.work_date between touched.date_from and touched.date_to
-    inner join employee_rules
-        on
-            (touched.nip is null or employee_rules.nip = touched.nip)
-            and calendar.schedule_id = employee_rules.schedule_id
-            and calendar.work_date between employee_rules.aktif_mulai and employee_rules.aktif_sampai
+    inner join (select distinct work_date from calendar) as calendar_day
+        on calendar_day.work_date between touched.date_from and touched.date_to
 ),
 
+-- split so each half joins on equality (an OR join would pair every day with every employee)
+scope_keys as (
+    select employee_rules.nip, touched_days.work_date
+    from touched_days
+    cross join employee_rules
+    where touched_days.nip is null
+    union
+    select touched_days.nip, touched_days.work_date
+    from touched_days
+    where touched_days.nip is not null
+),
 {% endif %}
 
 scoped as (
     select
         -- identifiers
-        candidate_days.nip,
-        candidate_days.work_date,
-        {{ month_of('candidate_days.work_date') }} as month,
+        employee_rules.nip,
+        calendar.work_date,
+        {{ month_of('calendar.work_date') }} as month,
         -- dimensions
         employee_rules.opd_code,
         employee_rules.jenis_pegawai,
@@ -92,15 +90,22 @@ scoped as (
         calendar.schedule_out,
         calendar.schedule_midpoint,
         -- metadata
-        exists (
-            select 1 from month_locks where month_locks.month = {{ month_of('candidate_days.work_date') }}
-        ) as is_locked_month
-    from candidate_days
-    inner join employee_rules on employee_rules.nip = candidate_days.nip
+        ({{ month_of('calendar.work_date') }} in (select month_locks.month from month_locks)) as is_locked_month
+    {% if full %}
+    from employee_rules
     inner join calendar
         on
-            calendar.work_date = candidate_days.work_date
+            calendar.schedule_id = employee_rules.schedule_id
+            and calendar.work_date between employee_rules.aktif_mulai and employee_rules.aktif_sampai
+    {% else %}
+    from scope_keys
+    inner join employee_rules on employee_rules.nip = scope_keys.nip
+    inner join calendar
+        on
+            calendar.work_date = scope_keys.work_date
             and calendar.schedule_id = employee_rules.schedule_id
+            and calendar.work_date between employee_rules.aktif_mulai and employee_rules.aktif_sampai
+    {% endif %}
 )
 
 select * from scoped

@@ -1,3 +1,4 @@
+{{ config(materialized='table') }}
 -- Every workday of the window for every schedule: Mon–Fri, not a national holiday or cuti bersama,
 -- with the schedule's start/end for that weekday and period (normal or Ramadan).
 with attendance_window as (

@@ -1,0 +1,228 @@
+"""Transform speed for 8,000 employees (issue 4).
+
+1. Hourly incremental run with 12 months of history vs with 1 month (same run, same server):
+   the ratio must be <= 1.5 (the hourly cost must not grow with history).
+2. Full refresh of one year (must finish in minutes).
+
+Raw data is written straight with SQL (one device per 100 people, one USB batch per device per workday, ~95% of
+people punching twice a day) so the bench measures dbt, not the generator. An "hour" is one new
+batch per device carrying 07:00–08:00 punches of the last day for everyone on that device.
+Run: `.venv/bin/python -m bench transform` (ABSENSI_DATABASE_URL or a throwaway embedded server).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+
+from absensi import db
+from absensi.migrate import migrate
+from absensi.transform import run_build
+
+EMPLOYEES = int(os.environ.get("BENCH_EMPLOYEES", "8000"))
+DEVICES = max(1, EMPLOYEES // 100)
+OPDS = 40
+END = dt.date(2026, 10, 30)  # a Friday; history ends here ("today" of the hourly run)
+
+
+@contextlib.contextmanager
+def _server() -> Iterator[str]:
+    with contextlib.ExitStack() as stack:
+        server = db.external_url()
+        if server is None:
+            pgdata = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="absensi-bench-"))) / "pg"
+            server = db.start_embedded(pgdata)
+            stack.callback(db.stop_embedded, pgdata)
+        yield server
+
+
+@contextlib.contextmanager
+def _database(server: str) -> Iterator[str]:
+    name = f"bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(f'create database "{name}"')
+    url = db.with_dbname(server, name)
+    try:
+        with psycopg.connect(url) as conn:
+            migrate(conn)
+        yield url
+    finally:
+        with psycopg.connect(server, autocommit=True) as admin:
+            admin.execute(f'drop database if exists "{name}" with (force)')
+
+
+def _reference(conn: psycopg.Connection) -> None:
+    def batch(kind: str) -> int:
+        return conn.execute(
+            "insert into raw.ingest_batch (kind, started_at, status) values (%s, now(), 'ok') returning batch_id",
+            (kind,),
+        ).fetchone()[0]
+
+    b = batch("opd")
+    conn.execute(
+        "insert into raw.opd select %s, i, 'OPD' || lpad(i::text, 3, '0'), 'OPD ' || i,"
+        " case when i %% 5 = 0 then 'PUSKESMAS' else 'DINAS' end from generate_series(1, %s) i",
+        (b, OPDS),
+    )
+    b = batch("devices")
+    conn.execute(
+        "insert into raw.device select %s, i, 'DEV' || lpad(i::text, 4, '0'), 'Mesin ' || i,"
+        " 'OPD' || lpad((1 + i %% %s)::text, 3, '0'), '10.0.0.' || i, 4370, 'tcp', null, null, true"
+        " from generate_series(1, %s) i",
+        (b, OPDS, DEVICES),
+    )
+    b = batch("employees")
+    conn.execute(
+        "insert into raw.employee select %s, i, lpad((197001012000011000 + i)::text, 18, '0'), 'Pegawai ' || i,"
+        " (array['PNS','CPNS','PPPK','HONORER'])[1 + i %% 4], 'III/a', 'Staf', 7,"
+        " 'OPD' || lpad((1 + (i %% %s) %% %s)::text, 3, '0'), 3000000 + (i %% 977) * 1000, '2020-01-01', null"
+        " from generate_series(1, %s) i",
+        (b, DEVICES, OPDS, EMPLOYEES),
+    )
+    b = batch("pins")
+    conn.execute(
+        "insert into raw.employee_pin select %s, i, lpad((197001012000011000 + i)::text, 18, '0'), i::text, null"
+        " from generate_series(1, %s) i",
+        (b, EMPLOYEES),
+    )
+
+
+def _punch_days(conn: psycopg.Connection, first: dt.date, last: dt.date) -> int:
+    """One ok USB batch per device per weekday, with the day's punches of that device's people."""
+    conn.execute(
+        """create temp table day_batch as
+           with days as (
+               select d::date as day from generate_series(%s::date, %s::date, interval '1 day') d
+               where extract(isodow from d) < 6
+           ), inserted as (
+               insert into raw.ingest_batch (kind, device_sn, started_at, finished_at, status,
+                                             records_read, records_new, server_time)
+               select 'usb', 'DEV' || lpad(dev::text, 4, '0'), days.day + time '18:00',
+                      days.day + time '18:00', 'ok', 0, 0, days.day + time '18:00'
+               from days cross join generate_series(1, %s) dev
+               order by days.day, dev
+               returning batch_id, device_sn, started_at
+           )
+           select batch_id, device_sn, started_at::date as day from inserted""",
+        (first, last, DEVICES),
+    )
+    rows = conn.execute(
+        """insert into raw.device_punch (device_sn, device_pin, punch_local, verify_type, punch_state,
+                                         work_code, source, batch_id)
+           select b.device_sn, e.i::text, b.day + t.at, 1, t.state, 0, 'usb', b.batch_id
+           from day_batch b
+           cross join generate_series(1, %s) e(i)
+           cross join lateral (
+               values (time '07:00' + (abs(hashtext(e.i || 'in' || b.day)) %% 5400) * interval '1 second', 0),
+                      (time '15:45' + (abs(hashtext(e.i || 'out' || b.day)) %% 5400) * interval '1 second', 1)
+           ) t(at, state)
+           where 'DEV' || lpad((1 + e.i %% %s)::text, 4, '0') = b.device_sn
+             and abs(hashtext(e.i || 'absent' || b.day)) %% 100 >= 5""",
+        (EMPLOYEES, DEVICES),
+    ).rowcount
+    conn.execute("drop table day_batch")
+    return rows
+
+
+def _one_hour(conn: psycopg.Connection, day: dt.date, hour: int) -> int:
+    """New batches, one per device, with `hour`:00-`hour`:59 punches of `day` for its people."""
+    conn.execute(
+        """create temp table hour_batch as
+           with inserted as (
+               insert into raw.ingest_batch (kind, device_sn, started_at, finished_at, status, server_time)
+               select 'pull', 'DEV' || lpad(dev::text, 4, '0'), now(), now(), 'ok', %s::timestamp + interval '9 hours'
+               from generate_series(1, %s) dev
+               returning batch_id, device_sn
+           ) select * from inserted""",
+        (day, DEVICES),
+    )
+    rows = conn.execute(
+        """insert into raw.device_punch (device_sn, device_pin, punch_local, verify_type, punch_state,
+                                         work_code, source, batch_id)
+           select b.device_sn, e.i::text,
+                  %s::date + make_time(%s, 0, 0) + (abs(hashtext(e.i || 'hour' || %s)) %% 3600) * interval '1 second',
+                  1, 0, 0, 'pull', b.batch_id
+           from hour_batch b
+           cross join generate_series(1, %s) e(i)
+           where 'DEV' || lpad((1 + e.i %% %s)::text, 4, '0') = b.device_sn
+           on conflict do nothing""",
+        (day, hour, hour, EMPLOYEES, DEVICES),
+    ).rowcount
+    conn.execute("drop table hour_batch")
+    return rows
+
+
+def _fct_seconds(result) -> float:
+    return sum(n.seconds for n in result.nodes if n.unique_id.endswith(".fct_attendance_daily"))
+
+
+def _scenario(server: str, months: int) -> dict[str, float]:
+    index = END.year * 12 + END.month - 1 - (months - 1)
+    start = dt.date(index // 12, index % 12 + 1, 1)
+    dbt_vars = {
+        "attendance_start": start.isoformat(),
+        "attendance_end": END.isoformat(),
+        "late_commit_minutes": 0,
+    }
+    with _database(server) as url:
+        t0 = time.perf_counter()
+        with psycopg.connect(url, autocommit=True) as conn:
+            _reference(conn)
+            punches = _punch_days(conn, start, END - dt.timedelta(days=1))
+            conn.execute("analyze")
+        load_s = time.perf_counter() - t0
+        full = run_build(url=url, vars=dbt_vars, full_refresh=True, unit_tests=False)
+        with psycopg.connect(url) as conn:
+            facts = conn.execute("select count(*) from marts.fct_attendance_daily").fetchone()[0]
+        hourly = []
+        for hour in (7, 8, 9):  # three hourly runs; the first after a full refresh is warm-up
+            with psycopg.connect(url, autocommit=True) as conn:
+                _one_hour(conn, END, hour)
+            hourly.append(run_build(url=url, vars=dbt_vars, unit_tests=False))
+        steady = hourly[1:]
+        result = {
+            "months": months,
+            "punches": punches,
+            "facts": facts,
+            "load_s": load_s,
+            "full_s": full.seconds,
+            "full_fct_s": _fct_seconds(full),
+            "hourly_s": sum(r.seconds for r in steady) / len(steady),
+            "hourly_fct_s": sum(_fct_seconds(r) for r in steady) / len(steady),
+        }
+        print(
+            f"  {months:>2} month(s): {punches:,} punches, {facts:,} daily rows; load {load_s:.0f} s; "
+            f"full refresh {full.seconds:.1f} s (fct {result['full_fct_s']:.1f} s); "
+            f"hourly incremental {result['hourly_s']:.1f} s (fct {result['hourly_fct_s']:.2f} s)",
+            flush=True,
+        )
+        return result
+
+
+def main() -> None:
+    print(f"{EMPLOYEES:,} employees, {DEVICES} devices", flush=True)
+    with _server() as server:
+        one = _scenario(server, 1)
+        twelve = _scenario(server, 12)
+    ratio = twelve["hourly_s"] / one["hourly_s"]
+    fct_ratio = twelve["hourly_fct_s"] / max(one["hourly_fct_s"], 1e-9)
+    print(
+        f"hourly run, 12 months vs 1 month: {twelve['hourly_s']:.1f} s / {one['hourly_s']:.1f} s = {ratio:.2f}x "
+        f"(fct_attendance_daily alone {fct_ratio:.2f}x); target <= 1.5 -> {'OK' if ratio <= 1.5 else 'TOO SLOW'}"
+    )
+    print(
+        f"full refresh of 12 months: {twelve['full_s']:.0f} s ({twelve['full_s'] / 60:.1f} min) "
+        f"-> {'OK' if twelve['full_s'] < 15 * 60 else 'TOO SLOW'}"
+    )
+
+
+if __name__ == "__main__":
+    main()
