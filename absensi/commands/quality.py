@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from expectations.gate import GateDecision
+    from expectations.model import QualityRun
 
 console = Console()
 
@@ -21,6 +26,7 @@ def register(app: typer.Typer) -> None:
             None, "--docs-dir", help="Folder data docs GX (bawaan: .absensi/quality-docs)."
         ),
         marts_schema: str = typer.Option("marts", "--marts-schema", help="Skema mart yang diperiksa."),
+        no_docs: bool = typer.Option(False, "--no-docs", help="Jangan bangun data docs (lebih cepat)."),
     ) -> None:
         """Validasi gudang data (raw, mart, operasional), simpan hasil di skema quality, bangun data docs.
 
@@ -31,7 +37,9 @@ def register(app: typer.Typer) -> None:
         from expectations.runner import run_checks
 
         with console.status("Memeriksa mutu data…"):
-            run = run_checks(month=month, docs_dir=docs_dir, marts_schema=marts_schema)
+            run = run_checks(
+                month=month, docs_dir=docs_dir, marts_schema=marts_schema, build_docs=not no_docs
+            )
         decision = decide(run)
         print_summary(run, decision)
         if not decision.publishable:
@@ -40,7 +48,7 @@ def register(app: typer.Typer) -> None:
             raise SystemExit(1)
 
 
-def print_summary(run, decision) -> None:  # noqa: ANN001 - QualityRun / GateDecision, imported lazily
+def print_summary(run: QualityRun, decision: GateDecision) -> None:
     from rich.markup import escape
 
     from expectations.gate import describe
