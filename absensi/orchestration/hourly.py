@@ -24,7 +24,7 @@ class QualityGateFailed(UserError):
     """The quality gate said the marts are not publishable; nothing is published."""
 
 
-def _url(url: str | None) -> str:
+def warehouse_url(url: str | None) -> str:
     from absensi.db import database_url
 
     return url or database_url()
@@ -35,7 +35,7 @@ def list_active_devices(url: str | None = None) -> list[str]:
     from absensi.db import connect
     from ingest.registry import active_devices
 
-    with connect(_url(url)) as conn:
+    with connect(warehouse_url(url)) as conn:
         return [device.device_sn for device in active_devices(conn)]
 
 
@@ -57,7 +57,7 @@ def pull_one(device_sn: str, url: str | None = None) -> dict[str, Any]:
     device failed, after `raw.ingest_batch` has recorded the failure."""
     from ingest.pull import pull_device
 
-    result = pull_device(_url(url), device_sn)
+    result = pull_device(warehouse_url(url), device_sn)
     summary = batch_summary(result)
     if not result.ok:
         raise DevicePullFailed(f"mesin {device_sn} gagal ditarik (batch {result.batch_id}): {result.error}")
@@ -82,7 +82,7 @@ def gate_month(moment: datetime | None = None, url: str | None = None) -> date:
 
     zone = ZoneInfo(regency_timezone())
     today = (moment.astimezone(zone) if moment and moment.tzinfo else moment or datetime.now(zone)).date()
-    with connect(_url(url)) as conn:
+    with connect(warehouse_url(url)) as conn:
         if conn.execute("select to_regclass('marts.fct_attendance_daily') is null").fetchone()[0]:
             return today.replace(day=1)
         latest = conn.execute(
@@ -102,7 +102,9 @@ def transform(
     tests check SQL, not data: the hourly run skips them, the monthly close runs them."""
     from absensi.transform import run_build
 
-    result = run_build(full_refresh=full_refresh, vars=dbt_vars or None, unit_tests=unit_tests, url=_url(url))
+    result = run_build(
+        full_refresh=full_refresh, vars=dbt_vars or None, unit_tests=unit_tests, url=warehouse_url(url)
+    )
     return {
         "success": result.success,
         "seconds": round(result.seconds, 1),
@@ -118,7 +120,7 @@ def quality_gate(month: date | str | None = None, url: str | None = None) -> dic
     from expectations.runner import run_checks
 
     month_value = date.fromisoformat(str(month)) if month is not None else None
-    run = run_checks(url=_url(url), month=month_value)
+    run = run_checks(url=warehouse_url(url), month=month_value)
     decision = decide(run)
     summary = {"publishable": bool(decision.publishable), "reasons": list(decision.reasons)}
     if not decision.publishable:
@@ -128,29 +130,26 @@ def quality_gate(month: date | str | None = None, url: str | None = None) -> dic
 
 
 def publish(out_dir: Path | None = None, url: str | None = None) -> dict[str, Any]:
-    """Render the dashboards offline (Metabase reads the marts live; its specs sync on deploy)."""
+    """Render the dashboards offline as HTML (Metabase reads the marts live; its specs are synced
+    with `absensi dashboards push` on deploy)."""
     from absensi.orchestration.outputs import dashboards_dir
+    from dashboards.render import render_all
 
     target = Path(out_dir) if out_dir else dashboards_dir()
-    try:
-        from dashboards.render import render_all
-    except ImportError:  # dashboards part not installed yet: marts are still readable in Metabase
-        return {"rendered": False, "out_dir": str(target)}
-    target.mkdir(parents=True, exist_ok=True)
-    rendered = render_all(target, url=_url(url))
-    return {"rendered": True, "out_dir": str(target), "files": _plain(rendered)}
+    index = render_all(target, url=warehouse_url(url))
+    return {"out_dir": str(target), "index": str(index)}
 
 
-def _plain(value: Any) -> Any:
+def as_plain(value: Any) -> Any:
     """A JSON-able copy of a result object (dataclasses, paths, dates) for XCom and printing."""
     import dataclasses
 
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {f.name: as_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): as_plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set):
-        return [_plain(v) for v in value]
+        return [as_plain(v) for v in value]
     if isinstance(value, Path | date | datetime):
         return str(value)
     if value is None or isinstance(value, str | int | float | bool):

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from absensi.errors import UserError
-from absensi.orchestration.hourly import _plain, _url, local_month, quality_gate, transform
+from absensi.orchestration.hourly import as_plain, local_month, quality_gate, transform, warehouse_url
 
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{2})(?:-01)?$")
 
@@ -55,7 +55,7 @@ def lock(month: date, url: str | None = None) -> dict[str, Any]:
     from absensi.close import lock_month
     from absensi.db import connect
 
-    with connect(_url(url)) as conn:
+    with connect(warehouse_url(url)) as conn:
         locked_now = bool(lock_month(conn, month, note="monthly_close"))
         conn.commit()
     return {"month": month.isoformat(), "locked_now": locked_now}
@@ -64,31 +64,22 @@ def lock(month: date, url: str | None = None) -> dict[str, Any]:
 def report_and_export(month: date, out_dir: Path | None = None, url: str | None = None) -> dict[str, Any]:
     """The leadership PDF and the finance export of a locked month, under `out/<YYYY-MM>/`."""
     from absensi.orchestration.outputs import month_dir
+    from dashboards.export import export_deductions
+    from dashboards.report import build_monthly_report
 
     target = Path(out_dir) if out_dir else month_dir(month.strftime("%Y-%m"))
     target.mkdir(parents=True, exist_ok=True)
-    written: dict[str, Any] = {"out_dir": str(target)}
-    try:
-        from dashboards.report import build_monthly_report
-    except ImportError:
-        written["report"] = None
-    else:
-        written["report"] = _plain(
-            build_monthly_report(
-                f"{month:%Y-%m}", target / f"laporan_disiplin_{month:%Y-%m}.pdf", url=_url(url)
-            )
+    report = build_monthly_report(
+        f"{month:%Y-%m}", target / f"laporan_disiplin_{month:%Y-%m}.pdf", url=warehouse_url(url)
+    )
+    # Both formats: people open the workbook; finance systems import the CSV (with its checksum).
+    exports = [
+        export_deductions(
+            f"{month:%Y-%m}", fmt, target / f"potongan_tunjangan_{month:%Y-%m}.{fmt}", url=warehouse_url(url)
         )
-    try:
-        from dashboards.export import export_deductions
-    except ImportError:
-        written["export"] = None
-    else:
-        written["export"] = _plain(
-            export_deductions(
-                f"{month:%Y-%m}", "xlsx", target / f"potongan_tunjangan_{month:%Y-%m}.xlsx", url=_url(url)
-            )
-        )
-    return written
+        for fmt in ("xlsx", "csv")
+    ]
+    return {"out_dir": str(target), "report": str(report), "exports": as_plain(exports)}
 
 
 @dataclass

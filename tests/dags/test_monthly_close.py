@@ -57,6 +57,8 @@ def test_close_locks_rerun_changes_nothing_late_punch_is_an_adjustment(airflow_d
     assert all(row[-1] is True for row in monthly)  # is_locked, the contract's last column
     assert (october["out"] / "laporan_disiplin_2026-10.pdf").stat().st_size > 0
     assert (october["out"] / "potongan_tunjangan_2026-10.xlsx").stat().st_size > 0
+    export_csv = (october["out"] / "potongan_tunjangan_2026-10.csv").read_text(encoding="utf-8")
+    assert "FINAL" in export_csv.splitlines()[1]  # a locked month's export is final, never a draft
     locked_at = _rows(conn, "select locked_at from ops.month_lock")
 
     # Closing the same month again: the lock and every number stay as they were.
