@@ -96,12 +96,14 @@ def run_dag(
     logical_date: datetime | None = None,
     conf: dict[str, Any] | None = None,
     dags_folder: Path = DAGS_FOLDER,
+    mark_success_pattern: str | None = None,
 ) -> DagRunReport:
-    """One DAG run through `dag.test()`; returns the run's and every task instance's final state."""
+    """One DAG run through `dag.test()`; returns the run's and every task instance's final state.
+    Tasks whose id matches `mark_success_pattern` are marked successful without running."""
     from airflow.utils.session import create_session
 
     dag = load_dag(dag_id, dags_folder)
-    kwargs: dict[str, Any] = {"run_conf": conf or None}
+    kwargs: dict[str, Any] = {"run_conf": conf or None, "mark_success_pattern": mark_success_pattern}
     if logical_date is not None:
         kwargs["logical_date"] = logical_date
         kwargs["run_after"] = logical_date
@@ -122,3 +124,23 @@ def run_dag(
 
 def _value(state: Any) -> Any:
     return getattr(state, "value", state)
+
+
+def task_result(report: DagRunReport, task_id: str, map_index: int = -1) -> Any:
+    """What a task of a finished run returned (its `return_value` XCom)."""
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        row = session.scalars(
+            XComModel.get_many(
+                run_id=report.run_id,
+                key="return_value",
+                task_ids=task_id,
+                dag_ids=report.dag_id,
+                map_indexes=map_index,
+            )
+        ).first()
+        if row is None:
+            raise KeyError(f"{report.dag_id}.{task_id}[{map_index}] returned nothing")
+        return XComModel.deserialize_value(row)

@@ -89,3 +89,18 @@ def test_close_locks_rerun_changes_nothing_late_punch_is_an_adjustment(airflow_d
     adjusted_in, corrected, amount = adjustments[0]
     assert corrected == MONTH and adjusted_in > MONTH
     assert pct > 0 and amount < 0  # the TK cut is refunded in the next open month
+
+
+def test_the_scheduled_close_on_the_first_takes_the_previous_month(airflow_db, db_url):
+    """06:00 on 1 December (regency time) closes November; only the month choice runs here."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from absensi.config import regency_timezone
+
+    first = datetime(2026, 12, 1, 6, tzinfo=ZoneInfo(regency_timezone()))
+    report = airflow_local.run_dag(
+        "monthly_close", logical_date=first, mark_success_pattern="build|quality_gate|lock|report_and_export"
+    )
+    assert report.state_of("choose_month") == "success"
+    assert airflow_local.task_result(report, "choose_month") == "2026-11-01"
