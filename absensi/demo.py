@@ -196,6 +196,7 @@ def run_demo(
     """The whole demo; returns what it printed as a summary. Airflow must not be imported yet."""
     from absensi import db
     from absensi.orchestration import airflow_local
+    from absensi.orchestration.hourly import scalar
     from absensi.orchestration.outputs import ENV_OUTPUT, dashboards_dir
 
     started = time.monotonic()
@@ -233,7 +234,7 @@ def run_demo(
                 f"(sengaja mati: {', '.join(regency.offline) or '-'}); menyiapkan Airflow di {airflow_home} …"
             )
             with db.connect(url) as conn:
-                before = conn.execute("select coalesce(max(batch_id), 0) from raw.ingest_batch").fetchone()[0]
+                before = scalar(conn, "select coalesce(max(batch_id), 0) from raw.ingest_batch")
             progress(
                 "4/5 Menjalankan DAG attendance_hourly dengan dag.test() (tarik → dbt → gerbang mutu → publikasi) …"
             )
@@ -250,13 +251,9 @@ def run_demo(
             summary.punches_read, summary.punches_new = read, new
             if summary.gate_state == "failed":
                 summary.gate_reasons = _latest_gate_reasons(url)
-            has_marts = conn.execute(
-                "select to_regclass('marts.fct_attendance_daily') is not null"
-            ).fetchone()[0]
+            has_marts = scalar(conn, "select to_regclass('marts.fct_attendance_daily') is not null")
             if has_marts:
-                summary.daily_rows = conn.execute(
-                    "select count(*) from marts.fct_attendance_daily"
-                ).fetchone()[0]
+                summary.daily_rows = scalar(conn, "select count(*) from marts.fct_attendance_daily")
                 summary.most_disciplined, summary.least_disciplined = opd_discipline(conn, start)
         published = report.state_of("publish") == "success"
         summary.outputs = {

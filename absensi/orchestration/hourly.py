@@ -30,6 +30,13 @@ def warehouse_url(url: str | None) -> str:
     return url or database_url()
 
 
+def scalar(conn: Any, sql: str, params: tuple = ()) -> Any:
+    """The single value an aggregate query returns."""
+    row = conn.execute(sql, params).fetchone()
+    assert row is not None, sql  # an aggregate always returns one row
+    return row[0]
+
+
 def list_active_devices(url: str | None = None) -> list[str]:
     """Serial numbers of the devices to pull this hour (the current registry, active only)."""
     from absensi.db import connect
@@ -83,11 +90,11 @@ def gate_month(moment: datetime | None = None, url: str | None = None) -> date:
     zone = ZoneInfo(regency_timezone())
     today = (moment.astimezone(zone) if moment and moment.tzinfo else moment or datetime.now(zone)).date()
     with connect(warehouse_url(url)) as conn:
-        if conn.execute("select to_regclass('marts.fct_attendance_daily') is null").fetchone()[0]:
+        if scalar(conn, "select to_regclass('marts.fct_attendance_daily') is null"):
             return today.replace(day=1)
-        latest = conn.execute(
-            "select max(work_date) from marts.fct_attendance_daily where work_date <= %s", (today,)
-        ).fetchone()[0]
+        latest = scalar(
+            conn, "select max(work_date) from marts.fct_attendance_daily where work_date <= %s", (today,)
+        )
     return (latest or today).replace(day=1)
 
 

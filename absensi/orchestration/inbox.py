@@ -147,7 +147,7 @@ def process_inbox(
 
     inbox = Path(inbox) if inbox else inbox_dir()
     files = [p for p in pending_files(inbox) if names is None or p.name in names]
-    outcomes = []
+    outcomes: list[InboxOutcome] = []
     if not files:
         return outcomes
     with connect(url, autocommit=True) as conn:
