@@ -47,14 +47,14 @@ def attendance_hourly():
 
     # Runs when every pull has finished and at least one succeeded: one dead device must not hold
     # back the rest of the regency.
-    @task(trigger_rule=TriggerRule.ALL_DONE_MIN_ONE_SUCCESS)
+    @task(trigger_rule=TriggerRule.ALL_DONE_MIN_ONE_SUCCESS, pool=dag_settings.WAREHOUSE_POOL)
     def transform() -> dict:
         from absensi.orchestration.hourly import transform as build
 
         return build()
 
     # Retrying does not change the data it judges.
-    @task(retries=0)
+    @task(retries=0, pool=dag_settings.WAREHOUSE_POOL)
     def quality_gate(data_interval_end=None) -> dict:
         from absensi.orchestration.hourly import gate_month
         from absensi.orchestration.hourly import quality_gate as gate

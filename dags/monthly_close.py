@@ -42,20 +42,20 @@ def monthly_close():
 
         return month_to_close((params or {}).get("month"), logical_date).isoformat()
 
-    @task
+    @task(pool=dag_settings.WAREHOUSE_POOL)
     def build(month: str) -> dict:
         from absensi.orchestration.monthly import build_month, parse_month
 
         return build_month(parse_month(month[:7]))
 
     # Retrying does not change the data it judges.
-    @task(retries=0)
+    @task(retries=0, pool=dag_settings.WAREHOUSE_POOL)
     def quality_gate(month: str) -> dict:
         from absensi.orchestration.monthly import gate_month, parse_month
 
         return gate_month(parse_month(month[:7]))
 
-    @task
+    @task(pool=dag_settings.WAREHOUSE_POOL)
     def lock(month: str) -> dict:
         from absensi.orchestration.monthly import lock as lock_month
         from absensi.orchestration.monthly import parse_month

@@ -52,7 +52,8 @@ def test_parses_and_has_the_production_services(compose):
     assert services["airflow-dag-processor"]["command"] == "airflow dag-processor"
     assert services["airflow-triggerer"]["command"] == "airflow triggerer"
     init = commands["airflow-init"]
-    assert "airflow db migrate" in init and "absensi db migrate" in init and "pools set device_pull" in init
+    assert "airflow db migrate" in init and "absensi db migrate" in init
+    assert "pools set device_pull" in init and "pools set warehouse 1" in init
     for name in AIRFLOW_SERVICES:
         assert services[name]["environment"]["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from absensi.config import PROJECT_ROOT
-from absensi.orchestration.dag_settings import DEVICE_POOL
+from absensi.orchestration.dag_settings import DEVICE_POOL, WAREHOUSE_POOL
 
 DAGS_FOLDER = PROJECT_ROOT / "dags"
 DEVICE_POOL_SLOTS = 8
@@ -48,6 +48,9 @@ def init_metadata_db() -> None:
     db.initdb()
     Pool.create_or_update_pool(
         DEVICE_POOL, DEVICE_POOL_SLOTS, "Tarikan mesin absensi serentak", include_deferred=False
+    )
+    Pool.create_or_update_pool(
+        WAREHOUSE_POOL, 1, "dbt build, gerbang mutu, kunci bulan: satu per satu", include_deferred=False
     )
 
 

@@ -13,6 +13,9 @@ from absensi.config import regency_timezone
 OWNER = "data-engineering"
 RETRIES = 2
 DEVICE_POOL = "device_pull"
+# One slot: dbt builds, quality gates and locks of the hourly and monthly DAGs never overlap (at
+# 06:00 on the 1st both run; two dbt builds on the same marts would race each other).
+WAREHOUSE_POOL = "warehouse"
 # Far enough in the past that any deployment's first scheduled run is "now" (catchup is off).
 FIRST_DAY = (2026, 1, 1)
 

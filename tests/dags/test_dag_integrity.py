@@ -71,6 +71,23 @@ def test_hourly_pulls_each_device_as_a_mapped_task_in_a_pool(dagbag):
     assert dag.get_task("publish").upstream_task_ids == {"quality_gate"}
 
 
+def test_warehouse_work_of_both_dags_runs_one_at_a_time(dagbag):
+    """The hourly and the monthly DAG both build at 06:00 on the 1st: one pool slot serialises them."""
+    in_pool = {
+        (dag_id, task.task_id)
+        for dag_id, dag in dagbag.dags.items()
+        for task in dag.tasks
+        if task.pool == dag_settings.WAREHOUSE_POOL
+    }
+    assert in_pool == {
+        ("attendance_hourly", "transform"),
+        ("attendance_hourly", "quality_gate"),
+        ("monthly_close", "build"),
+        ("monthly_close", "quality_gate"),
+        ("monthly_close", "lock"),
+    }
+
+
 def test_monthly_close_locks_only_after_the_gate(dagbag):
     dag = dagbag.dags["monthly_close"]
     assert "month" in dag.params
