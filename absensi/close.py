@@ -2,7 +2,8 @@
 
 `lock_month` copies the month's rows of marts.fct_attendance_daily and
 marts.fct_allowance_deduction_monthly, and the adjustments paid in that month, into ops.* (migration
-0003). dbt then reads a locked month from those copies; later corrections of it become rows of
+0003). The allowance marts are views that read a locked month from those copies at once (is_locked
+= true from the moment of the lock), and the facts never recompute it; later corrections of it become rows of
 marts.fct_allowance_adjustment in the first open month. Call it after `absensi transform` and the
 quality gate for that month.
 """
@@ -71,28 +72,32 @@ def lock_month(conn: psycopg.Connection, month: date | str, *, note: str | None 
             raise UserError(
                 f"bulan {first_day:%Y-%m} tidak dapat dikunci: mart belum dibangun (jalankan `absensi transform`)"
             )
+        # Read the marts before the lock row exists: from then on the allowance views read the copies.
+        conn.execute(
+            f"create temp table lock_daily on commit drop as select {_DAILY_COLUMNS} "
+            "from marts.fct_attendance_daily where work_date >= %s and work_date < (%s::date + interval '1 month')",
+            (first_day, first_day),
+        )
+        conn.execute(
+            f"create temp table lock_monthly on commit drop as select {_MONTHLY_COLUMNS} "
+            "from marts.fct_allowance_deduction_monthly where month = %s",
+            (first_day,),
+        )
+        conn.execute(
+            f"create temp table lock_adjustment on commit drop as select {_ADJUSTMENT_COLUMNS} "
+            "from marts.fct_allowance_adjustment where month = %s and not is_locked",
+            (first_day,),
+        )
         conn.execute("insert into ops.month_lock (month, note) values (%s, %s)", (first_day, note))
         conn.execute(
             f"insert into ops.locked_attendance_daily ({_DAILY_COLUMNS}, month) "
-            f"select {_DAILY_COLUMNS}, %s from marts.fct_attendance_daily "
-            "where work_date >= %s and work_date < (%s::date + interval '1 month')",
-            (first_day, first_day, first_day),
-        )
-        conn.execute(
-            f"insert into ops.locked_deduction_monthly ({_MONTHLY_COLUMNS}) "
-            f"select {_MONTHLY_COLUMNS} from marts.fct_allowance_deduction_monthly where month = %s",
+            f"select {_DAILY_COLUMNS}, %s from lock_daily",
             (first_day,),
         )
         conn.execute(
-            f"insert into ops.locked_adjustment ({_ADJUSTMENT_COLUMNS}) "
-            f"select {_ADJUSTMENT_COLUMNS} from marts.fct_allowance_adjustment where month = %s and not is_locked",
-            (first_day,),
-        )
-        # The marts show the lock at once (dbt rewrites these rows from the copies on its next run).
-        conn.execute(
-            "update marts.fct_allowance_deduction_monthly set is_locked = true where month = %s", (first_day,)
+            f"insert into ops.locked_deduction_monthly ({_MONTHLY_COLUMNS}) select * from lock_monthly"
         )
         conn.execute(
-            "update marts.fct_allowance_adjustment set is_locked = true where month = %s", (first_day,)
+            f"insert into ops.locked_adjustment ({_ADJUSTMENT_COLUMNS}) select * from lock_adjustment"
         )
     return True

@@ -33,8 +33,9 @@
         {%- set result = run_query("select coalesce(bool_and(is_full), true) from " ~ ref('int_attendance_touched')) -%}
         {%- if not result.columns[0].values()[0] -%}
             {{ exceptions.raise_compiler_error(
-                "fct_attendance_daily is rebuilt from scratch but int_attendance_touched holds an incremental "
-                ~ "scope: rebuild it with its upstream models (absensi transform --full-refresh)") }}
+                "fct_attendance_daily dibangun ulang penuh, tetapi int_attendance_touched berisi cakupan "
+                ~ "inkremental: jalankan `absensi transform --full-refresh` tanpa --select, atau pilih "
+                ~ "+fct_attendance_daily") }}
         {%- endif -%}
     {%- endif -%}
 {% endmacro %}

@@ -45,7 +45,7 @@ def warehouse(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> I
     from ingest.generator import generate
 
     folder = tmp_path_factory.mktemp("regency")
-    meta = generate(folder, employees=150, devices=3, start="2026-02-02", days=31, seed=11)
+    meta = generate(folder, employees=250, devices=4, start="2026-02-02", days=31, seed=11)
     url = create_database(pg_server_url, "dbt")
     with psycopg.connect(url, autocommit=True) as conn:
         migrate(conn)
@@ -150,8 +150,13 @@ def test_quarantine_views_hold_what_was_not_counted(warehouse: Warehouse) -> Non
         "select count(*) from marts.fct_attendance_daily where first_in < '2015-01-01' or last_out < '2015-01-01'",
     )[0][0]
     assert leaked == 0
+    # The generator enrols a few people under an extra device-specific PIN besides their every-device PIN.
+    multi = _query(warehouse.url, "select min(pin_count), count(*) from marts.q_multi_pin")[0]
+    assert multi[1] > 0 and multi[0] >= 2
+    silent = _query(warehouse.url, "select coalesce(min(silent_workdays), 5) from marts.q_silent_employee")[0][0]
+    assert silent >= 5
     health = _query(warehouse.url, "select count(*), count(last_success_at) from marts.mart_device_health")[0]
-    assert health[0] == health[1] == 3
+    assert health[0] == health[1] == 4
 
 
 def test_sanction_levels_follow_cumulative_tk_days(warehouse: Warehouse) -> None:
