@@ -6,6 +6,7 @@ time, before any test module imports Airflow.
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
@@ -17,6 +18,7 @@ import pytest
 from absensi.orchestration import airflow_local
 
 AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="absensi-airflow-"))
+atexit.register(shutil.rmtree, AIRFLOW_HOME, ignore_errors=True)  # also when no test used it
 airflow_local.configure(AIRFLOW_HOME)
 # A failing task must fail the test quickly, not wait five minutes for its retry.
 os.environ["ABSENSI_RETRY_DELAY_SECONDS"] = "1"
@@ -27,4 +29,3 @@ def airflow_db() -> Iterator[Path]:
     """The initialised metadata DB (created once; DAG runs are keyed by their own run ids)."""
     airflow_local.init_metadata_db()
     yield AIRFLOW_HOME
-    shutil.rmtree(AIRFLOW_HOME, ignore_errors=True)
