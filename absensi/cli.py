@@ -62,14 +62,13 @@ def main() -> None:
     except (typer.Abort, KeyboardInterrupt):
         err_console.print("dibatalkan")
         sys.exit(130)
-    except Exception as exc:  # click usage errors carry their own exit code
-        import click
-
-        if isinstance(exc, click.ClickException):
+    except Exception as exc:
+        # Usage errors (unknown command, bad option) come from typer's vendored click: show them
+        # as click would in standalone mode, without a traceback.
+        if callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int):
             exc.show()
             sys.exit(exc.exit_code)
         raise
-
 
 if __name__ == "__main__":
     main()

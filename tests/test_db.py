@@ -79,3 +79,9 @@ def test_roles_have_least_privilege(conn):
     with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
         conn.execute("set local role absensi_ingest")
         conn.execute("delete from raw.ingest_batch")
+
+
+def test_usage_errors_have_no_traceback(run_cli):
+    result = run_cli("no-such-command")
+    assert result.exit_code == 2
+    assert "No such command" in result.output and "Traceback" not in result.output
