@@ -55,13 +55,17 @@ last_new as (
     order by device_sn, batch_id desc
 ),
 
+-- one index lookup per device (a join would hash every punch of history)
 last_punch as (
     select
         last_new.device_sn,
-        max(punches.punch_local) as last_punch_at
+        newest.last_punch_at
     from last_new
-    inner join punches on punches.batch_id = last_new.batch_id
-    group by last_new.device_sn
+    cross join lateral (
+        select max(punches.punch_local) as last_punch_at
+        from punches
+        where punches.batch_id = last_new.batch_id
+    ) as newest
 ),
 
 failures as (
