@@ -339,7 +339,10 @@ class _TruthBuilder:
                     self.any_device[r["device_pin"]] = r["nip"]
         self.leave: dict[tuple[str, dt.date], str] = {}
         with (out / "leave.csv").open(newline="", encoding="utf-8") as fh:
-            for r in csv.DictReader(fh):
+            # Overlapping letters (docs/CONTRACTS.md): the later start wins, then the later row; a
+            # stable sort by start keeps file order among equal starts.
+            letters = sorted(csv.DictReader(fh), key=lambda row: row["mulai"])
+            for r in letters:
                 d, last = dt.date.fromisoformat(r["mulai"]), dt.date.fromisoformat(r["sampai"])
                 d = max(d, start)
                 while d <= min(last, end):
