@@ -35,7 +35,7 @@ def parse_month(text: str) -> date:
     """'2026-03' or any date in the month -> the first day of that month."""
     match = re.fullmatch(r"(\d{4})-(\d{2})(?:-\d{2})?", text.strip())
     if not match or not 1 <= int(match.group(2)) <= 12:
-        raise UserError(f"bulan tidak sah: {text!r} (pakai YYYY-MM)")
+        raise UserError(f"bulan tidak sah {text!r}; tulis sebagai YYYY-MM, mis. 2026-10")
     return date(int(match.group(1)), int(match.group(2)), 1)
 
 

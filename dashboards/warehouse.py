@@ -7,6 +7,7 @@ from typing import Any
 
 import psycopg
 
+from absensi.close import parse_month  # noqa: F401  (re-exported: one month parser for every output)
 from absensi.errors import UserError
 from dashboards.spec import Card
 from dashboards.sqltemplate import to_psycopg
@@ -15,13 +16,6 @@ BULAN = [
     "Januari", "Februari", "Maret", "April", "Mei", "Juni",
     "Juli", "Agustus", "September", "Oktober", "November", "Desember",
 ]  # fmt: skip
-
-
-def parse_month(text: str) -> date:
-    """'2026-03' -> date(2026, 3, 1); the same parser (and message) as the monthly close."""
-    from absensi.close import parse_month as close_parse_month
-
-    return close_parse_month(text)
 
 
 def month_label(month: date) -> str:

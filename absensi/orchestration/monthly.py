@@ -7,24 +7,13 @@ before the lock step runs).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from absensi.errors import UserError
+from absensi.close import parse_month
 from absensi.orchestration.hourly import as_plain, local_month, quality_gate, transform, warehouse_url
-
-_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})(?:-01)?$")
-
-
-def parse_month(text: str) -> date:
-    """`2026-10` or `2026-10-01` → date(2026, 10, 1); anything else is a user error."""
-    match = _MONTH_RE.match(str(text).strip())
-    if not match or not 1 <= int(match.group(2)) <= 12:
-        raise UserError(f"bulan tidak sah {text!r}; tulis sebagai YYYY-MM, mis. 2026-10")
-    return date(int(match.group(1)), int(match.group(2)), 1)
 
 
 def previous_month(moment: datetime | date | None = None) -> date:
