@@ -70,5 +70,6 @@ def main() -> None:
             sys.exit(exc.exit_code)
         raise
 
+
 if __name__ == "__main__":
     main()

@@ -1,4 +1,4 @@
-"""A scratch database for a benchmark: on ABSENSI_DATABASE_URL's server or a throwaway embedded one."""
+"""Scratch databases for benchmarks: on ABSENSI_DATABASE_URL's server or a throwaway embedded one."""
 
 from __future__ import annotations
 
@@ -15,14 +15,23 @@ from absensi.migrate import migrate
 
 
 @contextlib.contextmanager
-def scratch_database() -> Iterator[str]:
-    """Yields the URL of a fresh migrated database, dropped afterwards."""
+def scratch_server() -> Iterator[str]:
+    """The URL of ABSENSI_DATABASE_URL's server, or of an embedded one stopped and removed afterwards."""
     with contextlib.ExitStack() as stack:
         server = db.external_url()
         if server is None:
             pgdata = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="absensi-bench-"))) / "pg"
             server = db.start_embedded(pgdata)
             stack.callback(db.stop_embedded, pgdata)
+        yield server
+
+
+@contextlib.contextmanager
+def scratch_database(server: str | None = None) -> Iterator[str]:
+    """Yields the URL of a fresh migrated database on `server` (a scratch server if None), dropped afterwards."""
+    with contextlib.ExitStack() as stack:
+        if server is None:
+            server = stack.enter_context(scratch_server())
         name = f"bench_{uuid.uuid4().hex[:10]}"
         with psycopg.connect(server, autocommit=True) as admin:
             admin.execute(f'create database "{name}"')

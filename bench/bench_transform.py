@@ -12,51 +12,19 @@ Run: `.venv/bin/python -m bench transform` (ABSENSI_DATABASE_URL or a throwaway 
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
-import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import psycopg
 
-from absensi import db
-from absensi.migrate import migrate
 from absensi.transform import run_build
+from bench._db import scratch_database, scratch_server
 
 EMPLOYEES = int(os.environ.get("BENCH_EMPLOYEES", "8000"))
 DEVICES = max(1, EMPLOYEES // 100)
 OPDS = 40
 END = dt.date(2026, 10, 30)  # a Friday; history ends here ("today" of the hourly run)
-
-
-@contextlib.contextmanager
-def _server() -> Iterator[str]:
-    with contextlib.ExitStack() as stack:
-        server = db.external_url()
-        if server is None:
-            pgdata = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="absensi-bench-"))) / "pg"
-            server = db.start_embedded(pgdata)
-            stack.callback(db.stop_embedded, pgdata)
-        yield server
-
-
-@contextlib.contextmanager
-def _database(server: str) -> Iterator[str]:
-    name = f"bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(f'create database "{name}"')
-    url = db.with_dbname(server, name)
-    try:
-        with psycopg.connect(url) as conn:
-            migrate(conn)
-        yield url
-    finally:
-        with psycopg.connect(server, autocommit=True) as admin:
-            admin.execute(f'drop database if exists "{name}" with (force)')
 
 
 def _reference(conn: psycopg.Connection) -> None:
@@ -172,7 +140,7 @@ def _scenario(server: str, months: int) -> dict[str, float]:
         "attendance_end": END.isoformat(),
         "late_commit_minutes": 0,
     }
-    with _database(server) as url:
+    with scratch_database(server) as url:
         t0 = time.perf_counter()
         with psycopg.connect(url, autocommit=True) as conn:
             _reference(conn)
@@ -209,7 +177,7 @@ def _scenario(server: str, months: int) -> dict[str, float]:
 
 def main() -> None:
     print(f"{EMPLOYEES:,} employees, {DEVICES} devices", flush=True)
-    with _server() as server:
+    with scratch_server() as server:
         one = _scenario(server, 1)
         twelve = _scenario(server, 12)
     ratio = twelve["hourly_s"] / one["hourly_s"]
