@@ -3,6 +3,7 @@ database per test, and the CLI run in-process exactly as a user runs it."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -103,3 +104,39 @@ def run_cli(capfd: pytest.CaptureFixture[str]):
         return CliResult(code, out, err)
 
     return run
+
+
+@dataclass
+class BuiltRegency:
+    """A generated regency loaded into its own database and built by real dbt."""
+
+    url: str
+    folder: Path
+    vars: dict[str, object]
+
+
+@contextlib.contextmanager
+def built_regency(
+    server_url: str, folder: Path, *, prefix: str, unit_tests: bool = True, **generate_args: object
+) -> Iterator[BuiltRegency]:
+    """generate → fresh database → migrate → load the folder → `dbt build` over the generated window.
+
+    For module/session fixtures that share one warehouse (dbt builds are the slow part of the suite).
+    """
+    from absensi.transform import run_build
+    from ingest.folder import load_generated_regency
+    from ingest.generator import generate
+
+    meta = generate(folder, **generate_args)
+    url = create_database(server_url, prefix)
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            migrate(conn)
+            load_generated_regency(conn, folder)
+        dbt_vars: dict[str, object] = {"attendance_start": meta["start"], "attendance_end": meta["end"]}
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv(db.ENV_URL, url)
+            run_build(url=url, vars=dbt_vars, full_refresh=True, unit_tests=unit_tests)
+        yield BuiltRegency(url, folder, dbt_vars)
+    finally:
+        drop_database(server_url, url)

@@ -9,16 +9,14 @@ import datetime as dt
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 import pytest
 
 from absensi.close import lock_month
-from absensi.migrate import migrate
 from absensi.transform import run_build
-from tests.conftest import create_database, drop_database
+from tests.conftest import BuiltRegency, built_regency
 from tests.dbt.truth import daily_differences, monthly_differences
 
 DESIGN_DAILY_COLUMNS = [
@@ -31,29 +29,15 @@ DESIGN_MONTHLY_COLUMNS = [
 ]  # fmt: skip
 
 
-@dataclass
-class Warehouse:
-    url: str
-    folder: Path
-    vars: dict[str, object]
-
-
 @pytest.fixture(scope="module")
-def warehouse(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
-    """One regency (February with its holidays, the start of Ramadan 2026) built once for the module."""
-    from ingest.folder import load_generated_regency
-    from ingest.generator import generate
-
-    folder = tmp_path_factory.mktemp("regency")
-    meta = generate(folder, employees=250, devices=4, start="2026-02-02", days=31, seed=11)
-    url = create_database(pg_server_url, "dbt")
-    with psycopg.connect(url, autocommit=True) as conn:
-        migrate(conn)
-        load_generated_regency(conn, folder)
-    dbt_vars = {"attendance_start": meta["start"], "attendance_end": meta["end"]}
-    run_build(url=url, vars=dbt_vars, full_refresh=True)  # unit tests and data tests included
-    yield Warehouse(url, folder, dbt_vars)
-    drop_database(pg_server_url, url)
+def warehouse(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuiltRegency]:
+    """One regency (February with its holidays, the start of Ramadan 2026) built once for the module,
+    rule unit tests and data tests included."""
+    with built_regency(
+        pg_server_url, tmp_path_factory.mktemp("regency"), prefix="dbt",
+        employees=250, devices=4, start="2026-02-02", days=31, seed=11,
+    ) as built:  # fmt: skip
+        yield built
 
 
 def _query(url: str, sql: str, params: tuple = ()) -> list[tuple]:
@@ -66,7 +50,7 @@ def _daily_rows(url: str) -> dict[tuple[str, dt.date], tuple]:
     return {(r[0], r[1]): r for r in rows}
 
 
-def test_every_daily_row_matches_the_generator_truth(warehouse: Warehouse) -> None:
+def test_every_daily_row_matches_the_generator_truth(warehouse: BuiltRegency) -> None:
     with psycopg.connect(warehouse.url) as conn:
         differences = daily_differences(conn, warehouse.folder / "truth.csv")
     assert differences == []
@@ -74,13 +58,13 @@ def test_every_daily_row_matches_the_generator_truth(warehouse: Warehouse) -> No
     assert _query(warehouse.url, "select count(*) from marts.fct_attendance_daily")[0][0] == n_truth > 1000
 
 
-def test_every_monthly_deduction_matches_the_generator_truth(warehouse: Warehouse) -> None:
+def test_every_monthly_deduction_matches_the_generator_truth(warehouse: BuiltRegency) -> None:
     with psycopg.connect(warehouse.url) as conn:
         differences = monthly_differences(conn, warehouse.folder / "truth_monthly.csv")
     assert differences == []
 
 
-def test_the_truth_exercises_every_status_and_tier(warehouse: Warehouse) -> None:
+def test_the_truth_exercises_every_status_and_tier(warehouse: BuiltRegency) -> None:
     # Zero differences only mean something if the data reaches the rules' corners.
     statuses = {r[0] for r in _query(warehouse.url, "select distinct status from marts.fct_attendance_daily")}
     assert {"HADIR", "TK", "CUTI", "SAKIT", "IZIN", "DL"} <= statuses
@@ -92,7 +76,7 @@ def test_the_truth_exercises_every_status_and_tier(warehouse: Warehouse) -> None
     assert tiers == ([0, 1, 2, 3, 4], [0, 1, 2, 3, 4])
 
 
-def test_mart_columns_are_the_design_contract(warehouse: Warehouse) -> None:
+def test_mart_columns_are_the_design_contract(warehouse: BuiltRegency) -> None:
     def columns(table: str) -> list[str]:
         rows = _query(
             warehouse.url,
@@ -109,7 +93,7 @@ def test_mart_columns_are_the_design_contract(warehouse: Warehouse) -> None:
     assert not any(s.startswith("public_") for s in schemas)
 
 
-def test_finance_reads_only_the_allowance_marts(warehouse: Warehouse) -> None:
+def test_finance_reads_only_the_allowance_marts(warehouse: BuiltRegency) -> None:
     def can(role: str, table: str) -> bool:
         return _query(warehouse.url, "select has_table_privilege(%s, %s, 'select')", (role, table))[0][0]
 
@@ -122,7 +106,7 @@ def test_finance_reads_only_the_allowance_marts(warehouse: Warehouse) -> None:
         assert can(role, "marts.mart_device_health")
 
 
-def test_reason_explains_status_and_percent(warehouse: Warehouse) -> None:
+def test_reason_explains_status_and_percent(warehouse: BuiltRegency) -> None:
     rows = _query(
         warehouse.url,
         "select status, tl_tier, psw_tier, late_minutes, deduction_pct, reason from marts.fct_attendance_daily",
@@ -139,7 +123,7 @@ def test_reason_explains_status_and_percent(warehouse: Warehouse) -> None:
     assert seen_tl
 
 
-def test_quarantine_views_hold_what_was_not_counted(warehouse: Warehouse) -> None:
+def test_quarantine_views_hold_what_was_not_counted(warehouse: BuiltRegency) -> None:
     unknown = _query(warehouse.url, "select sum(punches) from marts.q_unknown_pin")[0][0]
     assert unknown and unknown > 0
     clocks = _query(warehouse.url, "select min(punch_local), count(*) from marts.q_impossible_clock")[0]
@@ -159,7 +143,7 @@ def test_quarantine_views_hold_what_was_not_counted(warehouse: Warehouse) -> Non
     assert health[0] == health[1] == 4
 
 
-def test_sanction_levels_follow_cumulative_tk_days(warehouse: Warehouse) -> None:
+def test_sanction_levels_follow_cumulative_tk_days(warehouse: BuiltRegency) -> None:
     rows = _query(warehouse.url, "select tk_days, sanction_level from marts.mart_discipline_sanction")
     assert rows
     expected = [
@@ -185,7 +169,9 @@ def _known_pin(url: str, nip: str) -> tuple[str, str]:
     return row[0]
 
 
-def test_an_hour_of_punches_recomputes_only_the_days_it_touches(warehouse: Warehouse, tmp_path: Path) -> None:
+def test_an_hour_of_punches_recomputes_only_the_days_it_touches(
+    warehouse: BuiltRegency, tmp_path: Path
+) -> None:
     from ingest.usb import import_attlog
 
     url = warehouse.url
@@ -255,7 +241,7 @@ def _dates(lo: dt.date, hi: dt.date) -> list[dt.date]:
 
 
 def test_a_locked_month_never_changes_and_corrections_become_adjustments(
-    warehouse: Warehouse, tmp_path: Path
+    warehouse: BuiltRegency, tmp_path: Path
 ) -> None:
     from ingest.reference import load_reference_file
 
@@ -342,7 +328,7 @@ def test_a_locked_month_never_changes_and_corrections_become_adjustments(
 
 
 def test_cli_transform_reports_a_failing_build_in_one_line(
-    warehouse: Warehouse, run_cli, monkeypatch
+    warehouse: BuiltRegency, run_cli, monkeypatch
 ) -> None:
     monkeypatch.setenv("ABSENSI_DATABASE_URL", warehouse.url)
     bad = run_cli(

@@ -8,49 +8,31 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from absensi.migrate import migrate
 from absensi.transform import run_build
 from expectations.gate import decide
 from expectations.runner import run_checks
-from tests.conftest import create_database, drop_database
+from tests.conftest import BuiltRegency, built_regency
 
 pytestmark = pytest.mark.slow
 
 MONTH = "2026-02"
 
 
-@dataclass
-class Regency:
-    url: str
-    vars: dict[str, str]
-
-
 @pytest.fixture(scope="module")
-def regency(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Regency]:
-    from ingest.folder import load_generated_regency
-    from ingest.generator import generate
-
-    folder = tmp_path_factory.mktemp("regency")
-    meta = generate(folder, employees=60, devices=3, start="2026-02-02", days=27, seed=5)
-    url = create_database(pg_server_url, "qg")
-    with psycopg.connect(url, autocommit=True) as conn:
-        migrate(conn)
-        load_generated_regency(conn, folder)
-    dbt_vars = {"attendance_start": meta["start"], "attendance_end": meta["end"]}
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("ABSENSI_DATABASE_URL", url)
-        run_build(url=url, vars=dbt_vars, full_refresh=True, unit_tests=False)
-    yield Regency(url, dbt_vars)
-    drop_database(pg_server_url, url)
+def regency(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuiltRegency]:
+    with built_regency(
+        pg_server_url, tmp_path_factory.mktemp("regency"), prefix="qg", unit_tests=False,
+        employees=60, devices=3, start="2026-02-02", days=27, seed=5,
+    ) as built:  # fmt: skip
+        yield built
 
 
-def test_clean_generated_month_passes(regency: Regency, tmp_path: Path) -> None:
+def test_clean_generated_month_passes(regency: BuiltRegency, tmp_path: Path) -> None:
     t0 = time.perf_counter()
     run = run_checks(regency.url, MONTH, docs_dir=tmp_path / "docs")
     seconds = time.perf_counter() - t0
@@ -64,7 +46,7 @@ def test_clean_generated_month_passes(regency: Regency, tmp_path: Path) -> None:
     print(f"\nfull check of {MONTH}: {seconds:.1f} s ({len(run.outcomes)} expectations)")
 
 
-def test_broken_seed_is_stopped(regency: Regency) -> None:
+def test_broken_seed_is_stopped(regency: BuiltRegency) -> None:
     # A regency edits its schedule seed and loses Friday: dbt builds without complaint, but every
     # Friday of every employee disappears from the daily mart (and the money with it).
     with psycopg.connect(regency.url, autocommit=True) as conn:
