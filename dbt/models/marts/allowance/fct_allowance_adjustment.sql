@@ -87,7 +87,8 @@ open_adjustments as (
         frozen_months.total_pct as locked_total_pct,
         least(policies.monthly_cap_pct, recomputed.total_pct_uncapped) as corrected_total_pct,
         frozen_months.deduction_amount as locked_deduction_amount,
-        round(frozen_months.base_amount * least(policies.monthly_cap_pct, recomputed.total_pct_uncapped) / 100)
+        {{ deduction_rupiah('frozen_months.base_amount',
+                            'least(policies.monthly_cap_pct, recomputed.total_pct_uncapped)') }}
             as corrected_deduction_amount,
         coalesce(already_paid.paid_amount, 0) as paid_amount
     from recomputed

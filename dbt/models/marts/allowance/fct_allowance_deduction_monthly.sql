@@ -37,7 +37,7 @@ open_months as (
     where monthly.month not in (select month_locks.month from month_locks)
 ),
 
--- round-half-up to whole rupiah: numeric round() rounds halves away from zero, and amounts are >= 0
+-- rupiah rounding: macros/deduction_rupiah.sql
 computed as (
     select
         -- identifiers
@@ -54,8 +54,9 @@ computed as (
         open_months.days_leave::integer as days_leave,
         open_months.total_pct_uncapped::numeric(8, 2) as total_pct_uncapped,
         open_months.total_pct::numeric(8, 2) as total_pct,
-        round(open_months.base_amount * open_months.total_pct / 100)::bigint as deduction_amount,
-        (open_months.base_amount - round(open_months.base_amount * open_months.total_pct / 100))::bigint as net_amount,
+        {{ deduction_rupiah('open_months.base_amount', 'open_months.total_pct') }}::bigint as deduction_amount,
+        (open_months.base_amount - {{ deduction_rupiah('open_months.base_amount', 'open_months.total_pct') }})::bigint
+            as net_amount,
         -- metadata
         false as is_locked
     from open_months
