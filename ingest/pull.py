@@ -2,14 +2,13 @@
 
 Per device: connect (no ping), check the serial, read users, attendance and the device clock, then
 write users, punches and the batch row in ONE transaction (raw_loader). pyzk speaks the protocol;
-the attendance buffer is parsed here, because pyzk 0.9's get_attendance() re-slices the whole
-buffer for every record (quadratic: ~40 s for 100,000 40-byte records) where one pass is linear.
+the attendance buffer is parsed by ingest.attlog_buffer, because pyzk 0.9's get_attendance()
+re-slices the whole buffer for every record (quadratic in the record count).
 """
 
 from __future__ import annotations
 
 import os
-import struct
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -21,8 +20,8 @@ from zk import ZK, const
 
 from absensi import db
 from absensi.errors import UserError
-from ingest import zk_protocol as zp
-from ingest.raw_loader import BatchResult, DeviceSnapshot, copy_escape, record_failed_batch, write_punch_batch
+from ingest.attlog_buffer import AttlogError, attlog_copy_text
+from ingest.raw_loader import BatchResult, DeviceSnapshot, record_failed_batch, write_punch_batch
 from ingest.registry import Device, active_devices, current_devices
 
 DEFAULT_TIMEOUT = 20.0  # seconds without an answer before a device counts as stalled
@@ -32,10 +31,6 @@ _READ_ATTEMPTS = 3  # a transfer that comes back short (lost UDP datagram) is re
 
 class DeviceError(Exception):
     """The device answered with something we cannot trust; the batch fails with this text."""
-
-
-class ShortTransfer(DeviceError):
-    """The buffer's sizes disagree (a lost UDP datagram, a punch logged mid-read): worth a re-read."""
 
 
 def pull_timeout() -> float:
@@ -53,77 +48,6 @@ def comm_key(device: Device) -> int:
     if not raw.isdigit():
         raise DeviceError(f"kunci komunikasi di {device.comm_key_ref} harus angka")
     return int(raw)
-
-
-# ---- attendance buffer ----------------------------------------------------------------------
-_ATT8 = struct.Struct("<HBIB")
-_ATT16 = struct.Struct("<IIBB2xI")
-_ATT40 = struct.Struct("<H24sBIBI4x")
-
-
-def parse_attendance(data: bytes, records: int, uid_to_pin: dict[int, str]) -> tuple[bytes, int]:
-    """COPY text (PUNCH_COLUMNS order) of a raw ATTLOG buffer (`u32 size` + records), and its count.
-
-    The record size follows from the announced size and record count, as pyzk decides it; a buffer
-    whose sizes disagree, a time naming no real day or an empty PIN raises DeviceError.
-    """
-    if len(data) < 4:
-        raise DeviceError(f"data absensi terlalu pendek ({len(data)} byte)")
-    (total,) = struct.unpack_from("<I", data)
-    body = memoryview(data)[4:]
-    if total != len(body):
-        raise ShortTransfer(f"data absensi tidak lengkap: diumumkan {total} byte, diterima {len(body)}")
-    if records <= 0 or total % records or total // records not in zp.ATT_FORMATS:
-        raise ShortTransfer(f"ukuran catatan tidak dikenal: {total} byte untuk {records} catatan")
-    size = total // records
-    when = _time_text_cache()
-    pin_text = _PinText()
-    lines: list[str] = []
-    append = lines.append
-    try:
-        if size == 40:
-            for _uid, pin_raw, verify, stamp, state, work in _ATT40.iter_unpack(body):
-                append(f"{pin_text[pin_raw]}\t{when(stamp)}\t{verify}\t{state}\t{work}\n")
-        elif size == 16:
-            for pin_no, stamp, verify, state, work in _ATT16.iter_unpack(body):
-                append(f"{pin_no}\t{when(stamp)}\t{verify}\t{state}\t{work}\n")
-        else:
-            for uid, verify, stamp, state in _ATT8.iter_unpack(body):
-                pin = uid_to_pin.get(uid) or str(uid)  # pyzk: the user's PIN, else the uid itself
-                append(f"{copy_escape(pin)}\t{when(stamp)}\t{verify}\t{state}\t\\N\n")
-    except ValueError as exc:
-        raise DeviceError(f"data absensi rusak: {exc}") from exc
-    return "".join(lines).encode(), len(lines)
-
-
-class _PinText(dict):
-    """24-byte PIN field -> COPY text, computed once per distinct PIN (a device has few)."""
-
-    def __missing__(self, raw: bytes) -> str:
-        pin = raw.split(b"\x00", 1)[0].decode("utf-8", errors="replace")
-        if not pin:
-            raise DeviceError("catatan absensi tanpa PIN")
-        text = self[raw] = copy_escape(pin)
-        return text
-
-
-def _time_text_cache() -> Callable[[int], str]:
-    """ZK time -> 'YYYY-MM-DD HH:MM:SS' via two small caches (days, seconds of day): per record only
-    a divmod and two lookups, where pyzk builds a datetime."""
-    days: dict[int, str] = {}
-    clock: dict[int, str] = {}
-
-    def text(value: int) -> str:
-        day, second = divmod(value, 86400)
-        date_text = days.get(day)
-        if date_text is None:
-            date_text = days[day] = zp.decode_time_text(day * 86400)[:10]
-        time_text = clock.get(second)
-        if time_text is None:
-            time_text = clock[second] = f"{second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}"
-        return f"{date_text} {time_text}"
-
-    return text
 
 
 # ---- one device -----------------------------------------------------------------------------
@@ -175,9 +99,11 @@ def _read_attendance(link, uid_to_pin: dict[int, str]) -> tuple[bytes, int]:
             return b"", 0
         data, _size = link.read_with_buffer(const.CMD_ATTLOG_RRQ)
         try:
-            return parse_attendance(data, link.records, uid_to_pin)
-        except ShortTransfer as exc:
-            problem = exc  # read the whole buffer again
+            return attlog_copy_text(data, link.records, uid_to_pin), link.records
+        except AttlogError as exc:
+            if not exc.short:
+                raise DeviceError(str(exc)) from exc
+            problem = exc  # a lost UDP datagram, a punch logged mid-read: read the whole buffer again
     raise DeviceError(f"{problem} (setelah {_READ_ATTEMPTS} kali baca)")
 
 

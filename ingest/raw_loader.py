@@ -1,9 +1,11 @@
 """Shared raw-writing helpers for device data (pull, USB, push).
 
-One batch = one transaction: COPY the rows into a temp table, keep what is new on the natural key
-`(device_sn, device_pin, punch_local)`, write the `raw.ingest_batch` row (once, with its final
-counts) and the new punches. A batch that fails rolls back entirely and is then recorded as a
-`failed` batch row carrying the error, so nothing partial ever lands in raw.
+One batch = one transaction: keep what is new on the natural key `(device_sn, device_pin,
+punch_local)`, write the `raw.ingest_batch` row (once, with its final counts) and the new punches.
+A device with nothing stored yet (its first pull: the biggest load it will ever send) is COPied
+straight into raw; otherwise the rows go through a temp table and an anti-join on the key. A batch
+that fails rolls back entirely and is then recorded as a `failed` batch row carrying the error, so
+nothing partial ever lands in raw.
 """
 
 from __future__ import annotations
@@ -51,6 +53,9 @@ class DeviceSnapshot:
 
     `punch_copy` is COPY text (tab-separated, `\\N` for null, one line per punch) in PUNCH_COLUMNS
     order: producing it straight from the device buffer avoids building 100,000 Python tuples.
+    It holds each natural key (PIN, time) once, the first occurrence: every producer drops the
+    repeats a device can log, so the batch can count and insert its lines as they are.
+    `records_read` counts what the source held, repeats included.
     """
 
     punch_copy: bytes
@@ -93,34 +98,13 @@ def write_punch_batch(
     t0 = time.perf_counter()
     with conn.transaction():
         _device_lock(conn, device_sn)
-        # The dedupe sorts a whole device log (100,000 rows): keep it in memory, not on temp files.
-        conn.execute("set local work_mem = '64MB'")
-        conn.execute(
-            """create temp table tmp_punch (
-                   device_pin text not null, punch_local timestamp not null,
-                   verify_type integer, punch_state integer, work_code integer,
-                   ord bigint generated always as identity) on commit drop"""
-        )
-        with conn.cursor() as cur:
-            with cur.copy(f"copy tmp_punch ({', '.join(PUNCH_COLUMNS)}) from stdin") as copy:
-                # psycopg buffers writes itself; large chunks keep the per-call overhead negligible.
-                data = snapshot.punch_copy
-                step = 1 << 20
-                for i in range(0, len(data), step):
-                    copy.write(data[i : i + step])
-        # Within one batch the first occurrence of a key wins; across batches the stored one does.
-        # Key order: the unique index (and the pin index) then grow at their right edge.
-        new_count = conn.execute(
-            """create temp table tmp_new on commit drop as
-               select distinct on (t.device_pin, t.punch_local)
-                      t.device_pin, t.punch_local, t.verify_type, t.punch_state, t.work_code
-                 from tmp_punch t
-                where not exists (select 1 from raw.device_punch p
-                                   where p.device_sn = %s and p.device_pin = t.device_pin
-                                     and p.punch_local = t.punch_local)
-                order by t.device_pin, t.punch_local, t.ord""",
-            (device_sn,),
-        ).rowcount
+        first_load = not _has_punches(conn, device_sn)
+        if first_load:
+            # Nothing of this device is stored and a snapshot holds each key once: every punch is
+            # new, so it goes straight into raw (the unique key still refuses any duplicate).
+            new_count = snapshot.punch_copy.count(b"\n")
+        else:
+            new_count = _stage_new_punches(conn, device_sn, snapshot.punch_copy)
         batch_id = conn.execute(
             """insert into raw.ingest_batch (kind, device_sn, source_file, content_sha256, started_at,
                    finished_at, status, records_read, records_new, device_time, server_time,
@@ -140,13 +124,16 @@ def write_punch_batch(
                 snapshot.clock_skew_seconds,
             ),
         ).fetchone()[0]  # type: ignore[index]  # one row by construction
-        conn.execute(
-            """insert into raw.device_punch (device_sn, device_pin, punch_local, verify_type, punch_state,
-                   work_code, source, batch_id)
-               select %s, device_pin, punch_local, verify_type, punch_state, work_code, %s, %s
-                 from tmp_new order by device_pin, punch_local""",
-            (device_sn, source, batch_id),
-        )
+        if first_load:
+            _copy_punches(conn, device_sn, source, batch_id, snapshot.punch_copy)
+        else:
+            conn.execute(
+                """insert into raw.device_punch (device_sn, device_pin, punch_local, verify_type, punch_state,
+                       work_code, source, batch_id)
+                   select %s, device_pin, punch_local, verify_type, punch_state, work_code, %s, %s
+                     from tmp_new order by device_pin, punch_local""",
+                (device_sn, source, batch_id),
+            )
         if snapshot.users:
             with conn.cursor() as cur:
                 with cur.copy(
@@ -169,6 +156,52 @@ def write_punch_batch(
         source_file=source_file,
         seconds=time.perf_counter() - t0,
     )
+
+
+def _has_punches(conn: psycopg.Connection, device_sn: str) -> bool:
+    return conn.execute(
+        "select exists (select 1 from raw.device_punch where device_sn = %s)", (device_sn,)
+    ).fetchone()[0]  # type: ignore[index]  # one row by construction
+
+
+def _write_copy(conn: psycopg.Connection, statement: str, data: bytes) -> None:
+    with conn.cursor() as cur, cur.copy(statement) as copy:
+        # psycopg buffers writes itself; large chunks keep the per-call overhead negligible.
+        step = 1 << 20
+        for i in range(0, len(data), step):
+            copy.write(data[i : i + step])
+
+
+def _copy_punches(
+    conn: psycopg.Connection, device_sn: str, source: str, batch_id: int, punch_copy: bytes
+) -> None:
+    """COPY a snapshot straight into raw.device_punch: the batch's constant columns are appended
+    to every line with one bytes.replace instead of per-row Python work."""
+    constants = f"\t{copy_escape(device_sn)}\t{source}\t{batch_id}\n".encode()
+    columns = ", ".join((*PUNCH_COLUMNS, "device_sn", "source", "batch_id"))
+    _write_copy(conn, f"copy raw.device_punch ({columns}) from stdin", punch_copy.replace(b"\n", constants))
+
+
+def _stage_new_punches(conn: psycopg.Connection, device_sn: str, punch_copy: bytes) -> int:
+    """Temp table tmp_new: the snapshot's punches whose key is not stored yet; returns their count."""
+    # The anti-join sorts a whole device log (100,000 rows): keep it in memory, not on temp files.
+    conn.execute("set local work_mem = '64MB'")
+    conn.execute(
+        """create temp table tmp_punch (
+               device_pin text not null, punch_local timestamp not null,
+               verify_type integer, punch_state integer, work_code integer) on commit drop"""
+    )
+    _write_copy(conn, f"copy tmp_punch ({', '.join(PUNCH_COLUMNS)}) from stdin", punch_copy)
+    # Key order: the unique index then grows at its right edge.
+    return conn.execute(
+        """create temp table tmp_new on commit drop as
+           select t.device_pin, t.punch_local, t.verify_type, t.punch_state, t.work_code
+             from tmp_punch t
+            where not exists (select 1 from raw.device_punch p
+                               where p.device_sn = %s and p.device_pin = t.device_pin
+                                 and p.punch_local = t.punch_local)""",
+        (device_sn,),
+    ).rowcount
 
 
 def record_failed_batch(
@@ -230,9 +263,14 @@ def copy_escape(text: str) -> str:
 
 
 def punch_copy_lines(rows: Iterable[tuple[str, str, int | None, int | None, int | None]]) -> bytes:
-    """COPY text for punches given as (pin, 'YYYY-MM-DD HH:MM:SS', verify, state, work_code)."""
+    """COPY text for punches given as (pin, 'YYYY-MM-DD HH:MM:SS', verify, state, work_code), each
+    (pin, time) once: the first occurrence wins (DeviceSnapshot)."""
     out = []
+    seen: set[tuple[str, str]] = set()
     for pin, punch_local, verify, state, work_code in rows:
+        if (pin, punch_local) in seen:
+            continue
+        seen.add((pin, punch_local))
         out.append(f"{copy_escape(pin)}\t{punch_local}\t{_num(verify)}\t{_num(state)}\t{_num(work_code)}\n")
     return "".join(out).encode()
 

@@ -108,6 +108,31 @@ def test_one_hundred_thousand_records_over_tcp(conn, db_url, tmp_path):
         assert pull_device(db_url, "BIG1", timeout=10).records_new == 0
 
 
+def test_a_punch_logged_twice_is_stored_once_on_the_first_pull_and_after(conn, db_url, tmp_path):
+    records = make_records(300, seed=21)
+    folder = write_regency(tmp_path / "r", {"DUP1": records})
+    with serve_regency(folder, free_ports=True, comm_keys={}) as sim:
+        device = sim.devices["DUP1"]
+        pin, when, *_ = records[0]
+        device.add_punch(pin, when, 15, 1, 0)  # the same finger twice in one second: the first wins
+        device.add_punch("A\\7", "2026-03-03 07:00:00", 1, 0, 0)  # a backslash survives COPY text
+        register_devices(conn, sim, folder, tmp_path)
+        first = pull_device(db_url, "DUP1", timeout=5)
+        assert (first.status, first.records_read, first.records_new) == ("ok", 302, 301)
+        stored = stored_punches(conn, "DUP1")
+        assert stored == sorted(
+            [*records, ("A\\7", "2026-03-03 07:00:00", 1, 0, 0)], key=lambda r: (r[1], r[0])
+        )
+
+        # later pulls go through the anti-join: repeats within the read and of stored punches
+        for _ in range(2):
+            device.add_punch("1001", "2026-06-01 07:00:00", 1, 0, 0)
+        device.add_punch(pin, when, 1, 0, 0)
+        again = pull_device(db_url, "DUP1", timeout=5)
+        assert (again.status, again.records_read, again.records_new) == ("ok", 305, 1)
+    assert len(stored_punches(conn, "DUP1")) == 302
+
+
 def test_clock_reset_device_punches_are_stored_not_dropped(conn, db_url, tmp_path):
     records = make_records(30, seed=5) + [("1003", "2000-01-01 00:04:11", 1, 0, 0)]
     folder = write_regency(tmp_path / "r", {"RESET1": records})

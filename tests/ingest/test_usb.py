@@ -56,6 +56,14 @@ def test_same_pin_and_time_on_another_device_is_another_punch(conn, tmp_path):
     assert len(_punches(conn)) == 8
 
 
+def test_a_line_repeated_in_the_file_is_stored_once(conn, tmp_path):
+    path = tmp_path / "rep_attlog.dat"
+    path.write_text(GOOD + "        1\t2026-03-02 07:25:13\t15\t1\t0\t0\n")
+    result = import_attlog(conn, path, "REP1")
+    assert (result.status, result.records_read, result.records_new) == ("ok", 5, 4)
+    assert ("REP1", "1", datetime(2026, 3, 2, 7, 25, 13), 1, 0, 0, "usb") in _punches(conn)  # first wins
+
+
 def test_malformed_file_is_refused_whole_naming_every_bad_line(conn, tmp_path):
     conn.execute("select 1")
     good = tmp_path / "good_attlog.dat"
