@@ -127,11 +127,12 @@ def write_punch_batch(
         if first_load:
             _copy_punches(conn, device_sn, source, batch_id, snapshot.punch_copy)
         else:
+            # Time order, as the natural key (device_sn, punch_local, device_pin) and the BRINs want it.
             conn.execute(
                 """insert into raw.device_punch (device_sn, device_pin, punch_local, verify_type, punch_state,
                        work_code, source, batch_id)
                    select %s, device_pin, punch_local, verify_type, punch_state, work_code, %s, %s
-                     from tmp_new order by device_pin, punch_local""",
+                     from tmp_new order by punch_local, device_pin""",
                 (device_sn, source, batch_id),
             )
         if snapshot.users:
@@ -192,7 +193,6 @@ def _stage_new_punches(conn: psycopg.Connection, device_sn: str, punch_copy: byt
                verify_type integer, punch_state integer, work_code integer) on commit drop"""
     )
     _write_copy(conn, f"copy tmp_punch ({', '.join(PUNCH_COLUMNS)}) from stdin", punch_copy)
-    # Key order: the unique index then grows at its right edge.
     return conn.execute(
         """create temp table tmp_new on commit drop as
            select t.device_pin, t.punch_local, t.verify_type, t.punch_state, t.work_code

@@ -1,10 +1,28 @@
 -- The attendance window (inclusive). Vars win; otherwise the window ends today in the regency's
 -- timezone and starts on the first day of the earliest month that has a plausible punch.
 {{ config(materialized='table') }}
--- Reads raw.device_punch directly (not through staging): through the view the planner sorts all of
--- history, on the table `order by punch_local limit 1` walks the index and reads one row.
-with punches as (
-    select * from {{ source('raw', 'device_punch') }}
+-- Reads raw.device_punch directly (not through staging, whose view hides the indexes). Its only
+-- b-tree is the natural key (device_sn, punch_local, device_pin) — pulls stay fast because
+-- punch_local itself has just a BRIN index, which cannot answer "the first punch". So: walk the
+-- distinct devices on the key (a loose index scan, one probe per device), then take each device's
+-- first plausible punch with one more probe.
+with recursive punch_devices as (
+    (
+        select punches.device_sn
+        from {{ source('raw', 'device_punch') }} as punches
+        order by punches.device_sn
+        limit 1
+    )
+    union all
+    select (
+        select punches.device_sn
+        from {{ source('raw', 'device_punch') }} as punches
+        where punches.device_sn > punch_devices.device_sn
+        order by punches.device_sn
+        limit 1
+    )
+    from punch_devices
+    where punch_devices.device_sn is not null
 ),
 
 earliest_punch as (
@@ -13,11 +31,17 @@ earliest_punch as (
         null::date
         {%- else -%}
         (
-            select punches.punch_local::date
-            from punches
-            where punches.punch_local >= '{{ var("min_plausible_punch") }}'::timestamp
-            order by punches.punch_local
-            limit 1
+            select min(first_punch.punch_local)::date
+            from punch_devices
+            cross join lateral (
+                select punches.punch_local
+                from {{ source('raw', 'device_punch') }} as punches
+                where
+                    punches.device_sn = punch_devices.device_sn
+                    and punches.punch_local >= '{{ var("min_plausible_punch") }}'::timestamp
+                order by punches.punch_local
+                limit 1
+            ) as first_punch
         )
         {%- endif %} as first_punch_date
 ),
