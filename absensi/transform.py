@@ -24,6 +24,12 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
 
 # dbt runs in-process and reads its settings from os.environ: one build at a time per process.
 _BUILD_LOCK = threading.Lock()
+# ...and one build at a time per warehouse, whoever starts it (the hourly DAG, `absensi transform`
+# by hand, the monthly close): two builds of the incremental models at once would each delete and
+# re-insert the same days. A session advisory lock, held for the build, released on disconnect.
+_WAREHOUSE_LOCK_KEY = 0x4142534E_42554C44  # "ABSN" "BULD"
+ENV_BUILD_WAIT = "ABSENSI_TRANSFORM_WAIT"
+DEFAULT_BUILD_WAIT = 1800.0  # seconds; a full refresh of a year takes minutes, not half an hour
 
 
 @dataclass(frozen=True)
@@ -142,7 +148,7 @@ def run_build(
             on_node(result)
 
     started = time.monotonic()
-    with _BUILD_LOCK, _environment(dbt_env(url)):
+    with _BUILD_LOCK, _warehouse_build_lock(url), _environment(dbt_env(url)):
         runner = dbtRunner(callbacks=[callback])
         outcome = runner.invoke(args)
     seconds = time.monotonic() - started
@@ -150,6 +156,52 @@ def run_build(
     if not outcome.success:
         raise UserError(_failure_message(outcome, result))
     return result
+
+
+def _build_wait() -> float:
+    raw = os.environ.get(ENV_BUILD_WAIT, "").strip()
+    if not raw:
+        return DEFAULT_BUILD_WAIT
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise UserError(f"{ENV_BUILD_WAIT}={raw!r} bukan angka detik") from exc
+
+
+@contextmanager
+def _warehouse_build_lock(url: str) -> Iterator[None]:
+    """Hold the warehouse's build lock for the block; wait for another build at most
+    ABSENSI_TRANSFORM_WAIT seconds, then refuse naming who holds it."""
+    import psycopg
+
+    wait = _build_wait()
+    with db.connect(url, autocommit=True) as conn:
+        conn.execute(f"set lock_timeout = {max(1, round(wait * 1000))}")
+        try:
+            conn.execute("select pg_advisory_lock(%s)", (_WAREHOUSE_LOCK_KEY,))
+        except psycopg.errors.LockNotAvailable as exc:
+            raise UserError(
+                f"transformasi lain masih berjalan di database ini ({_build_holder(url)}); "
+                f"sudah ditunggu {wait:g} detik ({ENV_BUILD_WAIT}), coba lagi nanti"
+            ) from exc
+        yield  # closing the connection releases the lock, also when the build fails
+
+
+def _build_holder(url: str) -> str:
+    """Who holds the build lock: the backend's pid, application and since when."""
+    with db.connect(url, autocommit=True) as conn:
+        row = conn.execute(
+            """select a.pid, coalesce(nullif(a.application_name, ''), '?'), a.backend_start
+                 from pg_locks l join pg_stat_activity a on a.pid = l.pid
+                where l.locktype = 'advisory' and l.granted
+                  and l.objid = (%s::bigint & 4294967295)::oid and l.classid = (%s::bigint >> 32)::oid
+                limit 1""",
+            (_WAREHOUSE_LOCK_KEY, _WAREHOUSE_LOCK_KEY),
+        ).fetchone()
+    if row is None:
+        return "pemegangnya sudah selesai"
+    pid, application, since = row
+    return f"koneksi pid {pid}, {application}, sejak {since:%Y-%m-%d %H:%M:%S}"
 
 
 def _failure_message(outcome: Any, result: BuildResult) -> str:
