@@ -16,3 +16,16 @@ def state_dir() -> Path:
 
 def regency_timezone() -> str:
     return os.environ.get("ABSENSI_TIMEZONE", DEFAULT_TIMEZONE)
+
+
+def env_seconds(name: str, default: float) -> float:
+    """A duration in seconds from environment variable `name` (unset or blank: `default`)."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        from absensi.errors import UserError
+
+        raise UserError(f"{name}={raw!r} bukan angka detik") from exc

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from absensi import db
-from absensi.config import PROJECT_ROOT, regency_timezone
+from absensi.config import PROJECT_ROOT, env_seconds, regency_timezone
 from absensi.errors import UserError
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
@@ -158,23 +158,13 @@ def run_build(
     return result
 
 
-def _build_wait() -> float:
-    raw = os.environ.get(ENV_BUILD_WAIT, "").strip()
-    if not raw:
-        return DEFAULT_BUILD_WAIT
-    try:
-        return float(raw)
-    except ValueError as exc:
-        raise UserError(f"{ENV_BUILD_WAIT}={raw!r} bukan angka detik") from exc
-
-
 @contextmanager
 def _warehouse_build_lock(url: str) -> Iterator[None]:
     """Hold the warehouse's build lock for the block; wait for another build at most
     ABSENSI_TRANSFORM_WAIT seconds, then refuse naming who holds it."""
     import psycopg
 
-    wait = _build_wait()
+    wait = env_seconds(ENV_BUILD_WAIT, DEFAULT_BUILD_WAIT)
     with db.connect(url, autocommit=True) as conn:
         conn.execute(f"set lock_timeout = {max(1, round(wait * 1000))}")
         try:

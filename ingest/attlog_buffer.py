@@ -13,7 +13,7 @@ the text holds each key once, ordered by time and then PIN text.
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -168,16 +168,8 @@ def _date_columns(days: np.ndarray) -> np.ndarray:
 
 def _clock_columns(seconds: np.ndarray) -> np.ndarray:
     """'HH:MM:SS' per record, digit by digit."""
-    out = np.empty((len(seconds), 8), dtype=np.uint8)
-    parts: list[Callable[[np.ndarray], np.ndarray]] = [
-        lambda s: s // 3600,
-        lambda s: s // 60 % 60,
-        lambda s: s % 60,
-    ]
-    for i, part in enumerate(parts):
-        value = part(seconds)
-        out[:, 3 * i] = _DIGITS[value // 10]
-        out[:, 3 * i + 1] = _DIGITS[value % 10]
-        if i < 2:
-            out[:, 3 * i + 2] = ord(":")
+    out = np.full((len(seconds), 8), ord(":"), dtype=np.uint8)
+    for column, value in ((0, seconds // 3600), (3, seconds // 60 % 60), (6, seconds % 60)):
+        out[:, column] = _DIGITS[value // 10]
+        out[:, column + 1] = _DIGITS[value % 10]
     return out

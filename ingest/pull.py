@@ -19,6 +19,7 @@ import psycopg
 from zk import ZK, const
 
 from absensi import db
+from absensi.config import env_seconds
 from absensi.errors import UserError
 from ingest.attlog_buffer import AttlogError, attlog_copy_text
 from ingest.raw_loader import BatchResult, DeviceSnapshot, record_failed_batch, write_punch_batch
@@ -34,10 +35,7 @@ class DeviceError(Exception):
 
 
 def pull_timeout() -> float:
-    try:
-        return float(os.environ.get(ENV_TIMEOUT, DEFAULT_TIMEOUT))
-    except ValueError as exc:
-        raise UserError(f"{ENV_TIMEOUT}={os.environ[ENV_TIMEOUT]!r} bukan angka detik") from exc
+    return env_seconds(ENV_TIMEOUT, DEFAULT_TIMEOUT)
 
 
 def comm_key(device: Device) -> int:
