@@ -1,16 +1,26 @@
-"""The `absensi` command. Each area registers its subcommands; all of them call package functions
-that the Airflow DAGs call too."""
+"""The `absensi` command. Each area keeps its commands in `absensi/commands/<area>.py`; all of them
+call the package functions the Airflow DAGs call too."""
 
 from __future__ import annotations
 
-import importlib
 import sys
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from absensi.errors import UserError
+from absensi.commands import (
+    dashboards,
+    db,
+    demo,
+    devices,
+    generate,
+    orchestration,
+    quality,
+    reference,
+    transform,
+)
+from warehouse.errors import UserError
 
 app = typer.Typer(
     name="absensi",
@@ -20,28 +30,23 @@ app = typer.Typer(
     add_completion=False,
 )
 
-# One module per area under absensi/commands/, each exposing register(app).
-COMMAND_MODULES = [
-    "absensi.commands.db",
-    "absensi.commands.reference",
-    "absensi.commands.devices",
-    "absensi.commands.dashboards",
-    "absensi.commands.quality",
-    "absensi.commands.generate",
-    "absensi.commands.orchestration",
-    "absensi.commands.demo",
-    "absensi.commands.transform",
-]
+app.add_typer(db.app, name="db")
+app.command("load")(reference.load)
+app.command("load-folder")(reference.load_folder)
+app.command("pull")(devices.pull)
+app.command("simulate")(devices.simulate)
+app.command("import-usb")(devices.import_usb)
+app.command("transform")(transform.transform)
+app.command("check")(quality.check)
+app.add_typer(dashboards.dashboards_app, name="dashboards")
+app.add_typer(dashboards.report_app, name="report")
+app.add_typer(dashboards.export_app, name="export")
+app.command("generate")(generate.generate_cmd)
+app.command("inbox")(orchestration.inbox)
+app.command("close-month")(orchestration.close_month_cmd)
+app.command("demo")(demo.demo)
 
 err_console = Console(stderr=True)
-
-
-def _register_all() -> None:
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(app)
-
-
-_register_all()
 
 
 def main() -> None:

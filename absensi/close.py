@@ -10,12 +10,12 @@ quality gate for that month.
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 import psycopg
 
-from absensi.errors import UserError
+from warehouse import db
+from warehouse.errors import UserError
 
 _DAILY_COLUMNS = (
     "nip, work_date, opd_code, policy_id, schedule_in, schedule_out, first_in, last_out, late_minutes, "
@@ -31,44 +31,22 @@ _ADJUSTMENT_COLUMNS = (
 )
 
 
-def parse_month(text: str) -> date:
-    """'2026-03' or any date in the month -> the first day of that month."""
-    match = re.fullmatch(r"(\d{4})-(\d{2})(?:-\d{2})?", text.strip())
-    if not match or not 1 <= int(match.group(2)) <= 12:
-        raise UserError(f"bulan tidak sah {text!r}; tulis sebagai YYYY-MM, mis. 2026-10")
-    return date(int(match.group(1)), int(match.group(2)), 1)
-
-
-def _month_start(month: date | str) -> date:
-    if isinstance(month, str):
-        return parse_month(month)
-    return month.replace(day=1)
-
-
-def is_locked(conn: psycopg.Connection, month: date | str) -> bool:
-    row = conn.execute("select 1 from ops.month_lock where month = %s", (_month_start(month),)).fetchone()
-    return row is not None
-
-
-def lock_month(conn: psycopg.Connection, month: date | str, *, note: str | None = None) -> bool:
-    """Freeze `month`; returns False (and changes nothing) when it was already locked.
+def lock_month(conn: psycopg.Connection, month: date, *, note: str | None = None) -> bool:
+    """Freeze the month starting `month`; returns False (and changes nothing) when it was already locked.
 
     Needs the marts built (run `absensi transform` first). One transaction: either the lock and all
     its copies exist, or nothing does.
     """
-    first_day = _month_start(month)
+    first_day = month
     with conn.transaction():
         # Serialise two closes of the same month (a DAG retry racing a CLI run).
         conn.execute(
             "select pg_advisory_xact_lock(hashtext('absensi.lock_month'), %s)", (first_day.toordinal(),)
         )
-        if is_locked(conn, first_day):
+        if db.is_month_locked(conn, first_day):
             return False
-        missing = conn.execute(
-            "select count(*) from (values ('fct_attendance_daily'), ('fct_allowance_deduction_monthly'),"
-            " ('fct_allowance_adjustment')) as t(name) where to_regclass('marts.' || name) is null"
-        ).fetchone()[0]
-        if missing:
+        marts = ("fct_attendance_daily", "fct_allowance_deduction_monthly", "fct_allowance_adjustment")
+        if not all(db.relation_exists(conn, f"marts.{name}") for name in marts):
             raise UserError(
                 f"bulan {first_day:%Y-%m} tidak dapat dikunci: mart belum dibangun (jalankan `absensi transform`)"
             )

@@ -17,28 +17,27 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import psycopg
 
-from absensi.config import regency_timezone, state_dir
-from absensi.errors import UserError
+from absensi.edge import Edge
+from absensi.edge import resolve as resolve_edge
+from warehouse import db
+from warehouse.errors import UserError
+from warehouse.migrate import migrate
+from warehouse.months import local_today
+from warehouse.settings import ENV_DATABASE_URL, ENV_OUTPUT, ENV_RETRY_DELAY, Settings
 
 DEMO_DATABASE = "absensi_demo"
 DEMO_SEED = 20260101
-REFERENCE_ORDER = ("opd", "devices", "employees", "pins", "leave")
 
 
-def demo_dir() -> Path:
-    return state_dir() / "demo"
-
-
-def month_so_far(today: date | None = None) -> tuple[date, int]:
+def month_so_far(timezone: str, today: date | None = None) -> tuple[date, int]:
     """(first day, number of days) of the current regency-local month up to and including today."""
-    today = today or datetime.now(ZoneInfo(regency_timezone())).date()
+    today = today or local_today(timezone)
     first = today.replace(day=1)
     return first, (today - first).days + 1
 
@@ -61,6 +60,7 @@ class SimulatedRegency:
 def simulated_regency(
     folder: Path,
     url: str,
+    settings: Settings,
     *,
     employees: int,
     devices: int,
@@ -72,9 +72,8 @@ def simulated_regency(
 ) -> Iterator[SimulatedRegency]:
     """Generate a regency into `folder`, serve its devices (the last `offline` ones refuse
     connections) and register them, with the reference files, in the warehouse at `url`."""
-    from absensi.db import connect
     from ingest.generator import generate
-    from ingest.reference import load_reference_file
+    from ingest.reference import LOAD_ORDER, load_reference_file
     from ingest.simulator import serve_regency
 
     folder = Path(folder)
@@ -87,12 +86,18 @@ def simulated_regency(
         serials = [row["device_sn"] for row in csv.DictReader(fh)]
     down = serials[len(serials) - offline :] if offline else []
     # Free ports: tests and a second demo can run beside each other.
-    with serve_regency(folder, faults={sn: "offline" for sn in down}, free_ports=True) as simulation:
+    with serve_regency(
+        folder,
+        faults={sn: "offline" for sn in down},
+        free_ports=True,
+        key_env=settings.comm_keys,
+        timezone=settings.timezone,
+    ) as simulation:
         served = folder / "served"
         served.mkdir(exist_ok=True)
         devices_csv = simulation.write_devices_csv(folder / "devices.csv", served / "devices.csv")
-        with connect(url) as conn:
-            for kind in REFERENCE_ORDER:
+        with db.connect(url) as conn:
+            for kind in LOAD_ORDER:
                 path = devices_csv if kind == "devices" else folder / f"{kind}.csv"
                 load_reference_file(conn, kind, path)
             conn.commit()
@@ -101,9 +106,6 @@ def simulated_regency(
 
 def fresh_database(server_url: str, name: str = DEMO_DATABASE) -> str:
     """Drop and re-create `name` on the server (the demo starts clean every time); returns its URL."""
-    from absensi import db
-    from absensi.migrate import migrate
-
     try:
         with psycopg.connect(server_url, autocommit=True, connect_timeout=10) as admin:
             admin.execute(f'drop database if exists "{name}" with (force)')
@@ -184,6 +186,7 @@ def opd_discipline(conn: psycopg.Connection, month: date) -> tuple[list[tuple], 
 
 
 def run_demo(
+    settings: Settings,
     *,
     employees: int = 3000,
     devices: int = 85,
@@ -193,27 +196,27 @@ def run_demo(
     database: str = DEMO_DATABASE,
     progress=print,
 ) -> DemoSummary:
-    """The whole demo; returns what it printed as a summary. Airflow must not be imported yet."""
-    from absensi import db
+    """The whole demo; returns what it printed as a summary. Airflow must not be imported yet.
+
+    The DAG's tasks resolve their own settings from the environment, as in production: the demo
+    points it at its database and output folder before the run."""
     from absensi.orchestration import airflow_local
-    from absensi.orchestration.hourly import scalar
-    from absensi.orchestration.outputs import ENV_OUTPUT, dashboards_dir
 
     started = time.monotonic()
-    start, days = month_so_far(today)
-    folder = demo_dir() / "regency"
+    start, days = month_so_far(settings.timezone, today)
+    folder = settings.demo_dir / "regency"
     if folder.exists():
         shutil.rmtree(folder)
-    output = demo_dir() / "out"
-    os.environ.setdefault(ENV_OUTPUT, str(output))
+    os.environ.setdefault(ENV_OUTPUT, str(settings.demo_dir / "out"))
 
     progress("1/5 Menyalakan PostgreSQL tertanam dan menyiapkan database demo …")
-    url = fresh_database(db.database_url(), database)
-    os.environ[db.ENV_URL] = url  # every DAG task of this process uses the demo database
+    url = fresh_database(resolve_edge(settings).url, database)
+    os.environ[ENV_DATABASE_URL] = url  # every DAG task of this process uses the demo database
+    os.environ.setdefault(ENV_RETRY_DELAY, "5")
+    edge: Edge = resolve_edge()  # what the DAG's tasks will resolve
 
     airflow_home = Path(tempfile.mkdtemp(prefix="absensi-demo-airflow-"))
     airflow_local.configure(airflow_home)
-    os.environ.setdefault("ABSENSI_RETRY_DELAY_SECONDS", "5")
     try:
         progress(
             f"2/5 Membuat kabupaten sintetis OKU: {employees} pegawai, {devices} mesin, "
@@ -222,6 +225,7 @@ def run_demo(
         with simulated_regency(
             folder,
             url,
+            edge.settings,
             employees=employees,
             devices=devices,
             start=start,
@@ -234,11 +238,11 @@ def run_demo(
                 f"(sengaja mati: {', '.join(regency.offline) or '-'}); menyiapkan Airflow di {airflow_home} …"
             )
             with db.connect(url) as conn:
-                before = scalar(conn, "select coalesce(max(batch_id), 0) from raw.ingest_batch")
+                before = db.scalar(conn, "select coalesce(max(batch_id), 0) from raw.ingest_batch")
             progress(
                 "4/5 Menjalankan DAG attendance_hourly dengan dag.test() (tarik → dbt → gerbang mutu → publikasi) …"
             )
-            airflow_log = demo_dir() / "airflow-dag-test.log"
+            airflow_log = settings.demo_dir / "airflow-dag-test.log"
             with _output_to(airflow_log):
                 airflow_local.init_metadata_db()
                 report = airflow_local.run_dag("attendance_hourly")
@@ -250,14 +254,15 @@ def run_demo(
             summary.devices_ok, summary.devices_failed = ok, failed
             summary.punches_read, summary.punches_new = read, new
             if summary.gate_state == "failed":
-                summary.gate_reasons = _latest_gate_reasons(url)
-            has_marts = scalar(conn, "select to_regclass('marts.fct_attendance_daily') is not null")
-            if has_marts:
-                summary.daily_rows = scalar(conn, "select count(*) from marts.fct_attendance_daily")
+                summary.gate_reasons = _latest_gate_reasons(edge)
+            if db.relation_exists(conn, "marts.fct_attendance_daily"):
+                summary.daily_rows = db.scalar(conn, "select count(*) from marts.fct_attendance_daily")
                 summary.most_disciplined, summary.least_disciplined = opd_discipline(conn, start)
         published = report.state_of("publish") == "success"
         summary.outputs = {
-            "dasbor offline": str(dashboards_dir() / "index.html") if published else "(tidak dipublikasi)",
+            "dasbor offline": str(edge.settings.dashboards_dir / "index.html")
+            if published
+            else "(tidak dipublikasi)",
             "log Airflow (dag.test)": str(airflow_log),
             "data kabupaten sintetis": str(folder),
             "database demo": db.redact(url),
@@ -290,12 +295,12 @@ def _output_to(path: Path) -> Iterator[None]:
             os.close(saved[1])
 
 
-def _latest_gate_reasons(url: str) -> list[str]:
+def _latest_gate_reasons(edge: Edge) -> list[str]:
     """Why the gate refused, recomputed from the warehouse as it is now (the DAG's run stored it too)."""
     try:
         from expectations.gate import decide
         from expectations.runner import run_checks
 
-        return decide(run_checks(url=url, build_docs=False, store=False)).reasons
+        return decide(run_checks(edge.url, None, timezone=edge.timezone, store=False)).reasons
     except Exception as exc:  # noqa: BLE001 - the summary must still print
         return [f"(alasan tidak dapat dibaca: {exc})"]

@@ -1,7 +1,8 @@
 """Run the dbt project (`dbt build`: seeds, models, data tests, unit tests) against the warehouse.
 
-The CLI (`absensi transform`) and the hourly/monthly DAGs call `run_build`. The connection comes from
-`absensi.db.database_url()` and reaches dbt through the environment variables `dbt/profiles.yml` reads.
+The CLI (`absensi transform`) and the hourly/monthly DAGs call `run_build` with the warehouse URL
+and the settings they resolved; the connection reaches dbt through the environment variables
+`dbt/profiles.yml` reads.
 """
 
 from __future__ import annotations
@@ -13,14 +14,11 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from absensi import db
-from absensi.config import PROJECT_ROOT, env_seconds, regency_timezone
-from absensi.errors import UserError
-
-DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
+from warehouse import db
+from warehouse.errors import UserError
+from warehouse.settings import DBT_PROJECT_DIR, ENV_TRANSFORM_WAIT, Settings
 
 # dbt runs in-process and reads its settings from os.environ: one build at a time per process.
 _BUILD_LOCK = threading.Lock()
@@ -28,8 +26,6 @@ _BUILD_LOCK = threading.Lock()
 # by hand, the monthly close): two builds of the incremental models at once would each delete and
 # re-insert the same days. A session advisory lock, held for the build, released on disconnect.
 _WAREHOUSE_LOCK_KEY = 0x4142534E_42554C44  # "ABSN" "BULD"
-ENV_BUILD_WAIT = "ABSENSI_TRANSFORM_WAIT"
-DEFAULT_BUILD_WAIT = 1800.0  # seconds; a full refresh of a year takes minutes, not half an hour
 
 
 @dataclass(frozen=True)
@@ -57,8 +53,8 @@ class BuildResult:
         return [n for n in self.nodes if n.status in ("error", "fail", "runtime error")]
 
 
-def dbt_env(url: str) -> dict[str, str]:
-    """The environment variables dbt/profiles.yml reads, for the database at `url`."""
+def dbt_env(url: str, settings: Settings) -> dict[str, str]:
+    """The environment variables dbt/profiles.yml and dbt_project.yml read, for the database at `url`."""
     parts = db.conninfo_parts(url)
     return {
         "ABSENSI_DBT_HOST": parts["host"],
@@ -66,7 +62,8 @@ def dbt_env(url: str) -> dict[str, str]:
         "ABSENSI_DBT_USER": parts["user"],
         "ABSENSI_DBT_PASSWORD": parts["password"],
         "ABSENSI_DBT_DBNAME": parts["dbname"],
-        "ABSENSI_TIMEZONE": regency_timezone(),
+        "ABSENSI_DBT_THREADS": str(settings.dbt_threads),
+        "ABSENSI_TIMEZONE": settings.timezone,
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
 
@@ -107,15 +104,18 @@ def build_args(
 
 
 def run_build(
+    url: str,
+    settings: Settings,
     *,
     select: Sequence[str] | str | None = None,
     full_refresh: bool = False,
     vars: Mapping[str, Any] | None = None,
-    url: str | None = None,
     on_node: Callable[[NodeResult], None] | None = None,
     unit_tests: bool = True,
 ) -> BuildResult:
-    """`dbt build` the project; raises UserError naming the failed models/tests with dbt's message.
+    """`dbt build` the project against `url`; raises UserError naming the failed models/tests with
+    dbt's message. `settings` gives the regency's timezone, dbt's threads and how long to wait for
+    another build.
 
     `vars` are dbt vars (e.g. attendance_start/attendance_end as 'YYYY-MM-DD'); `on_node` is called
     after each seed, model or test finishes (progress display). `unit_tests=False` skips the rule
@@ -123,7 +123,6 @@ def run_build(
     """
     from dbt.cli.main import dbtRunner
 
-    url = url or db.database_url()
     db.connect(url).close()  # one clear line when the warehouse is unreachable, before dbt starts
     args = build_args(select=select, full_refresh=full_refresh, vars=vars, unit_tests=unit_tests)
     args.append("--quiet")  # progress comes from the callback; dbt's own log goes to dbt/logs
@@ -148,7 +147,11 @@ def run_build(
             on_node(result)
 
     started = time.monotonic()
-    with _BUILD_LOCK, _warehouse_build_lock(url), _environment(dbt_env(url)):
+    with (
+        _BUILD_LOCK,
+        _warehouse_build_lock(url, settings.transform_wait),
+        _environment(dbt_env(url, settings)),
+    ):
         runner = dbtRunner(callbacks=[callback])
         outcome = runner.invoke(args)
     seconds = time.monotonic() - started
@@ -159,12 +162,11 @@ def run_build(
 
 
 @contextmanager
-def _warehouse_build_lock(url: str) -> Iterator[None]:
-    """Hold the warehouse's build lock for the block; wait for another build at most
-    ABSENSI_TRANSFORM_WAIT seconds, then refuse naming who holds it."""
+def _warehouse_build_lock(url: str, wait: float) -> Iterator[None]:
+    """Hold the warehouse's build lock for the block; wait for another build at most `wait`
+    seconds (ABSENSI_TRANSFORM_WAIT), then refuse naming who holds it."""
     import psycopg
 
-    wait = env_seconds(ENV_BUILD_WAIT, DEFAULT_BUILD_WAIT)
     with db.connect(url, autocommit=True) as conn:
         conn.execute(f"set lock_timeout = {max(1, round(wait * 1000))}")
         try:
@@ -172,7 +174,7 @@ def _warehouse_build_lock(url: str) -> Iterator[None]:
         except psycopg.errors.LockNotAvailable as exc:
             raise UserError(
                 f"transformasi lain masih berjalan di database ini ({_build_holder(url)}); "
-                f"sudah ditunggu {wait:g} detik ({ENV_BUILD_WAIT}), coba lagi nanti"
+                f"sudah ditunggu {wait:g} detik ({ENV_TRANSFORM_WAIT}), coba lagi nanti"
             ) from exc
         yield  # closing the connection releases the lock, also when the build fails
 
@@ -208,7 +210,3 @@ def _failure_message(outcome: Any, result: BuildResult) -> str:
     shown = "; ".join(failed[:5])
     more = f" (dan {len(failed) - 5} lainnya)" if len(failed) > 5 else ""
     return f"dbt build gagal: {shown}{more}"
-
-
-def project_dir() -> Path:
-    return DBT_PROJECT_DIR

@@ -10,19 +10,20 @@ from pathlib import Path
 
 import psycopg
 
-from absensi import db
-from absensi.migrate import migrate
+from warehouse import db, settings
+from warehouse.embedded import start_embedded, stop_embedded
+from warehouse.migrate import migrate
 
 
 @contextlib.contextmanager
 def scratch_server() -> Iterator[str]:
     """The URL of ABSENSI_DATABASE_URL's server, or of an embedded one stopped and removed afterwards."""
     with contextlib.ExitStack() as stack:
-        server = db.external_url()
+        server = settings.load().database_url
         if server is None:
             pgdata = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="absensi-bench-"))) / "pg"
-            server = db.start_embedded(pgdata)
-            stack.callback(db.stop_embedded, pgdata)
+            server = start_embedded(pgdata)
+            stack.callback(stop_embedded, pgdata)
         yield server
 
 
@@ -43,3 +44,10 @@ def scratch_database(server: str | None = None) -> Iterator[str]:
         finally:
             with psycopg.connect(server, autocommit=True) as admin:
                 admin.execute(f'drop database if exists "{name}" with (force)')
+
+
+def bench_settings(**overrides: object) -> settings.Settings:
+    """The settings in force, with `overrides` (e.g. a longer pull_timeout)."""
+    import dataclasses
+
+    return dataclasses.replace(settings.load(), **overrides)  # type: ignore[arg-type]

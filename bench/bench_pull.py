@@ -21,7 +21,7 @@ from statistics import median
 import psycopg
 from zk import ZK
 
-from bench._db import scratch_database, scratch_server
+from bench._db import bench_settings, scratch_database, scratch_server
 from ingest.pull import pull_device, pull_devices
 from ingest.raw_loader import BatchResult
 from ingest.reference import load_reference_file
@@ -76,7 +76,7 @@ def _pyzk_seconds(sim) -> float:
 
 def _first_pull(url: str) -> BatchResult:
     t0 = time.perf_counter()
-    result = pull_device(url, "BIG1", timeout=60)
+    result = pull_device(url, "BIG1", bench_settings(pull_timeout=60))
     result = replace(result, seconds=time.perf_counter() - t0)
     assert result.ok and result.records_new == BIG, result
     with psycopg.connect(url) as conn:
@@ -105,7 +105,7 @@ def bench_single(tmp: Path, att_format: int) -> None:
                     # The hourly steady state: the device still holds everything, one punch is new.
                     sim.devices["BIG1"].add_punch("1001", "2026-12-31 07:00:00", 1, 0, 0)
                     t0 = time.perf_counter()
-                    hourly = pull_device(url, "BIG1", timeout=60)
+                    hourly = pull_device(url, "BIG1", bench_settings(pull_timeout=60))
                     hourly_seconds = time.perf_counter() - t0
                     assert hourly.ok and hourly.records_new == 1, hourly
     pyzk_seconds = median(pyzk_runs)
@@ -138,10 +138,10 @@ def bench_fleet(tmp: Path) -> None:
     with serve_regency(folder, free_ports=True, comm_keys={}) as sim, scratch_database() as url:
         _register(url, sim, folder)
         t0 = time.perf_counter()
-        first = pull_devices(url, max_workers=8, timeout=60)
+        first = pull_devices(url, bench_settings(pull_timeout=60), max_workers=8)
         first_seconds = time.perf_counter() - t0
         t0 = time.perf_counter()
-        again = pull_devices(url, max_workers=8, timeout=60)
+        again = pull_devices(url, bench_settings(pull_timeout=60), max_workers=8)
         again_seconds = time.perf_counter() - t0
     assert all(r.ok for r in first + again), [r.error for r in first + again if not r.ok]
     new_first = sum(r.records_new for r in first)

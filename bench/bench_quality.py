@@ -14,11 +14,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 
 import psycopg
 
-from bench._db import scratch_database
+from bench._db import bench_settings, scratch_database
+from warehouse.settings import DEFAULT_TIMEZONE
 
 EMPLOYEES = int(os.environ.get("BENCH_EMPLOYEES", "300"))
 IMPORT_PROBE = "import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
@@ -56,7 +58,8 @@ def main() -> None:
         os.environ["ABSENSI_DATABASE_URL"] = url
         t0 = time.perf_counter()
         run_build(
-            url=url,
+            url,
+            bench_settings(),
             vars={"attendance_start": meta["start"], "attendance_end": meta["end"]},
             full_refresh=True,
             unit_tests=False,
@@ -66,13 +69,13 @@ def main() -> None:
         t0 = time.perf_counter()
         from expectations.runner import run_checks  # GX itself is imported inside the first run
 
-        cold = run_checks(url, "2026-02", build_docs=False)
+        cold = run_checks(url, date(2026, 2, 1), timezone=DEFAULT_TIMEZONE)
         cold_s = time.perf_counter() - t0
         t0 = time.perf_counter()
-        warm = run_checks(url, "2026-02", build_docs=False)
+        warm = run_checks(url, date(2026, 2, 1), timezone=DEFAULT_TIMEZONE)
         warm_s = time.perf_counter() - t0
         t0 = time.perf_counter()
-        run_checks(url, "2026-02", docs_dir=Path(tmp) / "docs")
+        run_checks(url, date(2026, 2, 1), timezone=DEFAULT_TIMEZONE, docs_dir=Path(tmp) / "docs")
         docs_s = time.perf_counter() - t0
         rows = psycopg.connect(url).execute("select count(*) from marts.fct_attendance_daily").fetchone()[0]
         print(

@@ -19,7 +19,7 @@ import time
 import psycopg
 
 from absensi.transform import run_build
-from bench._db import scratch_database, scratch_server
+from bench._db import bench_settings, scratch_database, scratch_server
 
 EMPLOYEES = int(os.environ.get("BENCH_EMPLOYEES", "8000"))
 DEVICES = max(1, EMPLOYEES // 100)
@@ -147,14 +147,14 @@ def _scenario(server: str, months: int) -> dict[str, float]:
             punches = _punch_days(conn, start, END - dt.timedelta(days=1))
             conn.execute("analyze")
         load_s = time.perf_counter() - t0
-        full = run_build(url=url, vars=dbt_vars, full_refresh=True, unit_tests=False)
+        full = run_build(url, bench_settings(), vars=dbt_vars, full_refresh=True, unit_tests=False)
         with psycopg.connect(url) as conn:
             facts = conn.execute("select count(*) from marts.fct_attendance_daily").fetchone()[0]
         hourly = []
         for hour in (7, 8, 9):  # three hourly runs; the first after a full refresh is warm-up
             with psycopg.connect(url, autocommit=True) as conn:
                 _one_hour(conn, END, hour)
-            hourly.append(run_build(url=url, vars=dbt_vars, unit_tests=False))
+            hourly.append(run_build(url, bench_settings(), vars=dbt_vars, unit_tests=False))
         steady = hourly[1:]
         result = {
             "months": months,

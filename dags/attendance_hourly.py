@@ -31,41 +31,48 @@ from absensi.orchestration import dag_settings
     doc_md=__doc__,
 )
 def attendance_hourly():
+    # Each task resolves its settings and the warehouse once (absensi.edge) and calls one function.
     @task
     def list_devices() -> list[str]:
+        from absensi.edge import resolve
         from absensi.orchestration.hourly import list_active_devices
 
-        return list_active_devices()
+        return list_active_devices(resolve())
 
     # No task retries: the next hourly run is the retry, and the device keeps its backlog until then.
     @task(pool=dag_settings.DEVICE_POOL, retries=0, map_index_template="{{ device_sn }}")
     def pull_device(device_sn: str) -> dict:
+        from absensi.edge import resolve
         from absensi.orchestration.hourly import pull_one
 
         get_current_context()["device_sn"] = device_sn  # type: ignore[typeddict-unknown-key]
-        return pull_one(device_sn)
+        return pull_one(resolve(), device_sn)
 
     # Runs when every pull has finished and at least one succeeded: one dead device must not hold
     # back the rest of the regency.
     @task(trigger_rule=TriggerRule.ALL_DONE_MIN_ONE_SUCCESS, pool=dag_settings.WAREHOUSE_POOL)
     def transform() -> dict:
+        from absensi.edge import resolve
         from absensi.orchestration.hourly import transform as build
 
-        return build()
+        return build(resolve())
 
     # Retrying does not change the data it judges.
     @task(retries=0, pool=dag_settings.WAREHOUSE_POOL)
     def quality_gate(data_interval_end=None) -> dict:
+        from absensi.edge import resolve
         from absensi.orchestration.hourly import gate_month
         from absensi.orchestration.hourly import quality_gate as gate
 
-        return gate(gate_month(data_interval_end))
+        edge = resolve()
+        return gate(edge, gate_month(edge, data_interval_end))
 
     @task
     def publish() -> dict:
+        from absensi.edge import resolve
         from absensi.orchestration.hourly import publish as render
 
-        return render()
+        return render(resolve())
 
     pulls = pull_device.expand(device_sn=list_devices())
     pulls >> transform() >> quality_gate() >> publish()

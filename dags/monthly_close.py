@@ -36,38 +36,48 @@ from absensi.orchestration import dag_settings
     doc_md=__doc__,
 )
 def monthly_close():
+    # Each task resolves its settings and the warehouse once (absensi.edge) and calls one function;
+    # the month travels between tasks as its first day, 'YYYY-MM-DD'.
     @task
     def choose_month(params=None, logical_date=None) -> str:
+        from absensi.edge import resolve
         from absensi.orchestration.monthly import month_to_close
 
-        return month_to_close((params or {}).get("month"), logical_date).isoformat()
+        month = month_to_close((params or {}).get("month"), logical_date, resolve().timezone)
+        return month.isoformat()
 
     @task(pool=dag_settings.WAREHOUSE_POOL)
     def build(month: str) -> dict:
-        from absensi.orchestration.monthly import build_month, parse_month
+        from absensi.edge import resolve
+        from absensi.orchestration.monthly import build_month
+        from warehouse.months import parse_month
 
-        return build_month(parse_month(month[:7]))
+        return build_month(resolve(), parse_month(month))
 
     # Retrying does not change the data it judges.
     @task(retries=0, pool=dag_settings.WAREHOUSE_POOL)
     def quality_gate(month: str) -> dict:
-        from absensi.orchestration.monthly import gate_month, parse_month
+        from absensi.edge import resolve
+        from absensi.orchestration.monthly import gate_month
+        from warehouse.months import parse_month
 
-        return gate_month(parse_month(month[:7]))
+        return gate_month(resolve(), parse_month(month))
 
     @task(pool=dag_settings.WAREHOUSE_POOL)
     def lock(month: str) -> dict:
+        from absensi.edge import resolve
         from absensi.orchestration.monthly import lock as lock_month
-        from absensi.orchestration.monthly import parse_month
+        from warehouse.months import parse_month
 
-        return lock_month(parse_month(month[:7]))
+        return lock_month(resolve(), parse_month(month))
 
     @task
     def report_and_export(month: str) -> dict:
-        from absensi.orchestration.monthly import parse_month
+        from absensi.edge import resolve
         from absensi.orchestration.monthly import report_and_export as outputs
+        from warehouse.months import parse_month
 
-        return outputs(parse_month(month[:7]))
+        return outputs(resolve(), parse_month(month))
 
     month = choose_month()
     build(month) >> quality_gate(month) >> lock(month) >> report_and_export(month)

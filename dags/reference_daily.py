@@ -30,18 +30,22 @@ from absensi.orchestration import dag_settings
     doc_md=__doc__,
 )
 def reference_daily():
+    # Each task resolves its settings and the warehouse once (absensi.edge) and calls one function.
     @task
     def scan_inbox() -> list[str]:
         from absensi.orchestration.inbox import pending_files
+        from warehouse import settings
 
-        return [path.name for path in pending_files()]
+        return [path.name for path in pending_files(settings.load().inbox)]
 
     @task
     def load_files(names: list[str]) -> list[dict]:
+        from absensi.edge import resolve
         from absensi.orchestration.inbox import process_inbox
 
+        edge = resolve()
         # only what the scan listed; a file dropped meanwhile waits for the next run
-        return [outcome.as_dict() for outcome in process_inbox(names=names)]
+        return [outcome.as_dict() for outcome in process_inbox(edge.url, edge.settings.inbox, names)]
 
     # Retrying cannot un-reject a file; the operator fixes it and drops it again.
     @task(retries=0)

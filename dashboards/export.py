@@ -32,9 +32,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from absensi import db
-from absensi.errors import UserError
-from dashboards.warehouse import month_is_locked, parse_month, require_marts
+from dashboards.marts import require_marts
+from warehouse import db
+from warehouse.errors import UserError
+from warehouse.months import iso_month
 
 DEDUCTION_COLUMNS = [
     "jenis_baris", "nip", "nama", "kode_opd", "nama_opd", "tunjangan_pokok", "persen_potongan",
@@ -160,11 +161,9 @@ def checksum_of(lines: list[str]) -> str:
 
 
 def _readable(conn, table: str) -> bool:
-    row = conn.execute(
-        "select to_regclass(%s) is not null and has_table_privilege(to_regclass(%s), 'select')",
-        (table, table),
-    ).fetchone()
-    return bool(row and row[0])
+    return db.relation_exists(conn, table) and bool(
+        db.scalar(conn, "select has_table_privilege(to_regclass(%s), 'select')", (table,))
+    )
 
 
 def _names_readable(conn) -> bool:
@@ -234,26 +233,25 @@ def _totals(rows: list[DeductionRow]) -> tuple[list[list[Any]], list[Any]]:
     return opd_rows, total
 
 
-def export_deductions(
-    month: str, fmt: str, out: Path | str, draft: bool = False, url: str | None = None
-) -> ExportResult:
-    """Write the month's deductions for finance; an unlocked month only with draft=True (marked DRAFT)."""
+def export_deductions(month: date, fmt: str, out: Path, url: str, *, draft: bool = False) -> ExportResult:
+    """Write the deductions of the month starting `month` for finance; an unlocked month only with
+    draft=True (marked DRAFT)."""
     fmt = fmt.lower()
     if fmt not in ("csv", "xlsx"):
         raise UserError(f"format '{fmt}' tidak dikenal untuk ekspor potongan: pilih csv atau xlsx")
-    first_day = parse_month(month)
-    out = Path(out)
+    first_day = month
+    month_text = iso_month(month)
     with db.connect(url) as conn:
         rows = fetch_deductions(conn, first_day)
         if not rows:
             raise UserError(
-                f"tidak ada data potongan untuk bulan {month} di marts.fct_allowance_deduction_monthly"
+                f"tidak ada data potongan untuk bulan {month_text} di marts.fct_allowance_deduction_monthly"
             )
         adjustments = fetch_adjustments(conn, first_day)
-        locked = month_is_locked(conn, first_day)
+        locked = db.is_month_locked(conn, first_day)
     if not locked and not draft:
         raise UserError(
-            f"bulan {month} belum dikunci (tutup buku bulanan belum dijalankan): angka masih bisa berubah; "
+            f"bulan {month_text} belum dikunci (tutup buku bulanan belum dijalankan): angka masih bisa berubah; "
             "pakai --draft untuk berkas DRAFT yang tidak boleh dipakai membayar"
         )
     status = "FINAL" if locked else "DRAFT"
@@ -268,7 +266,7 @@ def export_deductions(
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "csv":
         with out.open("w", encoding="utf-8", newline="") as f:
-            f.write(csv_line(["BULAN", month]))
+            f.write(csv_line(["BULAN", month_text]))
             f.write(csv_line(["STATUS", status]))
             f.write(csv_line(DEDUCTION_COLUMNS))
             f.writelines(data_lines)
@@ -281,7 +279,7 @@ def export_deductions(
             f.write(csv_line(["CHECKSUM_SHA256", checksum, len(rows) + len(adjustments)]))
     else:
         _write_xlsx(
-            out, month, status, rows, opd_rows, total, adjustments, adjustment_total, to_pay, checksum
+            out, month_text, status, rows, opd_rows, total, adjustments, adjustment_total, to_pay, checksum
         )
     return ExportResult(
         path=out,
@@ -384,18 +382,18 @@ def _time(value: datetime | None) -> str | None:
     return value.strftime("%H:%M:%S") if value else None
 
 
-def export_ekinerja(month: str, fmt: str, out: Path | str, url: str | None = None) -> ExportResult:
-    """Daily attendance per NIP for the e-kinerja application (CSV or JSON)."""
+def export_ekinerja(month: date, fmt: str, out: Path, url: str) -> ExportResult:
+    """Daily attendance per NIP of the month starting `month`, for the e-kinerja application (CSV or JSON)."""
     fmt = fmt.lower()
     if fmt not in ("csv", "json"):
         raise UserError(f"format '{fmt}' tidak dikenal untuk ekspor e-kinerja: pilih csv atau json")
-    first_day = parse_month(month)
-    out = Path(out)
+    first_day = month
+    month_text = iso_month(month)
     with db.connect(url) as conn:
         require_marts(conn, "marts.fct_attendance_daily")
         raw = conn.execute(EKINERJA_SQL, (first_day, first_day)).fetchall()
     if not raw:
-        raise UserError(f"tidak ada data kehadiran untuk bulan {month} di marts.fct_attendance_daily")
+        raise UserError(f"tidak ada data kehadiran untuk bulan {month_text} di marts.fct_attendance_daily")
     records = [
         dict(
             zip(
@@ -426,6 +424,6 @@ def export_ekinerja(month: str, fmt: str, out: Path | str, url: str | None = Non
             writer.writeheader()
             writer.writerows(records)
     else:
-        payload = {"bulan": month, "jumlah_baris": len(records), "kehadiran": records}
+        payload = {"bulan": month_text, "jumlah_baris": len(records), "kehadiran": records}
         out.write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
     return ExportResult(path=out, rows=len(records))

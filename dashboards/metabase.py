@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from absensi.errors import UserError
+from warehouse.errors import UserError
 
 Json = dict[str, Any]
 

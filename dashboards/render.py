@@ -11,17 +11,17 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import matplotlib
 
 matplotlib.use("Agg")  # no display, no network: files only
 import matplotlib.pyplot as plt  # noqa: E402
 
-from absensi import db  # noqa: E402
-from absensi.config import regency_timezone  # noqa: E402
+from dashboards.marts import run_card  # noqa: E402
 from dashboards.spec import Card, Dashboard, load_specs  # noqa: E402
-from dashboards.warehouse import run_card  # noqa: E402
+from warehouse import db  # noqa: E402
+from warehouse.errors import UserError  # noqa: E402
+from warehouse.months import parse_month  # noqa: E402
 
 MAX_TABLE_ROWS = 300
 ROW_HEIGHT_PX = 46
@@ -49,8 +49,7 @@ def fmt(value: Any) -> str:
         text = f"{float(value):,.2f}".rstrip("0").rstrip(".")
         return text.replace(",", "_").replace(".", ",").replace("_", ".")
     if isinstance(value, datetime):
-        if value.tzinfo is not None:  # instants (timestamptz) are shown in the regency's local time
-            value = value.astimezone(ZoneInfo(regency_timezone()))
+        # instants (timestamptz) arrive in the regency's zone: the connection is set to it
         return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, date | time):
         return value.isoformat()
@@ -182,9 +181,6 @@ def render_dashboard(
 
 def filter_values(*, month: str = "", day: str = "", opd: str = "") -> dict[str, Any]:
     """Dashboard filter values from command-line text (empty = the card's default)."""
-    from absensi.errors import UserError
-    from dashboards.warehouse import parse_month
-
     values: dict[str, Any] = {}
     if month:
         first = parse_month(month)
@@ -216,15 +212,16 @@ def _filter_text(kind: str, value: Any) -> str:
     return str(value)
 
 
-def render_all(out_dir: Path | str, url: str | None = None, values: dict[str, Any] | None = None) -> Path:
-    """Every dashboard as `<key>.html` plus `index.html`; returns the index path."""
+def render_all(out_dir: Path, url: str, timezone: str, values: dict[str, Any] | None = None) -> Path:
+    """Every dashboard as `<key>.html` plus `index.html`; returns the index path. Times are shown
+    in `timezone` (the regency's)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     specs = load_specs()
     generated = datetime.now().strftime("%Y-%m-%d %H:%M")
     nav = "<nav>" + "".join(f"<a href='{d.key}.html'>{html.escape(d.name)}</a>" for d in specs) + "</nav>"
     summary = []
-    with db.connect(url) as conn:
+    with db.connect(url, timezone=timezone) as conn:
         for d in specs:
             results = render_dashboard(conn, d, out_dir, values)
             cards = "".join(_card_html(r) for r in results)

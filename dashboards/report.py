@@ -22,18 +22,12 @@ from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet  # noqa: E4
 from reportlab.lib.units import cm  # noqa: E402
 from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle  # noqa: E402
 
-from absensi import db  # noqa: E402
-from absensi.errors import UserError  # noqa: E402
+from dashboards.marts import require_marts, run_card  # noqa: E402
 from dashboards.render import fmt  # noqa: E402
 from dashboards.spec import load_specs  # noqa: E402
-from dashboards.warehouse import (
-    month_is_locked,
-    month_label,
-    parse_month,
-    relation_exists,
-    require_marts,
-    run_card,
-)  # noqa: E402
+from warehouse import db  # noqa: E402
+from warehouse.errors import UserError  # noqa: E402
+from warehouse.months import iso_month, month_label  # noqa: E402
 
 TOP_N = 10
 
@@ -134,7 +128,7 @@ def sanctions_as_of(conn, month: date) -> Section:
 def quality_status(conn, month: date) -> tuple[str, list[str]]:
     """(status line, failed checks) of the newest quality-gate run covering the month (or all months);
     'belum diperiksa' when the quality schema or a run does not exist."""
-    if not relation_exists(conn, "quality.run"):
+    if not db.relation_exists(conn, "quality.run"):
         return "belum diperiksa (hasil pemeriksaan mutu data belum tersedia)", []
     try:
         run = conn.execute(
@@ -237,22 +231,23 @@ def _table(section: Section, columns: list[tuple[str, str]], empty: str) -> Any:
     return table
 
 
-def build_monthly_report(month: str, out: Path | str, url: str | None = None) -> Path:
-    """Write the PDF for `month` (YYYY-MM) and return its path."""
-    first_day = parse_month(month)
-    out = Path(out)
+def build_monthly_report(month: date, out: Path, url: str, timezone: str) -> Path:
+    """Write the PDF for the month starting `month` and return its path; times in `timezone`."""
+    first_day = month
     styles = getSampleStyleSheet()
     h1, h2, body = styles["Title"], styles["Heading2"], styles["BodyText"]
-    with db.connect(url) as conn:
+    with db.connect(url, timezone=timezone) as conn:
         require_marts(conn, "marts.fct_allowance_deduction_monthly", "marts.fct_attendance_daily")
         n_rows = conn.execute(
             "select count(*) from marts.fct_allowance_deduction_monthly where month = %s", (first_day,)
         ).fetchone()[0]
         if not n_rows:
-            raise UserError(f"tidak ada data untuk bulan {month} di marts.fct_allowance_deduction_monthly")
+            raise UserError(
+                f"tidak ada data untuk bulan {iso_month(month)} di marts.fct_allowance_deduction_monthly"
+            )
         cards = _Cards(conn, {"bulan": first_day, "tahun": first_day.year})
-        locked = month_is_locked(conn, first_day)
-        lock_table = relation_exists(conn, "ops.month_lock")
+        locked = db.is_month_locked(conn, first_day)
+        lock_table = db.relation_exists(conn, "ops.month_lock")
         headline = conn.execute(
             """select count(*), max(workdays), sum(days_hadir), sum(days_tk), sum(days_leave),
                       sum(base_amount), sum(deduction_amount), sum(net_amount)

@@ -13,8 +13,8 @@ from typing import Any
 
 import yaml
 
-from absensi.errors import UserError
 from dashboards.sqltemplate import required_tags, template_tags
+from warehouse.errors import UserError
 
 SPECS_DIR = Path(__file__).resolve().parent / "specs"
 GRID_COLUMNS = 24

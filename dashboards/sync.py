@@ -7,14 +7,14 @@ holds. A second push therefore plans nothing and writes nothing."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from absensi.errors import UserError
 from dashboards.metabase import Json, MetabaseClient
 from dashboards.spec import Card, Dashboard, load_specs
+from warehouse.errors import UserError
+from warehouse.settings import MetabaseSettings
 
 DATABASE_NAME = "Gudang Absensi"
 COLLECTION_NAME = "Absensi ASN"
@@ -41,23 +41,28 @@ class WarehouseConnection:
     user: str
     password: str
 
+    force_password_update: bool = False
+
     @classmethod
-    def from_env(cls, *, require_password: bool = True) -> WarehouseConnection:
-        password = os.environ.get("METABASE_READER_PASSWORD", "")
+    def from_settings(
+        cls, settings: MetabaseSettings, *, require_password: bool = True
+    ) -> WarehouseConnection:
+        password = settings.reader_password
         if require_password and not password:
             raise UserError(
                 "METABASE_READER_PASSWORD harus diisi: kata sandi login database hanya-baca (peran "
                 "absensi_metabase) yang dipakai Metabase untuk membaca gudang"
             )
-        port = os.environ.get("METABASE_WAREHOUSE_PORT", "5432")
+        port = settings.warehouse_port
         if not port.isdigit():
             raise UserError(f"METABASE_WAREHOUSE_PORT '{port}' bukan nomor port")
         return cls(
-            host=os.environ.get("METABASE_WAREHOUSE_HOST", "postgres"),
+            host=settings.warehouse_host,
             port=int(port),
-            dbname=os.environ.get("METABASE_WAREHOUSE_DB", "absensi"),
-            user=os.environ.get("METABASE_READER_USER", "metabase_reader"),
+            dbname=settings.warehouse_db,
+            user=settings.reader_user,
             password=password,
+            force_password_update=settings.force_password_update,
         )
 
     def details(self) -> Json:
@@ -240,7 +245,7 @@ def push(
             "details": {k: v for k, v in desired_db["details"].items() if k != "password"},
         }
         changed = _top(diff(compare, client.database(database_id)))
-        if os.environ.get("METABASE_READER_FORCE_UPDATE") == "1":
+        if connection.force_password_update:
             changed = changed or ["details"]
         plan.actions.append(Action("database", DATABASE_NAME, "update" if changed else "unchanged", changed))
         if changed and not dry_run:

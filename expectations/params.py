@@ -4,15 +4,14 @@ seed gets matching bounds)."""
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from absensi.config import PROJECT_ROOT
+from warehouse.seeds import read_seed
+from warehouse.settings import SEEDS_DIR
 
-SEEDS_DIR = PROJECT_ROOT / "dbt" / "seeds"
 # A ZKTeco clock reset after a flat battery jumps to 2000-01-01; nothing real predates this.
 # dbt's var `min_plausible_punch` (the quarantine view's bound) wins when set.
 DEFAULT_MIN_PUNCH_DATE = date(2015, 1, 1)
@@ -53,18 +52,13 @@ class SuiteParams:
         return f"{self.raw_schema}.{name}"
 
 
-def _read_csv(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
 def load_policy_limits(seeds_dir: Path = SEEDS_DIR) -> tuple[PolicyLimits, ...]:
     """Per policy: the worst single day (TK, a leave type, or the top TL tier plus the top PSW tier)
     and the monthly cap, from policies.csv, policy_tiers.csv and policy_leave.csv."""
-    tiers = _read_csv(seeds_dir / "policy_tiers.csv")
-    leave = _read_csv(seeds_dir / "policy_leave.csv")
+    tiers = read_seed("policy_tiers", seeds_dir)
+    leave = read_seed("policy_leave", seeds_dir)
     limits = []
-    for policy in _read_csv(seeds_dir / "policies.csv"):
+    for policy in read_seed("policies", seeds_dir):
         pid = policy["policy_id"]
         side_max = {
             side: max(
@@ -81,41 +75,22 @@ def load_policy_limits(seeds_dir: Path = SEEDS_DIR) -> tuple[PolicyLimits, ...]:
 
 def load_holidays(seeds_dir: Path = SEEDS_DIR) -> tuple[date, ...]:
     """National holidays and cuti bersama: neither is a workday."""
-    return tuple(sorted(date.fromisoformat(r["holiday_date"]) for r in _read_csv(seeds_dir / "holidays.csv")))
+    return tuple(sorted(date.fromisoformat(r["holiday_date"]) for r in read_seed("holidays", seeds_dir)))
 
 
 def load_calendar(seeds_dir: Path = SEEDS_DIR) -> dict[str, tuple]:
     """The seeds that decide which weekdays are workdays for whom (work_schedules, opd_schedule,
     ramadan_periods): the completeness check reads them itself rather than trusting dbt's calendar."""
     days = {
-        (r["schedule_id"], r["period"], int(r["iso_weekday"]))
-        for r in _read_csv(seeds_dir / "work_schedules.csv")
+        (r["schedule_id"], r["period"], int(r["iso_weekday"])) for r in read_seed("work_schedules", seeds_dir)
     }
-    opd = {(r["jenis_opd"], r["schedule_id"]) for r in _read_csv(seeds_dir / "opd_schedule.csv")}
+    opd = {(r["jenis_opd"], r["schedule_id"]) for r in read_seed("opd_schedule", seeds_dir)}
     ramadan = {
         (date.fromisoformat(r["start_date"]), date.fromisoformat(r["end_date"]))
-        for r in _read_csv(seeds_dir / "ramadan_periods.csv")
+        for r in read_seed("ramadan_periods", seeds_dir)
     }
     return {
         "schedule_days": tuple(sorted(days)),
         "opd_schedules": tuple(sorted(opd)),
         "ramadan": tuple(sorted(ramadan)),
     }
-
-
-def month_bounds(month: str | date | None) -> tuple[date | None, date | None]:
-    """'2025-03' (or any date in it) -> (2025-03-01, 2025-04-01)."""
-    if month is None:
-        return None, None
-    if isinstance(month, str):
-        try:
-            year, mon = (int(p) for p in month.split("-")[:2])
-            first = date(year, mon, 1)
-        except ValueError as exc:
-            from absensi.errors import UserError
-
-            raise UserError(f"bulan '{month}' tidak valid; gunakan format YYYY-MM, mis. 2025-03") from exc
-    else:
-        first = month.replace(day=1)
-    nxt = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
-    return first, nxt

@@ -20,9 +20,6 @@ from typing import Any
 
 import psycopg
 
-from absensi import db
-from absensi.config import PROJECT_ROOT, regency_timezone, state_dir
-from absensi.errors import UserError
 from expectations.model import SUITES, AssetChecks, ExpectationOutcome, QualityRun, order_row
 from expectations.params import (
     DEFAULT_MIN_PUNCH_DATE,
@@ -30,32 +27,32 @@ from expectations.params import (
     load_calendar,
     load_holidays,
     load_policy_limits,
-    month_bounds,
 )
+from warehouse import db
+from warehouse.errors import UserError
+from warehouse.months import month_bounds
+from warehouse.settings import DBT_PROJECT_DIR
 
 DOCS_SITE = "absensi"
 MAX_STORED_ROWS = 50  # failing-row sample kept per expectation (GX itself caps at 200)
 ASSET_MISSING = "asset_exists"
 
 
-def default_docs_dir() -> Path:
-    return state_dir() / "quality-docs"
-
-
 def run_checks(
-    url: str | None = None,
-    month: str | date | None = None,
+    url: str,
+    month: date | None,
     *,
+    timezone: str,
     marts_schema: str = "marts",
     raw_schema: str = "raw",
-    docs_dir: Path | str | None = None,
-    build_docs: bool = True,
+    docs_dir: Path | None = None,
     window: tuple[date, date] | None = None,
     suites: tuple[str, ...] | None = None,
     store: bool = True,
 ) -> QualityRun:
-    """Run the raw, marts and operations suites against the warehouse at `url` (default: the
-    project's database), optionally only for one month of the marts; returns and stores the run.
+    """Run the raw, marts and operations suites against the warehouse at `url`, for the marts of
+    one month (None: every month); returns and stores the run. Data docs are built into `docs_dir`
+    when given. `timezone` is the regency's.
 
     `marts_schema` lets a test point the marts suite at a schema of hand-made tables; `window`
     (inclusive days) overrides the attendance window the daily mart must cover.
@@ -67,22 +64,20 @@ def run_checks(
     unknown = sorted(set(suites or ()) - set(SUITES))
     if unknown:
         raise UserError(f"suite tidak dikenal: {', '.join(unknown)} (pilih dari {', '.join(SUITES)})")
-    month_start, month_end = month_bounds(month)
-    url = url or db.database_url()
+    month_start, month_end = month_bounds(month) if month is not None else (None, None)
     with db.connect(url, autocommit=True) as conn:
         if store:  # fail before the slow part when the run could not be recorded anyway
             from expectations.store import require_schema
 
             require_schema(conn)
-        params = _inspect(conn, raw_schema, marts_schema, month_start, month_end, window)
+        params = _inspect(conn, raw_schema, marts_schema, month_start, month_end, window, timezone)
         quarantine_counts = _quarantine_counts(conn, params.quarantine_views)
 
     import_seconds = _import_gx()
     from expectations.suites import all_suites
 
     assets = all_suites(params, suites)
-    docs_path = Path(docs_dir) if docs_dir else default_docs_dir()
-    outcomes, gx_version = _validate(url, assets, params, docs_path if build_docs else None)
+    outcomes, gx_version = _validate(url, assets, params, docs_dir)
     run = QualityRun(
         run_id=str(uuid.uuid4()),
         started_at=started,
@@ -90,7 +85,7 @@ def run_checks(
         month=month_start,
         marts_schema=marts_schema,
         outcomes=outcomes,
-        docs_path=str(docs_path / "index.html") if build_docs else None,
+        docs_path=str(docs_dir / "index.html") if docs_dir is not None else None,
         gx_version=gx_version,
         seconds=time.perf_counter() - t0,
         import_seconds=import_seconds,
@@ -120,6 +115,7 @@ def _inspect(
     month_start: date | None,
     month_end: date | None,
     window: tuple[date, date] | None,
+    timezone: str,
 ) -> SuiteParams:
     rows = conn.execute(
         "select table_schema || '.' || table_name, column_name from information_schema.columns "
@@ -144,7 +140,7 @@ def _inspect(
         policies=load_policy_limits(),
         holidays=load_holidays(),
         **load_calendar(),
-        timezone=regency_timezone(),
+        timezone=timezone,
         min_punch_date=_var_date(dbt_vars, "min_plausible_punch") or DEFAULT_MIN_PUNCH_DATE,
         clock_quarantine_view=_clock_quarantine_view(quarantine, columns),
         quarantine_views=quarantine,
@@ -165,7 +161,7 @@ def _clock_quarantine_view(views: tuple[str, ...], columns: dict[str, list[str]]
 
 
 def _dbt_vars() -> dict[str, Any]:
-    path = PROJECT_ROOT / "dbt" / "dbt_project.yml"
+    path = DBT_PROJECT_DIR / "dbt_project.yml"
     if not path.exists():
         return {}
     import yaml
@@ -182,7 +178,7 @@ def _var_date(variables: dict[str, Any], name: str) -> date | None:
 
 def _built_window(conn: psycopg.Connection) -> tuple[date, date] | None:
     """The attendance window dbt built the marts for (its view carries the vars of the last build)."""
-    if not conn.execute("select to_regclass('intermediate.int_attendance_window') is not null").fetchone()[0]:
+    if not db.relation_exists(conn, "intermediate.int_attendance_window"):
         return None
     row = conn.execute("select window_start, window_end from intermediate.int_attendance_window").fetchone()
     return (row[0], row[1]) if row and row[0] and row[1] else None
@@ -194,8 +190,7 @@ def _data_window(conn: psycopg.Connection, daily: str) -> tuple[date, date] | No
 
 
 def _previous_quarantine(conn: psycopg.Connection) -> dict[str, int]:
-    exists = conn.execute("select to_regclass('quality.quarantine_count') is not null").fetchone()[0]
-    if not exists:
+    if not db.relation_exists(conn, "quality.quarantine_count"):
         return {}
     rows = conn.execute(
         "select q.view_name, q.row_count from quality.quarantine_count q where q.run_id = "

@@ -7,12 +7,13 @@ from datetime import date
 
 import psycopg
 
-from absensi.errors import UserError
 from expectations.model import ExpectationOutcome, QualityRun, order_row
+from warehouse.db import relation_exists
+from warehouse.errors import UserError
 
 
 def require_schema(conn: psycopg.Connection) -> None:
-    if not conn.execute("select to_regclass('quality.result') is not null").fetchone()[0]:
+    if not relation_exists(conn, "quality.result"):
         raise UserError("skema quality belum ada di database ini; jalankan `absensi db migrate` dahulu")
 
 

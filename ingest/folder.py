@@ -8,17 +8,9 @@ from pathlib import Path
 
 import psycopg
 
-from absensi.errors import UserError
-from ingest.reference import LoadResult, load_reference_file
+from ingest.reference import LOAD_ORDER, LoadResult, load_reference_file
+from warehouse.errors import UserError
 
-# Order matters: employees and devices name OPDs; pins name employees and devices; leave names employees.
-REFERENCE_ORDER = (
-    ("opd", "opd.csv"),
-    ("devices", "devices.csv"),
-    ("employees", "employees.csv"),
-    ("pins", "pins.csv"),
-    ("leave", "leave.csv"),
-)
 ATTLOG_SUFFIX = "_attlog.dat"
 
 
@@ -33,14 +25,15 @@ class FolderLoad:
 def load_generated_regency(
     conn: psycopg.Connection, folder: Path | str, *, attlogs: bool = True
 ) -> FolderLoad:
-    """Load reference CSVs present in `folder` and, unless `attlogs` is False, every `attlog/<SN>_attlog.dat`."""
+    """Load the reference CSVs present in `folder` (`<kind>.csv`, in LOAD_ORDER) and, unless
+    `attlogs` is False, every `attlog/<SN>_attlog.dat`."""
     folder = Path(folder)
     if not folder.is_dir():
         raise UserError(f"{folder}: folder tidak ditemukan")
     result = FolderLoad()
-    for kind, name in REFERENCE_ORDER:
-        if (folder / name).is_file():
-            result.references.append(load_reference_file(conn, kind, folder / name))
+    for kind in LOAD_ORDER:
+        if (folder / f"{kind}.csv").is_file():
+            result.references.append(load_reference_file(conn, kind, folder / f"{kind}.csv"))
     if attlogs:
         from ingest.usb import import_attlog
 

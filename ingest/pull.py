@@ -8,7 +8,6 @@ re-slices the whole buffer for every record (quadratic in the record count).
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -18,15 +17,13 @@ from zoneinfo import ZoneInfo
 import psycopg
 from zk import ZK, const
 
-from absensi import db
-from absensi.config import env_seconds
-from absensi.errors import UserError
 from ingest.attlog_buffer import AttlogError, attlog_copy_text
 from ingest.raw_loader import BatchResult, DeviceSnapshot, record_failed_batch, write_punch_batch
-from ingest.registry import Device, active_devices, current_devices
+from ingest.registry import Device, active_devices, current_devices, get_device
+from warehouse import db
+from warehouse.errors import UserError
+from warehouse.settings import Settings
 
-DEFAULT_TIMEOUT = 20.0  # seconds without an answer before a device counts as stalled
-ENV_TIMEOUT = "ABSENSI_PULL_TIMEOUT"
 _READ_ATTEMPTS = 3  # a transfer that comes back short (lost UDP datagram) is read again
 
 
@@ -34,13 +31,12 @@ class DeviceError(Exception):
     """The device answered with something we cannot trust; the batch fails with this text."""
 
 
-def pull_timeout() -> float:
-    return env_seconds(ENV_TIMEOUT, DEFAULT_TIMEOUT)
-
-
-def comm_key(device: Device) -> int:
+def comm_key(device: Device, settings: Settings) -> int:
     """The device's comm key from the environment variable its registry row names (0 = none)."""
-    raw = os.environ.get(device.comm_key_ref, "").strip()
+    try:
+        raw = settings.comm_key(device.comm_key_ref)
+    except UserError as exc:
+        raise DeviceError(str(exc)) from exc
     if not raw:
         return 0
     if not raw.isdigit():
@@ -49,13 +45,13 @@ def comm_key(device: Device) -> int:
 
 
 # ---- one device -----------------------------------------------------------------------------
-def _read_device(device: Device, timeout: float, disable: bool) -> tuple[DeviceSnapshot, ZK, object]:
+def _read_device(device: Device, settings: Settings, disable: bool) -> tuple[DeviceSnapshot, ZK, object]:
     """Connect and read everything; returns the snapshot and the still-open pyzk connection."""
     zk = ZK(
         device.host,
         port=device.port,
-        timeout=timeout,
-        password=comm_key(device),
+        timeout=settings.pull_timeout,
+        password=comm_key(device, settings),
         force_udp=device.protocol == "udp",
         ommit_ping=True,
     )
@@ -121,30 +117,23 @@ def _close(link, *, quick: bool = False) -> None:
         pass
 
 
-def pull_device(
-    url: str | None,
-    device_sn: str,
-    *,
-    timeout: float | None = None,
-    clear_after: bool = False,
-) -> BatchResult:
+def pull_device(url: str, device_sn: str, settings: Settings, *, clear_after: bool = False) -> BatchResult:
     """Pull one registered device into raw (own connection, own transaction); never raises for a
-    device problem: a failed pull is a `failed` batch row with the error, and nothing partial."""
-    url = url or db.database_url()
-    timeout = pull_timeout() if timeout is None else timeout
+    device problem: a failed pull is a `failed` batch row with the error, and nothing partial.
+    `settings` gives the timeout, the comm keys and the regency's timezone."""
     with db.connect(url) as conn:
-        device = next((d for d in current_devices(conn) if d.device_sn == device_sn), None)
+        device = get_device(conn, device_sn, settings.timezone)
         if device is None:
             raise UserError(f"mesin {device_sn!r} tidak terdaftar (muat devices.csv dahulu)")
-        return _pull(conn, device, timeout, clear_after)
+        return _pull(conn, device, settings, clear_after)
 
 
-def _pull(conn: psycopg.Connection, device: Device, timeout: float, clear_after: bool) -> BatchResult:
+def _pull(conn: psycopg.Connection, device: Device, settings: Settings, clear_after: bool) -> BatchResult:
     started_at = datetime.now(UTC)
     t0 = time.perf_counter()
     snapshot = None
     try:
-        snapshot, _zk, link = _read_device(device, timeout, disable=clear_after)
+        snapshot, _zk, link = _read_device(device, settings, disable=clear_after)
     except Exception as exc:  # noqa: BLE001 - any device failure fails only this device's batch
         return _failed(conn, device, started_at, exc, t0)
     read_seconds = time.perf_counter() - t0
@@ -236,32 +225,30 @@ def _with_seconds(result: BatchResult, t0: float) -> BatchResult:
 
 # ---- many devices ---------------------------------------------------------------------------
 def pull_devices(
-    url: str | None = None,
+    url: str,
+    settings: Settings,
     device_sns: Sequence[str] | None = None,
     max_workers: int = 8,
     *,
-    timeout: float | None = None,
     clear_after: bool = False,
     on_result: Callable[[BatchResult], None] | None = None,
 ) -> list[BatchResult]:
     """Pull the given devices (default: every active registered one) in parallel, at most
     `max_workers` at once; one result per device, in registry order. Unknown serials: UserError
     before anything is pulled."""
-    url = url or db.database_url()
-    timeout = pull_timeout() if timeout is None else timeout
     with db.connect(url) as conn:
         if device_sns:
-            known = {d.device_sn: d for d in current_devices(conn)}
+            known = {d.device_sn: d for d in current_devices(conn, settings.timezone)}
             unknown = [sn for sn in device_sns if sn not in known]
             if unknown:
                 raise UserError(f"mesin tidak terdaftar: {', '.join(unknown)} (muat devices.csv dahulu)")
             devices = [known[sn] for sn in dict.fromkeys(device_sns)]
         else:
-            devices = active_devices(conn)
+            devices = active_devices(conn, settings.timezone)
 
     def one(device: Device) -> BatchResult:
         with db.connect(url) as conn:
-            result = _pull(conn, device, timeout, clear_after)
+            result = _pull(conn, device, settings, clear_after)
         if on_result is not None:
             on_result(result)
         return result

@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import psycopg
 
-from absensi.errors import UserError
 from ingest.nip import validate_nip
+from warehouse.errors import UserError
 
 JENIS_PEGAWAI = ("PNS", "CPNS", "PPPK", "HONORER")
 JENIS_LEAVE = ("CUTI", "SAKIT", "IZIN", "DL", "TB")
@@ -274,6 +274,11 @@ KINDS: dict[str, ReferenceKind] = {
 }
 
 # raw.device names its display column `name`; the CSV format (DESIGN §5) calls it `nama`.
+# The order files must load in: a row may only name keys already in the warehouse (devices and
+# employees name OPDs; pins name employees and devices; leave names employees). KINDS is written
+# in this order; the folder loader, the inbox and the demo all follow it.
+LOAD_ORDER: tuple[str, ...] = tuple(KINDS)
+
 _TABLE_COLUMN_NAMES = {("devices", "nama"): "name"}
 
 

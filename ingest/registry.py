@@ -6,8 +6,6 @@ from dataclasses import dataclass
 
 import psycopg
 
-from absensi.config import regency_timezone
-
 _CURRENT_DEVICES = """
     select distinct on (d.device_sn)
            d.device_sn, d.name, d.opd_code, d.host, d.port, d.protocol, d.timezone, d.comm_key_ref, d.active
@@ -34,7 +32,7 @@ class Device:
         return f"{self.host}:{self.port}/{self.protocol}"
 
 
-def _device(row: tuple) -> Device:
+def _device(row: tuple, default_timezone: str) -> Device:
     sn, name, opd, host, port, protocol, tz, key_ref, active = row
     return Device(
         device_sn=sn,
@@ -43,25 +41,26 @@ def _device(row: tuple) -> Device:
         host=host,
         port=int(port),
         protocol=protocol,
-        timezone=tz or regency_timezone(),
+        timezone=tz or default_timezone,
         comm_key_ref=key_ref or f"ABSENSI_COMMKEY_{sn}",
         active=bool(active),
     )
 
 
-def current_devices(conn: psycopg.Connection) -> list[Device]:
-    """Every registered device (active or not), by serial."""
-    return [_device(r) for r in conn.execute(_CURRENT_DEVICES).fetchall()]
+def current_devices(conn: psycopg.Connection, default_timezone: str) -> list[Device]:
+    """Every registered device (active or not), by serial; a blank timezone is `default_timezone`
+    (the regency's)."""
+    return [_device(r, default_timezone) for r in conn.execute(_CURRENT_DEVICES).fetchall()]
 
 
-def active_devices(conn: psycopg.Connection) -> list[Device]:
+def active_devices(conn: psycopg.Connection, default_timezone: str) -> list[Device]:
     """The devices the hourly pull reads: current registry rows marked active, by serial."""
-    return [d for d in current_devices(conn) if d.active]
+    return [d for d in current_devices(conn, default_timezone) if d.active]
 
 
-def get_device(conn: psycopg.Connection, device_sn: str) -> Device | None:
+def get_device(conn: psycopg.Connection, device_sn: str, default_timezone: str) -> Device | None:
     """The current registry row of one device (active or not), None when never registered."""
-    for device in current_devices(conn):
+    for device in current_devices(conn, default_timezone):
         if device.device_sn == device_sn:
             return device
     return None

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import psycopg
 
-from absensi.errors import UserError
 from ingest.raw_loader import (
     BatchResult,
     DeviceSnapshot,
@@ -22,6 +21,7 @@ from ingest.raw_loader import (
     utcnow,
     write_punch_batch,
 )
+from warehouse.errors import UserError
 
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 _MAX_PIN_CHARS = 24  # the widest user_id a ZK device stores (72-byte user record)

@@ -4,6 +4,7 @@ database per test, and the CLI run in-process exactly as a user runs it."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import shutil
 import tempfile
@@ -15,24 +16,31 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from absensi import db
-from absensi.migrate import migrate
+from warehouse import db, settings
+from warehouse.embedded import start_embedded, stop_embedded
+from warehouse.migrate import migrate
+from warehouse.settings import ENV_DATABASE_URL, Settings
 
 
 @pytest.fixture(scope="session")
 def pg_server_url() -> Iterator[str]:
     """The server the tests create their databases on."""
-    external = os.environ.get(db.ENV_URL)
+    external = os.environ.get(ENV_DATABASE_URL)
     if external:
         yield external
         return
     # Not under pytest's basetemp: a concurrent pytest run prunes old basetemps, data dir included.
     parent = Path(tempfile.mkdtemp(prefix="absensi-test-pg-"))
     pgdata = parent / "data"
-    url = db.start_embedded(pgdata)
+    url = start_embedded(pgdata)
     yield url
-    db.stop_embedded(pgdata)
+    stop_embedded(pgdata)
     shutil.rmtree(parent, ignore_errors=True)
+
+
+def resolved_settings(**overrides: object) -> Settings:
+    """The settings in force (as the CLI would resolve them), with `overrides` (e.g. pull_timeout)."""
+    return dataclasses.replace(settings.load(), **overrides)  # type: ignore[arg-type]
 
 
 def create_database(server_url: str, prefix: str = "t") -> str:
@@ -61,7 +69,7 @@ def db_url(empty_db_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """A fresh, migrated database; every `absensi` command in the test uses it."""
     with psycopg.connect(empty_db_url) as conn:
         migrate(conn)
-    monkeypatch.setenv(db.ENV_URL, empty_db_url)
+    monkeypatch.setenv(ENV_DATABASE_URL, empty_db_url)
     return empty_db_url
 
 
@@ -135,8 +143,8 @@ def built_regency(
             load_generated_regency(conn, folder)
         dbt_vars: dict[str, object] = {"attendance_start": meta["start"], "attendance_end": meta["end"]}
         with pytest.MonkeyPatch.context() as mp:
-            mp.setenv(db.ENV_URL, url)
-            run_build(url=url, vars=dbt_vars, full_refresh=True, unit_tests=unit_tests)
+            mp.setenv(ENV_DATABASE_URL, url)
+            run_build(url, resolved_settings(), vars=dbt_vars, full_refresh=True, unit_tests=unit_tests)
         yield BuiltRegency(url, folder, dbt_vars)
     finally:
         drop_database(server_url, url)

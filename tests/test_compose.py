@@ -9,7 +9,7 @@ import re
 import pytest
 import yaml
 
-from absensi.config import PROJECT_ROOT
+from warehouse.settings import PROJECT_ROOT
 
 COMPOSE = PROJECT_ROOT / "docker-compose.yml"
 ENV_EXAMPLE = PROJECT_ROOT / ".env.example"

@@ -1,7 +1,7 @@
 import psycopg
 import pytest
 
-from absensi.migrate import migrate
+from warehouse.migrate import migrate
 
 
 def test_migrate_is_recorded_and_rerun_is_noop(db_url, run_cli):

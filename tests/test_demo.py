@@ -12,8 +12,8 @@ import uuid
 import psycopg
 import pytest
 
-from absensi import db
-from absensi.config import PROJECT_ROOT
+from warehouse import db
+from warehouse.settings import PROJECT_ROOT
 
 
 @pytest.mark.slow

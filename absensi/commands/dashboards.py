@@ -1,4 +1,6 @@
-"""`absensi dashboards push|render`, `absensi report monthly`, `absensi export deductions|ekinerja`."""
+"""`absensi dashboards push|render`, `absensi report monthly`, `absensi export deductions|verify|ekinerja`.
+
+matplotlib and reportlab load inside the commands that draw (they take a second to import)."""
 
 from __future__ import annotations
 
@@ -7,113 +9,106 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from absensi.edge import resolve
+from dashboards.export import export_deductions, export_ekinerja, verify_file
+from dashboards.metabase import MetabaseClient
+from dashboards.sync import WarehouseConnection, push
+from warehouse import settings
+from warehouse.errors import UserError
+from warehouse.months import parse_month
+
 console = Console()
 
+dashboards_app = typer.Typer(
+    help="Dasbor Metabase sebagai kode dan tampilan luring (HTML).", no_args_is_help=True
+)
+report_app = typer.Typer(help="Laporan disiplin bulanan (PDF) untuk Bupati dan Sekda.", no_args_is_help=True)
+export_app = typer.Typer(help="Berkas untuk BPKAD (potongan tunjangan) dan e-kinerja.", no_args_is_help=True)
 
-def register(app: typer.Typer) -> None:
-    dash_app = typer.Typer(
-        help="Dasbor Metabase sebagai kode dan tampilan luring (HTML).", no_args_is_help=True
-    )
-    report_app = typer.Typer(
-        help="Laporan disiplin bulanan (PDF) untuk Bupati dan Sekda.", no_args_is_help=True
-    )
-    export_app = typer.Typer(
-        help="Berkas untuk BPKAD (potongan tunjangan) dan e-kinerja.", no_args_is_help=True
-    )
 
-    @dash_app.command("push")
-    def push_cmd(
-        metabase_url: str = typer.Option("", "--metabase-url", envvar="METABASE_URL", help="URL Metabase"),
-        api_key: str = typer.Option("", "--api-key", envvar="METABASE_API_KEY", help="API key Metabase"),
-        dry_run: bool = typer.Option(
-            False, "--dry-run", help="Tampilkan rencana saja, tanpa mengubah Metabase"
-        ),
-    ) -> None:
-        """Buat/perbarui koneksi gudang, koleksi, kartu dan dasbor di Metabase (aman diulang)."""
-        from dashboards.metabase import MetabaseClient
-        from dashboards.sync import WarehouseConnection, push
+@dashboards_app.command("push")
+def push_cmd(
+    metabase_url: str = typer.Option("", "--metabase-url", envvar="METABASE_URL", help="URL Metabase"),
+    api_key: str = typer.Option("", "--api-key", envvar="METABASE_API_KEY", help="API key Metabase"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Tampilkan rencana saja, tanpa mengubah Metabase"),
+) -> None:
+    """Buat/perbarui koneksi gudang, koleksi, kartu dan dasbor di Metabase (aman diulang)."""
+    connection = WarehouseConnection.from_settings(settings.load().metabase, require_password=not dry_run)
+    with MetabaseClient(metabase_url, api_key) as client:
+        plan = push(client, connection, dry_run=dry_run)
+    for action in plan.actions:
+        print(action.describe())
+    prefix = "Rencana (--dry-run, tidak ada yang diubah)" if dry_run else "Selesai"
+    console.print(f"{prefix}: {plan.summary()}")
 
-        connection = WarehouseConnection.from_env(require_password=not dry_run)
-        with MetabaseClient(metabase_url, api_key) as client:
-            plan = push(client, connection, dry_run=dry_run)
-        for action in plan.actions:
-            print(action.describe())
-        prefix = "Rencana (--dry-run, tidak ada yang diubah)" if dry_run else "Selesai"
-        console.print(f"{prefix}: {plan.summary()}")
 
-    @dash_app.command("render")
-    def render_cmd(
-        out: Path = typer.Option(..., "--out", help="Folder keluaran HTML + PNG"),
-        month: str = typer.Option("", "--month", help="Filter Bulan, YYYY-MM (kosong: bulan terakhir)"),
-        day: str = typer.Option(
-            "", "--date", help="Filter Tanggal, YYYY-MM-DD (kosong: hari kerja terakhir)"
-        ),
-        opd: str = typer.Option("", "--opd", help="Filter Kode OPD (kosong: semua OPD)"),
-    ) -> None:
-        """Tampilkan semua dasbor sebagai HTML statis dengan grafik PNG (tanpa jaringan)."""
-        from dashboards.render import filter_values, render_all
+@dashboards_app.command("render")
+def render_cmd(
+    out: Path = typer.Option(..., "--out", help="Folder keluaran HTML + PNG"),
+    month: str = typer.Option("", "--month", help="Filter Bulan, YYYY-MM (kosong: bulan terakhir)"),
+    day: str = typer.Option("", "--date", help="Filter Tanggal, YYYY-MM-DD (kosong: hari kerja terakhir)"),
+    opd: str = typer.Option("", "--opd", help="Filter Kode OPD (kosong: semua OPD)"),
+) -> None:
+    """Tampilkan semua dasbor sebagai HTML statis dengan grafik PNG (tanpa jaringan)."""
+    from dashboards.render import filter_values, render_all
 
-        index = render_all(out, values=filter_values(month=month, day=day, opd=opd))
-        console.print(f"Dasbor luring ditulis ke {index}")
+    edge = resolve()
+    index = render_all(out, edge.url, edge.timezone, values=filter_values(month=month, day=day, opd=opd))
+    console.print(f"Dasbor luring ditulis ke {index}")
 
-    @report_app.command("monthly")
-    def monthly_cmd(
-        month: str = typer.Option(..., "--month", help="Bulan, YYYY-MM"),
-        out: Path = typer.Option(..., "--out", help="Berkas PDF keluaran"),
-    ) -> None:
-        """Laporan disiplin bulanan (PDF, Bahasa Indonesia)."""
-        from dashboards.report import build_monthly_report
 
-        path = build_monthly_report(month, out)
-        console.print(f"Laporan bulanan ditulis ke {path}")
+@report_app.command("monthly")
+def monthly_cmd(
+    month: str = typer.Option(..., "--month", help="Bulan, YYYY-MM"),
+    out: Path = typer.Option(..., "--out", help="Berkas PDF keluaran"),
+) -> None:
+    """Laporan disiplin bulanan (PDF, Bahasa Indonesia)."""
+    from dashboards.report import build_monthly_report
 
-    @export_app.command("deductions")
-    def deductions_cmd(
-        month: str = typer.Option(..., "--month", help="Bulan, YYYY-MM"),
-        fmt: str = typer.Option("csv", "--format", help="csv atau xlsx"),
-        out: Path = typer.Option(..., "--out", help="Berkas keluaran"),
-        draft: bool = typer.Option(
-            False, "--draft", help="Izinkan bulan yang belum dikunci (ditandai DRAFT)"
-        ),
-    ) -> None:
-        """Potongan tunjangan per pegawai untuk BPKAD, dengan total per OPD dan checksum."""
-        from dashboards.export import export_deductions
+    first = parse_month(month)
+    edge = resolve()
+    path = build_monthly_report(first, out, edge.url, edge.timezone)
+    console.print(f"Laporan bulanan ditulis ke {path}")
 
-        result = export_deductions(month, fmt, out, draft=draft)
-        total = f"{result.total_deduction:,}".replace(",", ".")
-        marker = " (DRAFT: bulan belum dikunci)" if result.draft else ""
-        console.print(f"{result.rows} pegawai, total potongan Rp {total}{marker} → {result.path}")
-        if result.adjustments:
-            adjustment = f"{result.total_adjustment:,}".replace(",", ".")
-            console.print(f"{result.adjustments} penyesuaian bulan terkunci sebelumnya: Rp {adjustment}")
-        print(f"Total dibayar: Rp {result.total_to_pay:,}".replace(",", "."))
-        print(f"SHA-256 baris DATA: {result.checksum}")
 
-    @export_app.command("verify")
-    def verify_cmd(file: Path = typer.Argument(..., help="Berkas potongan CSV atau XLSX")) -> None:
-        """Periksa checksum SHA-256 berkas potongan (baris DATA tidak berubah sejak diekspor)."""
-        from absensi.errors import UserError
-        from dashboards.export import verify_file
+@export_app.command("deductions")
+def deductions_cmd(
+    month: str = typer.Option(..., "--month", help="Bulan, YYYY-MM"),
+    fmt: str = typer.Option("csv", "--format", help="csv atau xlsx"),
+    out: Path = typer.Option(..., "--out", help="Berkas keluaran"),
+    draft: bool = typer.Option(False, "--draft", help="Izinkan bulan yang belum dikunci (ditandai DRAFT)"),
+) -> None:
+    """Potongan tunjangan per pegawai untuk BPKAD, dengan total per OPD dan checksum."""
+    first = parse_month(month)
+    result = export_deductions(first, fmt, out, resolve().url, draft=draft)
+    total = f"{result.total_deduction:,}".replace(",", ".")
+    marker = " (DRAFT: bulan belum dikunci)" if result.draft else ""
+    console.print(f"{result.rows} pegawai, total potongan Rp {total}{marker} → {result.path}")
+    if result.adjustments:
+        adjustment = f"{result.total_adjustment:,}".replace(",", ".")
+        console.print(f"{result.adjustments} penyesuaian bulan terkunci sebelumnya: Rp {adjustment}")
+    print(f"Total dibayar: Rp {result.total_to_pay:,}".replace(",", "."))
+    print(f"SHA-256 baris DATA: {result.checksum}")
 
-        ok, expected, actual = verify_file(file)
-        if not ok:
-            raise UserError(
-                f"{file}: checksum TIDAK cocok (tertulis {expected}, dihitung {actual}): berkas berubah"
-            )
-        print(f"{file}: checksum cocok ({actual})")
 
-    @export_app.command("ekinerja")
-    def ekinerja_cmd(
-        month: str = typer.Option(..., "--month", help="Bulan, YYYY-MM"),
-        fmt: str = typer.Option("csv", "--format", help="csv atau json"),
-        out: Path = typer.Option(..., "--out", help="Berkas keluaran"),
-    ) -> None:
-        """Kehadiran harian per NIP untuk aplikasi e-kinerja."""
-        from dashboards.export import export_ekinerja
+@export_app.command("verify")
+def verify_cmd(file: Path = typer.Argument(..., help="Berkas potongan CSV atau XLSX")) -> None:
+    """Periksa checksum SHA-256 berkas potongan (baris DATA tidak berubah sejak diekspor)."""
+    ok, expected, actual = verify_file(file)
+    if not ok:
+        raise UserError(
+            f"{file}: checksum TIDAK cocok (tertulis {expected}, dihitung {actual}): berkas berubah"
+        )
+    print(f"{file}: checksum cocok ({actual})")
 
-        result = export_ekinerja(month, fmt, out)
-        console.print(f"{result.rows} baris kehadiran harian → {result.path}")
 
-    app.add_typer(dash_app, name="dashboards")
-    app.add_typer(report_app, name="report")
-    app.add_typer(export_app, name="export")
+@export_app.command("ekinerja")
+def ekinerja_cmd(
+    month: str = typer.Option(..., "--month", help="Bulan, YYYY-MM"),
+    fmt: str = typer.Option("csv", "--format", help="csv atau json"),
+    out: Path = typer.Option(..., "--out", help="Berkas keluaran"),
+) -> None:
+    """Kehadiran harian per NIP untuk aplikasi e-kinerja."""
+    first = parse_month(month)
+    result = export_ekinerja(first, fmt, out, resolve().url)
+    console.print(f"{result.rows} baris kehadiran harian → {result.path}")

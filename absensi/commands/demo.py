@@ -9,31 +9,31 @@ from rich.table import Table
 console = Console()
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("demo")
-    def demo(
-        employees: int = typer.Option(3000, "--employees", help="Jumlah pegawai sintetis"),
-        devices: int = typer.Option(85, "--devices", help="Jumlah mesin sidik jari (OKU: 85)"),
-        offline: int = typer.Option(1, "--offline", help="Berapa mesin yang sengaja dimatikan"),
-        seed: int = typer.Option(20260101, "--seed", help="Benih acak kabupaten sintetis"),
-        database: str = typer.Option(
-            "absensi_demo", "--database", help="Nama database demo (dihapus dan dibuat ulang setiap demo)"
-        ),
-    ) -> None:
-        """Demo lengkap: PostgreSQL tertanam, kabupaten sintetis, simulator mesin, DAG per jam lewat Airflow."""
-        from absensi.demo import run_demo
+def demo(
+    employees: int = typer.Option(3000, "--employees", help="Jumlah pegawai sintetis"),
+    devices: int = typer.Option(85, "--devices", help="Jumlah mesin sidik jari (OKU: 85)"),
+    offline: int = typer.Option(1, "--offline", help="Berapa mesin yang sengaja dimatikan"),
+    seed: int = typer.Option(20260101, "--seed", help="Benih acak kabupaten sintetis"),
+    database: str = typer.Option(
+        "absensi_demo", "--database", help="Nama database demo (dihapus dan dibuat ulang setiap demo)"
+    ),
+) -> None:
+    """Demo lengkap: PostgreSQL tertanam, kabupaten sintetis, simulator mesin, DAG per jam lewat Airflow."""
+    from absensi.demo import run_demo
+    from warehouse import settings
 
-        summary = run_demo(
-            employees=employees,
-            devices=devices,
-            offline=offline,
-            seed=seed,
-            database=database,
-            progress=lambda line: console.print(f"[cyan]{line}[/]", highlight=False),
-        )
-        print_summary(summary)
-        if summary.dag_state != "success":
-            raise typer.Exit(1)
+    summary = run_demo(
+        settings.load(),
+        employees=employees,
+        devices=devices,
+        offline=offline,
+        seed=seed,
+        database=database,
+        progress=lambda line: console.print(f"[cyan]{line}[/]", highlight=False),
+    )
+    print_summary(summary)
+    if summary.dag_state != "success":
+        raise typer.Exit(1)
 
 
 def print_summary(summary) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -9,7 +10,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from absensi.errors import UserError
+from absensi.edge import resolve
+from warehouse import db
+from warehouse.errors import UserError
 
 console = Console()
 MAX_EXIT_CODE = 100  # exit code = failed devices, capped below the shell's special values
@@ -25,185 +28,184 @@ def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
     return pairs
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("pull")
-    def pull(
-        device: Annotated[
-            list[str] | None,
-            typer.Option(
-                "--device", "-d", help="Nomor seri mesin (boleh berulang); tanpa ini: semua mesin aktif"
-            ),
-        ] = None,
-        workers: Annotated[
-            int, typer.Option("--workers", "-w", min=1, max=64, help="Mesin yang ditarik bersamaan")
-        ] = 8,
-        timeout: Annotated[
-            float | None,
-            typer.Option(
-                "--timeout", help="Detik menunggu jawaban mesin (bawaan ABSENSI_PULL_TIMEOUT atau 20)"
-            ),
-        ] = None,
-        clear_after: Annotated[
-            bool,
-            typer.Option("--clear-after", help="Hapus log mesin setelah semua catatannya terbukti tersimpan"),
-        ] = False,
-    ) -> None:
-        """Tarik catatan absensi dari mesin ZKTeco ke raw. Kode keluar = jumlah mesin yang gagal."""
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+def pull(
+    device: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--device", "-d", help="Nomor seri mesin (boleh berulang); tanpa ini: semua mesin aktif"
+        ),
+    ] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", "-w", min=1, max=64, help="Mesin yang ditarik bersamaan")
+    ] = 8,
+    timeout: Annotated[
+        float | None,
+        typer.Option("--timeout", help="Detik menunggu jawaban mesin (bawaan ABSENSI_PULL_TIMEOUT atau 20)"),
+    ] = None,
+    clear_after: Annotated[
+        bool,
+        typer.Option("--clear-after", help="Hapus log mesin setelah semua catatannya terbukti tersimpan"),
+    ] = False,
+) -> None:
+    """Tarik catatan absensi dari mesin ZKTeco ke raw. Kode keluar = jumlah mesin yang gagal."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-        from absensi import db
-        from ingest.pull import pull_devices
-        from ingest.registry import active_devices
+    from ingest.pull import pull_devices
+    from ingest.registry import active_devices
 
-        url = db.database_url()
-        with db.connect(url) as conn:
-            total = len(device) if device else len(active_devices(conn))
-        if total == 0:
-            console.print("Tidak ada mesin aktif terdaftar; muat devices.csv dengan `absensi load devices`.")
-            return
-        with Progress(
-            TextColumn("[bold]menarik mesin"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[last]}"),
-            TimeElapsedColumn(),
-            console=console,
-            transient=False,
-        ) as progress:
-            task = progress.add_task("pull", total=total, last="")
+    edge = resolve()
+    settings = edge.settings if timeout is None else replace(edge.settings, pull_timeout=timeout)
+    with db.connect(edge.url) as conn:
+        total = len(device) if device else len(active_devices(conn, settings.timezone))
+    if total == 0:
+        console.print("Tidak ada mesin aktif terdaftar; muat devices.csv dengan `absensi load devices`.")
+        return
+    with Progress(
+        TextColumn("[bold]menarik mesin"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[last]}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as progress:
+        task = progress.add_task("pull", total=total, last="")
 
-            def advance(result) -> None:
-                mark = "ok" if result.ok else "[red]GAGAL[/]"
-                progress.update(task, advance=1, last=f"{result.device_sn} {mark}")
+        def advance(result) -> None:
+            mark = "ok" if result.ok else "[red]GAGAL[/]"
+            progress.update(task, advance=1, last=f"{result.device_sn} {mark}")
 
-            results = pull_devices(
-                url,
-                device or None,
-                max_workers=workers,
-                timeout=timeout,
-                clear_after=clear_after,
-                on_result=advance,
-            )
-        table = Table(title="Hasil tarik mesin")
-        for column in ("mesin", "status", "dibaca", "baru", "selisih jam (dtk)", "durasi", "keterangan"):
-            table.add_column(
-                column, justify="right" if column in ("dibaca", "baru", "selisih jam (dtk)") else "left"
-            )
-        for r in results:
-            note = r.error or ""
-            if r.extra.get("cleared"):
-                note = "log mesin dihapus setelah terverifikasi"
-            elif r.extra.get("clear_error"):
-                note = f"log TIDAK dihapus: {r.extra['clear_error']}"
+        results = pull_devices(
+            edge.url,
+            settings,
+            device or None,
+            max_workers=workers,
+            clear_after=clear_after,
+            on_result=advance,
+        )
+    table = Table(title="Hasil tarik mesin")
+    for column in ("mesin", "status", "dibaca", "baru", "selisih jam (dtk)", "durasi", "keterangan"):
+        table.add_column(
+            column, justify="right" if column in ("dibaca", "baru", "selisih jam (dtk)") else "left"
+        )
+    for r in results:
+        note = r.error or ""
+        if r.extra.get("cleared"):
+            note = "log mesin dihapus setelah terverifikasi"
+        elif r.extra.get("clear_error"):
+            note = f"log TIDAK dihapus: {r.extra['clear_error']}"
+        table.add_row(
+            r.device_sn or "",
+            "ok" if r.ok else "[red]gagal[/]",
+            str(r.records_read),
+            str(r.records_new),
+            "" if r.clock_skew_seconds is None else str(r.clock_skew_seconds),
+            f"{r.seconds:.1f} s",
+            note,
+        )
+    console.print(table)
+    failed = sum(not r.ok for r in results)
+    new = sum(r.records_new for r in results)
+    console.print(f"{len(results)} mesin, {failed} gagal, {new} catatan baru.", highlight=False)
+    if failed:
+        # SystemExit, not typer.Exit: the CLI runs click with standalone_mode=False, which
+        # turns typer.Exit into a return value and would lose the code.
+        raise SystemExit(min(failed, MAX_EXIT_CODE))
+
+
+def simulate(
+    source: Annotated[
+        Path,
+        typer.Option("--from", help="Folder kabupaten hasil `absensi generate` (devices.csv, attlog/)"),
+    ],
+    fault: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fault",
+            help="Gangguan per mesin, SN=offline | stall | latency=0.5 | drop_chunk=1 | clock_reset | log_full | garbage "
+            "(gabung dengan koma)",
+        ),
+    ] = None,
+    port: Annotated[list[str] | None, typer.Option("--port", help="Ganti port mesin: SN=PORT")] = None,
+    host: Annotated[
+        str | None, typer.Option("--host", help="Alamat dengar semua mesin (bawaan: dari devices.csv)")
+    ] = None,
+    clock: Annotated[
+        list[str] | None,
+        typer.Option("--clock", help="Jam mesin maju/mundur: SN=DETIK (mis. OKU001=-300)"),
+    ] = None,
+    drift: Annotated[
+        list[str] | None,
+        typer.Option("--drift", help="Jam mesin melenceng: SN=DETIK_PER_JAM (mis. OKU001=2)"),
+    ] = None,
+) -> None:
+    """Jalankan mesin ZKTeco tiruan (TCP dan UDP) untuk setiap mesin di folder, sampai Ctrl-C."""
+    import threading
+
+    from ingest.simulator import serve_regency
+    from warehouse import settings
+
+    current = settings.load()
+    ports = {sn: int(p) for sn, p in _pairs(port, "--port").items() if p.isdigit()}
+    if len(ports) != len(_pairs(port, "--port")):
+        raise UserError("--port: nomor port harus angka (SN=PORT)")
+    overrides: dict[str, dict] = {}
+    for option, values, field_name in (
+        ("--clock", clock, "clock_offset"),
+        ("--drift", drift, "clock_drift"),
+    ):
+        for serial, value in _pairs(values, option).items():
+            try:
+                overrides.setdefault(serial, {})[field_name] = float(value)
+            except ValueError as exc:
+                raise UserError(f"{option} {serial}={value!r}: harus angka detik") from exc
+    try:
+        manager = serve_regency(
+            source,
+            faults=_pairs(fault, "--fault") or None,
+            ports=ports or None,
+            host=host,
+            overrides=overrides,
+            key_env=current.comm_keys,
+            timezone=current.timezone,
+        )
+        sim = manager.__enter__()
+    except ValueError as exc:
+        raise UserError(f"--fault: {exc}") from exc
+    try:
+        table = Table(title=f"Mesin tiruan dari {source}")
+        for column in ("mesin", "alamat", "catatan", "pengguna", "gangguan"):
+            table.add_column(column)
+        for serial, dev in sim.devices.items():
+            faults = [k for k, v in vars(dev.faults).items() if v]
+            host_, port_ = sim.address(serial)
             table.add_row(
-                r.device_sn or "",
-                "ok" if r.ok else "[red]gagal[/]",
-                str(r.records_read),
-                str(r.records_new),
-                "" if r.clock_skew_seconds is None else str(r.clock_skew_seconds),
-                f"{r.seconds:.1f} s",
-                note,
+                serial,
+                f"{host_}:{port_} tcp+udp",
+                str(len(dev.records)),
+                str(len(dev.spec.users)),
+                ", ".join(faults),
             )
         console.print(table)
-        failed = sum(not r.ok for r in results)
-        new = sum(r.records_new for r in results)
-        console.print(f"{len(results)} mesin, {failed} gagal, {new} catatan baru.", highlight=False)
-        if failed:
-            # SystemExit, not typer.Exit: the CLI runs click with standalone_mode=False, which
-            # turns typer.Exit into a return value and would lose the code.
-            raise SystemExit(min(failed, MAX_EXIT_CODE))
+        console.print("Berjalan; tekan Ctrl-C untuk berhenti.")
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        console.print("Simulator dihentikan.")
+    finally:
+        manager.__exit__(None, None, None)
 
-    @app.command("simulate")
-    def simulate(
-        source: Annotated[
-            Path,
-            typer.Option("--from", help="Folder kabupaten hasil `absensi generate` (devices.csv, attlog/)"),
-        ],
-        fault: Annotated[
-            list[str] | None,
-            typer.Option(
-                "--fault",
-                help="Gangguan per mesin, SN=offline | stall | latency=0.5 | drop_chunk=1 | clock_reset | log_full | garbage "
-                "(gabung dengan koma)",
-            ),
-        ] = None,
-        port: Annotated[list[str] | None, typer.Option("--port", help="Ganti port mesin: SN=PORT")] = None,
-        host: Annotated[
-            str | None, typer.Option("--host", help="Alamat dengar semua mesin (bawaan: dari devices.csv)")
-        ] = None,
-        clock: Annotated[
-            list[str] | None,
-            typer.Option("--clock", help="Jam mesin maju/mundur: SN=DETIK (mis. OKU001=-300)"),
-        ] = None,
-        drift: Annotated[
-            list[str] | None,
-            typer.Option("--drift", help="Jam mesin melenceng: SN=DETIK_PER_JAM (mis. OKU001=2)"),
-        ] = None,
-    ) -> None:
-        """Jalankan mesin ZKTeco tiruan (TCP dan UDP) untuk setiap mesin di folder, sampai Ctrl-C."""
-        import threading
 
-        from ingest.simulator import serve_regency
+def import_usb(
+    file: Annotated[Path, typer.Argument(help="Berkas *_attlog.dat dari flashdisk mesin")],
+    device: Annotated[str, typer.Option("--device", "-d", help="Nomor seri mesin asal berkas")],
+) -> None:
+    """Impor berkas attlog USB sebagai satu batch (berkas rusak ditolak seluruhnya; aman diulang)."""
+    from ingest.usb import import_attlog
 
-        ports = {sn: int(p) for sn, p in _pairs(port, "--port").items() if p.isdigit()}
-        if len(ports) != len(_pairs(port, "--port")):
-            raise UserError("--port: nomor port harus angka (SN=PORT)")
-        overrides: dict[str, dict] = {}
-        for option, values, field_name in (
-            ("--clock", clock, "clock_offset"),
-            ("--drift", drift, "clock_drift"),
-        ):
-            for serial, value in _pairs(values, option).items():
-                try:
-                    overrides.setdefault(serial, {})[field_name] = float(value)
-                except ValueError as exc:
-                    raise UserError(f"{option} {serial}={value!r}: harus angka detik") from exc
-        try:
-            manager = serve_regency(
-                source,
-                faults=_pairs(fault, "--fault") or None,
-                ports=ports or None,
-                host=host,
-                overrides=overrides,
-            )
-            sim = manager.__enter__()
-        except ValueError as exc:
-            raise UserError(f"--fault: {exc}") from exc
-        try:
-            table = Table(title=f"Mesin tiruan dari {source}")
-            for column in ("mesin", "alamat", "catatan", "pengguna", "gangguan"):
-                table.add_column(column)
-            for serial, dev in sim.devices.items():
-                faults = [k for k, v in vars(dev.faults).items() if v]
-                host_, port_ = sim.address(serial)
-                table.add_row(
-                    serial,
-                    f"{host_}:{port_} tcp+udp",
-                    str(len(dev.records)),
-                    str(len(dev.spec.users)),
-                    ", ".join(faults),
-                )
-            console.print(table)
-            console.print("Berjalan; tekan Ctrl-C untuk berhenti.")
-            threading.Event().wait()
-        except KeyboardInterrupt:
-            console.print("Simulator dihentikan.")
-        finally:
-            manager.__exit__(None, None, None)
-
-    @app.command("import-usb")
-    def import_usb(
-        file: Annotated[Path, typer.Argument(help="Berkas *_attlog.dat dari flashdisk mesin")],
-        device: Annotated[str, typer.Option("--device", "-d", help="Nomor seri mesin asal berkas")],
-    ) -> None:
-        """Impor berkas attlog USB sebagai satu batch (berkas rusak ditolak seluruhnya; aman diulang)."""
-        from absensi import db
-        from ingest.usb import import_attlog
-
-        with db.connect() as conn:
-            result = import_attlog(conn, file, device)
-        console.print(
-            f"{file}: {result.records_read} catatan dibaca, {result.records_new} baru "
-            f"(mesin {result.device_sn}, batch {result.batch_id})",
-            highlight=False,
-        )
+    with db.connect(resolve().url) as conn:
+        result = import_attlog(conn, file, device)
+    console.print(
+        f"{file}: {result.records_read} catatan dibaca, {result.records_new} baru "
+        f"(mesin {result.device_sn}, batch {result.batch_id})",
+        highlight=False,
+    )

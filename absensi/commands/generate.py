@@ -13,42 +13,40 @@ from ingest.generator.core import DEFAULT_BASE_PORT
 console = Console()
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("generate")
-    def generate_cmd(
-        out: Path = typer.Option(..., "--out", help="Folder keluaran (dibuat bila belum ada)"),
-        employees: int = typer.Option(..., "--employees", help="Jumlah pegawai"),
-        devices: int = typer.Option(..., "--devices", help="Jumlah mesin sidik jari"),
-        start: str = typer.Option(..., "--start", help="Tanggal awal YYYY-MM-DD"),
-        days: int = typer.Option(..., "--days", help="Jumlah hari kalender sejak --start"),
-        seed: int = typer.Option(..., "--seed", help="Benih acak: benih sama, berkas sama persis"),
-        regency: str = typer.Option("oku", "--regency", help="oku (WIB) | hsu (WITA)"),
-        base_port: int = typer.Option(
-            DEFAULT_BASE_PORT, "--base-port", help="Port mesin pertama (mesin ke-i: +i)"
-        ),
-        host: str = typer.Option("127.0.0.1", "--host", help="Alamat mesin di devices.csv"),
-    ) -> None:
-        """Buat kabupaten sintetis: OPD, mesin, pegawai, PIN, cuti, attlog USB, dan kebenaran (truth)."""
-        from ingest.generator import generate
+def generate_cmd(
+    out: Path = typer.Option(..., "--out", help="Folder keluaran (dibuat bila belum ada)"),
+    employees: int = typer.Option(..., "--employees", help="Jumlah pegawai"),
+    devices: int = typer.Option(..., "--devices", help="Jumlah mesin sidik jari"),
+    start: str = typer.Option(..., "--start", help="Tanggal awal YYYY-MM-DD"),
+    days: int = typer.Option(..., "--days", help="Jumlah hari kalender sejak --start"),
+    seed: int = typer.Option(..., "--seed", help="Benih acak: benih sama, berkas sama persis"),
+    regency: str = typer.Option("oku", "--regency", help="oku (WIB) | hsu (WITA)"),
+    base_port: int = typer.Option(
+        DEFAULT_BASE_PORT, "--base-port", help="Port mesin pertama (mesin ke-i: +i)"
+    ),
+    host: str = typer.Option("127.0.0.1", "--host", help="Alamat mesin di devices.csv"),
+) -> None:
+    """Buat kabupaten sintetis: OPD, mesin, pegawai, PIN, cuti, attlog USB, dan kebenaran (truth)."""
+    from ingest.generator import generate
 
-        summary = generate(
-            out,
-            employees=employees,
-            devices=devices,
-            start=start,
-            days=days,
-            seed=seed,
-            regency=regency,
-            base_port=base_port,
-            host=host,
-        )
-        c = summary["counts"]
-        console.print(
-            f"Kabupaten sintetis {summary['regency'].upper()} ({summary['timezone']}) "
-            f"{summary['start']} s.d. {summary['end']} ditulis ke {summary['out_dir']}: "
-            f"{c['opd']} OPD, {c['devices']} mesin, {c['employees']} pegawai, {c['pins']} PIN, "
-            f"{c['leave']} cuti/izin, {c['punches']} rekaman absen, "
-            f"{c['truth']} baris truth harian, {c['truth_monthly']} baris truth bulanan.",
-            highlight=False,
-            soft_wrap=True,
-        )
+    summary = generate(
+        out,
+        employees=employees,
+        devices=devices,
+        start=start,
+        days=days,
+        seed=seed,
+        regency=regency,
+        base_port=base_port,
+        host=host,
+    )
+    c = summary["counts"]
+    console.print(
+        f"Kabupaten sintetis {summary['regency'].upper()} ({summary['timezone']}) "
+        f"{summary['start']} s.d. {summary['end']} ditulis ke {summary['out_dir']}: "
+        f"{c['opd']} OPD, {c['devices']} mesin, {c['employees']} pegawai, {c['pins']} PIN, "
+        f"{c['leave']} cuti/izin, {c['punches']} rekaman absen, "
+        f"{c['truth']} baris truth harian, {c['truth_monthly']} baris truth bulanan.",
+        highlight=False,
+        soft_wrap=True,
+    )

@@ -8,46 +8,44 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from absensi.edge import resolve
+from absensi.orchestration.inbox import process_inbox, raise_for_rejections
+from absensi.orchestration.monthly import close_month
+from warehouse.months import parse_month
+
 console = Console()
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("inbox")
-    def inbox(
-        folder: Path = typer.Option(None, "--dir", help="Folder kotak masuk (bawaan: ABSENSI_INBOX)"),
-    ) -> None:
-        """Muat berkas referensi di kotak masuk (sekali per isi berkas); pindahkan ke processed/ atau rejected/."""
-        from absensi.orchestration.inbox import inbox_dir, process_inbox, raise_for_rejections
+def inbox(
+    folder: Path = typer.Option(None, "--dir", help="Folder kotak masuk (bawaan: ABSENSI_INBOX)"),
+) -> None:
+    """Muat berkas referensi di kotak masuk (sekali per isi berkas); pindahkan ke processed/ atau rejected/."""
+    edge = resolve()
+    target = folder or edge.settings.inbox
+    outcomes = process_inbox(edge.url, target)
+    if not outcomes:
+        console.print(f"Kotak masuk {target} kosong.", highlight=False)
+        return
+    for o in outcomes:
+        detail = {
+            "loaded": f"dimuat: {o.rows} baris {o.kind}, batch {o.batch_id}",
+            "duplicate": f"sudah pernah dimuat (batch {o.batch_id}); dilewati",
+            "rejected": f"DITOLAK: {o.error}; laporan: {o.moved_to}.error.txt",
+        }[o.status]
+        console.print(f"{o.file}: {detail}", highlight=False, soft_wrap=True)
+    raise_for_rejections([o.as_dict() for o in outcomes])
 
-        target = folder or inbox_dir()
-        outcomes = process_inbox(target)
-        if not outcomes:
-            console.print(f"Kotak masuk {target} kosong.", highlight=False)
-            return
-        for o in outcomes:
-            detail = {
-                "loaded": f"dimuat: {o.rows} baris {o.kind}, batch {o.batch_id}",
-                "duplicate": f"sudah pernah dimuat (batch {o.batch_id}); dilewati",
-                "rejected": f"DITOLAK: {o.error}; laporan: {o.moved_to}.error.txt",
-            }[o.status]
-            console.print(f"{o.file}: {detail}", highlight=False, soft_wrap=True)
-        raise_for_rejections([o.as_dict() for o in outcomes])
 
-    @app.command("close-month")
-    def close_month_cmd(
-        month: str = typer.Argument(..., help="Bulan yang ditutup, YYYY-MM"),
-        out: Path = typer.Option(
-            None, "--out", help="Folder laporan dan ekspor (bawaan: ABSENSI_OUTPUT/YYYY-MM)"
-        ),
-    ) -> None:
-        """Tutup bulan: build penuh → gerbang mutu → kunci potongan → laporan bulanan dan ekspor keuangan."""
-        from absensi.orchestration.monthly import close_month, parse_month
-
-        summary = close_month(parse_month(month), out_dir=out)
-        lock = summary.steps["lock"]
-        state = (
-            "dikunci sekarang" if lock["locked_now"] else "sudah terkunci sebelumnya; tidak ada yang berubah"
-        )
-        console.print(f"Bulan {summary.month:%Y-%m}: gerbang mutu lolos, {state}.", highlight=False)
-        outputs = summary.steps["outputs"]
-        console.print(f"Laporan dan ekspor: {outputs['out_dir']}", highlight=False)
+def close_month_cmd(
+    month: str = typer.Argument(..., help="Bulan yang ditutup, YYYY-MM"),
+    out: Path = typer.Option(
+        None, "--out", help="Folder laporan dan ekspor (bawaan: ABSENSI_OUTPUT/YYYY-MM)"
+    ),
+) -> None:
+    """Tutup bulan: build penuh → gerbang mutu → kunci potongan → laporan bulanan dan ekspor keuangan."""
+    summary = close_month(resolve(), parse_month(month), out_dir=out)
+    lock = summary.steps["lock"]
+    state = "dikunci sekarang" if lock["locked_now"] else "sudah terkunci sebelumnya; tidak ada yang berubah"
+    console.print(f"Bulan {summary.month:%Y-%m}: gerbang mutu lolos, {state}.", highlight=False)
+    outputs = summary.steps["outputs"]
+    console.print(f"Laporan dan ekspor: {outputs['out_dir']}", highlight=False)

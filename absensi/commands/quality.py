@@ -13,39 +13,41 @@ if TYPE_CHECKING:
     from expectations.gate import GateDecision
     from expectations.model import QualityRun
 
+from absensi.edge import resolve
+from warehouse.months import parse_month
+
 console = Console()
 
 ROWS_SHOWN = 12  # failed expectations listed on screen; all of them are in quality.result
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("check")
-    def check(
-        month: str | None = typer.Option(None, "--month", help="Periksa mart untuk satu bulan (YYYY-MM)."),
-        docs_dir: Path | None = typer.Option(
-            None, "--docs-dir", help="Folder data docs GX (bawaan: .absensi/quality-docs)."
-        ),
-        marts_schema: str = typer.Option("marts", "--marts-schema", help="Skema mart yang diperiksa."),
-        no_docs: bool = typer.Option(False, "--no-docs", help="Jangan bangun data docs (lebih cepat)."),
-    ) -> None:
-        """Validasi gudang data (raw, mart, operasional), simpan hasil di skema quality, bangun data docs.
+def check(
+    month: str | None = typer.Option(None, "--month", help="Periksa mart untuk satu bulan (YYYY-MM)."),
+    docs_dir: Path | None = typer.Option(
+        None, "--docs-dir", help="Folder data docs GX (bawaan: .absensi/quality-docs)."
+    ),
+    marts_schema: str = typer.Option("marts", "--marts-schema", help="Skema mart yang diperiksa."),
+    no_docs: bool = typer.Option(False, "--no-docs", help="Jangan bangun data docs (lebih cepat)."),
+) -> None:
+    """Validasi gudang data (raw, mart, operasional), simpan hasil di skema quality, bangun data docs.
 
-        Keluar dengan kode 1 bila ada pemeriksaan yang memblokir publikasi gagal.
-        """
-        # Imported here: Great Expectations takes seconds to import and no other command needs it.
-        from expectations.gate import decide
-        from expectations.runner import run_checks
+    Keluar dengan kode 1 bila ada pemeriksaan yang memblokir publikasi gagal.
+    """
+    # Imported here: Great Expectations takes seconds to import and no other command needs it.
+    from expectations.gate import decide
+    from expectations.runner import run_checks
 
-        with console.status("Memeriksa mutu data…"):
-            run = run_checks(
-                month=month, docs_dir=docs_dir, marts_schema=marts_schema, build_docs=not no_docs
-            )
-        decision = decide(run)
-        print_summary(run, decision)
-        if not decision.publishable:
-            # SystemExit, not typer.Exit: cli.main runs click with standalone_mode=False, where an
-            # Exit's code is returned and dropped instead of reaching the shell.
-            raise SystemExit(1)
+    edge = resolve()
+    chosen = parse_month(month) if month else None
+    docs = None if no_docs else (docs_dir or edge.settings.quality_docs_dir)
+    with console.status("Memeriksa mutu data…"):
+        run = run_checks(edge.url, chosen, timezone=edge.timezone, docs_dir=docs, marts_schema=marts_schema)
+    decision = decide(run)
+    print_summary(run, decision)
+    if not decision.publishable:
+        # SystemExit, not typer.Exit: cli.main runs click with standalone_mode=False, where an
+        # Exit's code is returned and dropped instead of reaching the shell.
+        raise SystemExit(1)
 
 
 def print_summary(run: QualityRun, decision: GateDecision) -> None:

@@ -9,7 +9,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from absensi.errors import UserError
+from absensi.edge import resolve
+from warehouse.errors import UserError
 
 console = Console()
 
@@ -33,42 +34,46 @@ def _parse_vars(text: str | None) -> dict | None:
     return value
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("transform")
-    def transform(
-        select: list[str] = typer.Option(None, "--select", "-s", help="Pilihan node dbt (boleh berulang)"),
-        full_refresh: bool = typer.Option(False, "--full-refresh", help="Hitung ulang seluruh riwayat"),
-        vars: str = typer.Option(
-            None, "--vars", help='Variabel dbt, mis. \'{"attendance_start": "2026-01-01"}\''
-        ),
-    ) -> None:
-        """Jalankan dbt build: staging → intermediate → marts, beserta uji data dan uji unit."""
-        from absensi.transform import run_build
+def transform(
+    select: list[str] = typer.Option(None, "--select", "-s", help="Pilihan node dbt (boleh berulang)"),
+    full_refresh: bool = typer.Option(False, "--full-refresh", help="Hitung ulang seluruh riwayat"),
+    vars: str = typer.Option(
+        None, "--vars", help='Variabel dbt, mis. \'{"attendance_start": "2026-01-01"}\''
+    ),
+) -> None:
+    """Jalankan dbt build: staging → intermediate → marts, beserta uji data dan uji unit."""
+    from absensi.transform import run_build
 
-        parsed = _parse_vars(vars)
-        with Progress(
-            TextColumn("[bold]dbt build[/]"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.description}"),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        ) as progress:
-            task = progress.add_task("mulai", total=None)
+    parsed = _parse_vars(vars)
+    with Progress(
+        TextColumn("[bold]dbt build[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("mulai", total=None)
 
-            def on_node(node) -> None:
-                progress.advance(task)
-                name = node.unique_id.split(".", 2)[-1]
-                progress.update(task, description=name)
-                if node.status not in _MARKS:
-                    progress.console.print(
-                        f"[red]{node.status}[/] {name}: {node.message or ''}", highlight=False
-                    )
+        def on_node(node) -> None:
+            progress.advance(task)
+            name = node.unique_id.split(".", 2)[-1]
+            progress.update(task, description=name)
+            if node.status not in _MARKS:
+                progress.console.print(f"[red]{node.status}[/] {name}: {node.message or ''}", highlight=False)
 
-            result = run_build(select=select or None, full_refresh=full_refresh, vars=parsed, on_node=on_node)
-        console.print(
-            f"dbt build selesai dalam {result.seconds:.1f} dtk: {result.count('model')} model, "
-            f"{result.count('seed')} seed, {result.count('test') + result.count('unit_test')} uji.",
-            highlight=False,
+        edge = resolve()
+        result = run_build(
+            edge.url,
+            edge.settings,
+            select=select or None,
+            full_refresh=full_refresh,
+            vars=parsed,
+            on_node=on_node,
         )
+    console.print(
+        f"dbt build selesai dalam {result.seconds:.1f} dtk: {result.count('model')} model, "
+        f"{result.count('seed')} seed, {result.count('test') + result.count('unit_test')} uji.",
+        highlight=False,
+    )

@@ -13,10 +13,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from absensi.config import PROJECT_ROOT
 from absensi.orchestration.dag_settings import DEVICE_POOL, WAREHOUSE_POOL
+from warehouse.settings import DAGS_FOLDER
 
-DAGS_FOLDER = PROJECT_ROOT / "dags"
 DEVICE_POOL_SLOTS = 8
 
 

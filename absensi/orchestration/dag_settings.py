@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta
 
 import pendulum
 
-from absensi.config import regency_timezone
+from warehouse import settings
 
 OWNER = "data-engineering"
 RETRIES = 2
@@ -23,7 +22,7 @@ FIRST_DAY = (2026, 1, 1)
 def retry_delay() -> timedelta:
     """Five minutes in production; `dag.test()` runs (demo, tests) shorten it so a retry does not
     stall the run."""
-    return timedelta(seconds=int(os.environ.get("ABSENSI_RETRY_DELAY_SECONDS", "300")))
+    return timedelta(seconds=settings.load().retry_delay_seconds)
 
 
 def default_args() -> dict:
@@ -31,7 +30,7 @@ def default_args() -> dict:
 
 
 def timezone_name() -> str:
-    return regency_timezone()
+    return settings.load().timezone
 
 
 def start_date() -> datetime:

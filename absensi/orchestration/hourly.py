@@ -1,7 +1,8 @@
 """The hourly job: pull every active device, build the marts incrementally, gate, publish.
 
-Each function is one DAG task of `attendance_hourly` (and one step of `absensi demo`). Return values
-are small JSON-able dicts because Airflow keeps them as XCom.
+Each function is one DAG task of `attendance_hourly` (and one step of `absensi demo`); it takes the
+`Edge` (settings and warehouse URL) its caller resolved. Return values are small JSON-able dicts
+because Airflow keeps them as XCom.
 """
 
 from __future__ import annotations
@@ -9,10 +10,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from absensi.config import regency_timezone
-from absensi.errors import UserError
+from absensi.edge import Edge
+from warehouse import db
+from warehouse.errors import UserError
+from warehouse.months import local_today, month_start
 
 
 class DevicePullFailed(UserError):
@@ -24,26 +26,12 @@ class QualityGateFailed(UserError):
     """The quality gate said the marts are not publishable; nothing is published."""
 
 
-def warehouse_url(url: str | None) -> str:
-    from absensi.db import database_url
-
-    return url or database_url()
-
-
-def scalar(conn: Any, sql: str, params: tuple = ()) -> Any:
-    """The single value an aggregate query returns."""
-    row = conn.execute(sql, params).fetchone()
-    assert row is not None, sql  # an aggregate always returns one row
-    return row[0]
-
-
-def list_active_devices(url: str | None = None) -> list[str]:
+def list_active_devices(edge: Edge) -> list[str]:
     """Serial numbers of the devices to pull this hour (the current registry, active only)."""
-    from absensi.db import connect
     from ingest.registry import active_devices
 
-    with connect(warehouse_url(url)) as conn:
-        return [device.device_sn for device in active_devices(conn)]
+    with db.connect(edge.url) as conn:
+        return [device.device_sn for device in active_devices(conn, edge.timezone)]
 
 
 def batch_summary(result: Any) -> dict[str, Any]:
@@ -59,58 +47,45 @@ def batch_summary(result: Any) -> dict[str, Any]:
     }
 
 
-def pull_one(device_sn: str, url: str | None = None) -> dict[str, Any]:
+def pull_one(edge: Edge, device_sn: str) -> dict[str, Any]:
     """Pull one device into raw (own connection, own transaction); raises DevicePullFailed when the
     device failed, after `raw.ingest_batch` has recorded the failure."""
     from ingest.pull import pull_device
 
-    result = pull_device(warehouse_url(url), device_sn)
+    result = pull_device(edge.url, device_sn, edge.settings)
     summary = batch_summary(result)
     if not result.ok:
         raise DevicePullFailed(f"mesin {device_sn} gagal ditarik (batch {result.batch_id}): {result.error}")
     return summary
 
 
-def local_month(moment: datetime | date | None = None, tz: str | None = None) -> date:
-    """First day of the regency-local month containing `moment` (default now)."""
-    zone = ZoneInfo(tz or regency_timezone())
-    if moment is None:
-        moment = datetime.now(zone)
-    if isinstance(moment, datetime):
-        moment = moment.astimezone(zone).date() if moment.tzinfo else moment.date()
-    return moment.replace(day=1)
-
-
-def gate_month(moment: datetime | None = None, url: str | None = None) -> date:
+def gate_month(edge: Edge, moment: datetime | None = None) -> date:
     """The month the hourly gate judges: the month of the latest workday up to `moment` (regency
     local). Early on the 1st, or over a long weekend, the new month has no workday yet; judging it
     would find no rows and block publishing, so the month before is judged until then."""
-    from absensi.db import connect
-
-    zone = ZoneInfo(regency_timezone())
-    today = (moment.astimezone(zone) if moment and moment.tzinfo else moment or datetime.now(zone)).date()
-    with connect(warehouse_url(url)) as conn:
-        if scalar(conn, "select to_regclass('marts.fct_attendance_daily') is null"):
-            return today.replace(day=1)
-        latest = scalar(
+    today = local_today(edge.timezone, moment)
+    with db.connect(edge.url) as conn:
+        if not db.relation_exists(conn, "marts.fct_attendance_daily"):
+            return month_start(today)
+        latest = db.scalar(
             conn, "select max(work_date) from marts.fct_attendance_daily where work_date <= %s", (today,)
         )
-    return (latest or today).replace(day=1)
+    return month_start(latest or today)
 
 
 def transform(
+    edge: Edge,
     *,
     full_refresh: bool = False,
     dbt_vars: dict[str, Any] | None = None,
     unit_tests: bool = False,
-    url: str | None = None,
 ) -> dict[str, Any]:
     """dbt build of every model (incremental marts take their own lookback window). The rule unit
     tests check SQL, not data: the hourly run skips them, the monthly close runs them."""
     from absensi.transform import run_build
 
     result = run_build(
-        full_refresh=full_refresh, vars=dbt_vars or None, unit_tests=unit_tests, url=warehouse_url(url)
+        edge.url, edge.settings, full_refresh=full_refresh, vars=dbt_vars or None, unit_tests=unit_tests
     )
     return {
         "success": result.success,
@@ -121,13 +96,13 @@ def transform(
     }
 
 
-def quality_gate(month: date | str | None = None, url: str | None = None) -> dict[str, Any]:
-    """Run the GX checks and decide; raises QualityGateFailed (with the reasons) when not publishable."""
+def quality_gate(edge: Edge, month: date | None) -> dict[str, Any]:
+    """Run the GX checks for `month` and decide; raises QualityGateFailed (with the reasons) when
+    not publishable."""
     from expectations.gate import decide
     from expectations.runner import run_checks
 
-    month_value = date.fromisoformat(str(month)) if month is not None else None
-    run = run_checks(url=warehouse_url(url), month=month_value)
+    run = run_checks(edge.url, month, timezone=edge.timezone, docs_dir=edge.settings.quality_docs_dir)
     decision = decide(run)
     summary = {"publishable": bool(decision.publishable), "reasons": list(decision.reasons)}
     if not decision.publishable:
@@ -136,14 +111,13 @@ def quality_gate(month: date | str | None = None, url: str | None = None) -> dic
     return summary
 
 
-def publish(out_dir: Path | None = None, url: str | None = None) -> dict[str, Any]:
+def publish(edge: Edge, out_dir: Path | None = None) -> dict[str, Any]:
     """Render the dashboards offline as HTML (Metabase reads the marts live; its specs are synced
     with `absensi dashboards push` on deploy)."""
-    from absensi.orchestration.outputs import dashboards_dir
     from dashboards.render import render_all
 
-    target = Path(out_dir) if out_dir else dashboards_dir()
-    index = render_all(target, url=warehouse_url(url))
+    target = out_dir or edge.settings.dashboards_dir
+    index = render_all(target, edge.url, edge.timezone)
     return {"out_dir": str(target), "index": str(index)}
 
 

@@ -10,21 +10,19 @@ moved to `processed/` or, with an `.error.txt` report beside it, to `rejected/`.
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from absensi.config import state_dir
-from absensi.errors import UserError
+from ingest.reference import LOAD_ORDER
+from warehouse import db
+from warehouse.errors import UserError
+from warehouse.settings import ENV_INBOX
 
-ENV_INBOX = "ABSENSI_INBOX"
 PROCESSED = "processed"
 REJECTED = "rejected"
 
-# Load order matters: a row may only refer to keys already in the warehouse.
-KIND_ORDER = ("opd", "devices", "employees", "pins", "leave")
 KIND_PREFIXES: dict[str, tuple[str, ...]] = {
     "opd": ("opd", "unit_kerja"),
     "devices": ("devices", "device", "mesin", "perangkat"),
@@ -32,10 +30,6 @@ KIND_PREFIXES: dict[str, tuple[str, ...]] = {
     "pins": ("pins", "pin", "employee_pins"),
     "leave": ("leave", "cuti", "izin"),
 }
-
-
-def inbox_dir() -> Path:
-    return Path(os.environ.get(ENV_INBOX) or state_dir() / "inbox").resolve()
 
 
 def kind_of(path: Path) -> str | None:
@@ -50,16 +44,15 @@ def kind_of(path: Path) -> str | None:
     return best[1] if best else None
 
 
-def pending_files(inbox: Path | None = None) -> list[Path]:
+def pending_files(inbox: Path) -> list[Path]:
     """CSV files waiting in the inbox, in load order (kind, then name)."""
-    inbox = Path(inbox) if inbox else inbox_dir()
     if not inbox.is_dir():
         raise UserError(f"folder kotak masuk {inbox} tidak ada (atur {ENV_INBOX})")
     files = [p for p in inbox.iterdir() if p.is_file() and p.suffix.lower() == ".csv"]
 
     def order(path: Path) -> tuple[int, str]:
         kind = kind_of(path)
-        return (KIND_ORDER.index(kind) if kind else len(KIND_ORDER), path.name)
+        return (LOAD_ORDER.index(kind) if kind else len(LOAD_ORDER), path.name)
 
     return sorted(files, key=order)
 
@@ -87,7 +80,7 @@ def _loaded_batch(conn, sha256: str) -> int | None:
         """select batch_id from raw.ingest_batch
            where content_sha256 = %s and status = 'ok' and kind = any(%s)
            order by batch_id limit 1""",
-        (sha256, list(KIND_ORDER)),
+        (sha256, list(LOAD_ORDER)),
     ).fetchone()
     return row[0] if row else None
 
@@ -110,7 +103,7 @@ def process_file(conn, path: Path, inbox: Path) -> InboxOutcome:
     kind = kind_of(path)
     sha256 = _sha256(path)
     if kind is None:
-        names = ", ".join(f"{k}*.csv" for k in KIND_ORDER)
+        names = ", ".join(f"{k}*.csv" for k in LOAD_ORDER)
         return _reject(
             path, inbox, None, f"{path.name}: jenis berkas tidak dikenali dari namanya (pakai {names})"
         )
@@ -138,19 +131,14 @@ def _reject(path: Path, inbox: Path, kind: str | None, error: str) -> InboxOutco
     )
 
 
-def process_inbox(
-    inbox: Path | None = None, url: str | None = None, names: list[str] | None = None
-) -> list[InboxOutcome]:
+def process_inbox(url: str, inbox: Path, names: list[str] | None = None) -> list[InboxOutcome]:
     """Process the pending files (only `names` when given) in order; one bad file does not stop
     the others."""
-    from absensi.db import connect
-
-    inbox = Path(inbox) if inbox else inbox_dir()
     files = [p for p in pending_files(inbox) if names is None or p.name in names]
     outcomes: list[InboxOutcome] = []
     if not files:
         return outcomes
-    with connect(url, autocommit=True) as conn:
+    with db.connect(url, autocommit=True) as conn:
         for path in files:
             outcomes.append(process_file(conn, path, inbox))
     return outcomes

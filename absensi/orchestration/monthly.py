@@ -12,60 +12,53 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from absensi.close import parse_month
-from absensi.orchestration.hourly import as_plain, local_month, quality_gate, transform, warehouse_url
+from absensi.edge import Edge
+from absensi.orchestration.hourly import as_plain, quality_gate, transform
+from warehouse import db
+from warehouse.months import iso_month, local_month, parse_month, previous_month
 
 
-def previous_month(moment: datetime | date | None = None) -> date:
-    """The month before the regency-local month of `moment` (the close runs on the 1st)."""
-    first = local_month(moment)
-    return date(first.year - 1, 12, 1) if first.month == 1 else date(first.year, first.month - 1, 1)
-
-
-def month_to_close(requested: str | None, logical_date: datetime | None) -> date:
-    """The `month` param when given (manual trigger), otherwise the month before the run's date."""
+def month_to_close(requested: str | None, logical_date: datetime | None, timezone: str) -> date:
+    """The `month` param when given (manual trigger), otherwise the month before the regency-local
+    month of the run's date (the close runs on the 1st)."""
     if requested:
         return parse_month(requested)
-    return previous_month(logical_date)
+    return previous_month(local_month(timezone, logical_date))
 
 
-def build_month(month: date, url: str | None = None) -> dict[str, Any]:
+def build_month(edge: Edge, month: date) -> dict[str, Any]:
     """Full dbt build so every day of the month (late punches, leave entered late) is recomputed."""
-    return {"month": month.isoformat(), "build": transform(full_refresh=True, unit_tests=True, url=url)}
+    return {"month": month.isoformat(), "build": transform(edge, full_refresh=True, unit_tests=True)}
 
 
-def gate_month(month: date, url: str | None = None) -> dict[str, Any]:
-    return quality_gate(month, url=url)
+def gate_month(edge: Edge, month: date) -> dict[str, Any]:
+    return quality_gate(edge, month)
 
 
-def lock(month: date, url: str | None = None) -> dict[str, Any]:
+def lock(edge: Edge, month: date) -> dict[str, Any]:
     """Freeze the month's deductions; idempotent (`locked_now` is False when it was locked before).
     The marts show `is_locked` at once; dbt reads the month from the frozen copies from then on."""
     from absensi.close import lock_month
-    from absensi.db import connect
 
-    with connect(warehouse_url(url)) as conn:
+    with db.connect(edge.url) as conn:
         locked_now = bool(lock_month(conn, month, note="monthly_close"))
         conn.commit()
     return {"month": month.isoformat(), "locked_now": locked_now}
 
 
-def report_and_export(month: date, out_dir: Path | None = None, url: str | None = None) -> dict[str, Any]:
+def report_and_export(edge: Edge, month: date, out_dir: Path | None = None) -> dict[str, Any]:
     """The leadership PDF and the finance export of a locked month, under `out/<YYYY-MM>/`."""
-    from absensi.orchestration.outputs import month_dir
     from dashboards.export import export_deductions
     from dashboards.report import build_monthly_report
 
-    target = Path(out_dir) if out_dir else month_dir(month.strftime("%Y-%m"))
+    target = out_dir or edge.settings.month_dir(iso_month(month))
     target.mkdir(parents=True, exist_ok=True)
     report = build_monthly_report(
-        f"{month:%Y-%m}", target / f"laporan_disiplin_{month:%Y-%m}.pdf", url=warehouse_url(url)
+        month, target / f"laporan_disiplin_{iso_month(month)}.pdf", edge.url, edge.timezone
     )
     # Both formats: people open the workbook; finance systems import the CSV (with its checksum).
     exports = [
-        export_deductions(
-            f"{month:%Y-%m}", fmt, target / f"potongan_tunjangan_{month:%Y-%m}.{fmt}", url=warehouse_url(url)
-        )
+        export_deductions(month, fmt, target / f"potongan_tunjangan_{iso_month(month)}.{fmt}", edge.url)
         for fmt in ("xlsx", "csv")
     ]
     return {"out_dir": str(target), "report": str(report), "exports": as_plain(exports)}
@@ -77,12 +70,12 @@ class CloseSummary:
     steps: dict[str, Any] = field(default_factory=dict)
 
 
-def close_month(month: date, url: str | None = None, out_dir: Path | None = None) -> CloseSummary:
+def close_month(edge: Edge, month: date, out_dir: Path | None = None) -> CloseSummary:
     """Every step of the close in order; stops (raises) at the first failure, so a failed gate
     never locks."""
     summary = CloseSummary(month)
-    summary.steps["build"] = build_month(month, url=url)
-    summary.steps["gate"] = gate_month(month, url=url)
-    summary.steps["lock"] = lock(month, url=url)
-    summary.steps["outputs"] = report_and_export(month, out_dir=out_dir, url=url)
+    summary.steps["build"] = build_month(edge, month)
+    summary.steps["gate"] = gate_month(edge, month)
+    summary.steps["lock"] = lock(edge, month)
+    summary.steps["outputs"] = report_and_export(edge, month, out_dir=out_dir)
     return summary

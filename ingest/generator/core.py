@@ -16,11 +16,12 @@ import random
 from collections.abc import Iterable
 from pathlib import Path
 
-from absensi.errors import UserError
 from ingest.generator import catalog
 from ingest.generator.punches import Scenario, boundary_scenarios, plan_day, plan_off_day
 from ingest.generator.regency import UNKNOWN_PIN_BASE, Regency, build_regency
-from ingest.generator.rules import SEEDS_DIR, MonthTotals, Rules, evaluate_day, load_rules, month_amounts
+from ingest.generator.rules import MonthTotals, Rules, evaluate_day, load_rules, month_amounts
+from warehouse.errors import UserError
+from warehouse.settings import SEEDS_DIR
 
 DEFAULT_BASE_PORT = 4370  # ZKTeco's own port; device i listens on base_port + i
 MAX_EMPLOYEES = 40_000  # any-device pins are 1..N and must stay below the device-specific ranges

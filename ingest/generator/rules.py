@@ -10,15 +10,14 @@ Times of day are whole seconds since local midnight (the device's clock, `punch_
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-from absensi.config import PROJECT_ROOT
+from warehouse.seeds import read_seed
+from warehouse.settings import SEEDS_DIR
 
-SEEDS_DIR = PROJECT_ROOT / "dbt" / "seeds"
 DEFAULT_SCHEDULE = "standar"
 DEFAULT_POLICY = "tukin_standard"
 LEAVE_TYPES = ("CUTI", "SAKIT", "IZIN", "DL", "TB")
@@ -26,11 +25,6 @@ MISSING_TIER = 4  # a missing check-in/out counts as the worst tier (DESIGN §6)
 _MAX_MINUTES = 24 * 60
 _ZERO = Decimal("0")
 _HUNDRED = Decimal("100")
-
-
-def _read(seeds_dir: Path, name: str) -> list[dict[str, str]]:
-    with (seeds_dir / name).open(newline="", encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
 
 
 def _secs(hhmmss: str) -> int:
@@ -102,20 +96,20 @@ def _build_tiers(rows: list[dict[str, str]]) -> tuple[list[tuple[int, Decimal]],
 
 
 def load_rules(seeds_dir: Path = SEEDS_DIR) -> Rules:
-    holidays = frozenset(dt.date.fromisoformat(r["holiday_date"]) for r in _read(seeds_dir, "holidays.csv"))
+    holidays = frozenset(dt.date.fromisoformat(r["holiday_date"]) for r in read_seed("holidays", seeds_dir))
     ramadan = tuple(
         (dt.date.fromisoformat(r["start_date"]), dt.date.fromisoformat(r["end_date"]))
-        for r in _read(seeds_dir, "ramadan_periods.csv")
+        for r in read_seed("ramadan_periods", seeds_dir)
     )
     schedules = {
         (r["schedule_id"], r["period"], int(r["iso_weekday"])): (_secs(r["start_time"]), _secs(r["end_time"]))
-        for r in _read(seeds_dir, "work_schedules.csv")
+        for r in read_seed("work_schedules", seeds_dir)
     }
-    opd_schedule = {r["jenis_opd"]: r["schedule_id"] for r in _read(seeds_dir, "opd_schedule.csv")}
-    tier_rows = _read(seeds_dir, "policy_tiers.csv")
-    leave_rows = _read(seeds_dir, "policy_leave.csv")
+    opd_schedule = {r["jenis_opd"]: r["schedule_id"] for r in read_seed("opd_schedule", seeds_dir)}
+    tier_rows = read_seed("policy_tiers", seeds_dir)
+    leave_rows = read_seed("policy_leave", seeds_dir)
     policies: dict[str, Policy] = {}
-    for r in _read(seeds_dir, "policies.csv"):
+    for r in read_seed("policies", seeds_dir):
         pid = r["policy_id"]
         tiers: dict[str, list[tuple[int, Decimal]]] = {}
         missing: dict[str, Decimal] = {}
@@ -131,7 +125,7 @@ def load_rules(seeds_dir: Path = SEEDS_DIR) -> Rules:
             tier_by_minutes=tiers,
             missing_pct=missing,
         )
-    assignment = {r["jenis_pegawai"]: r["policy_id"] for r in _read(seeds_dir, "policy_assignment.csv")}
+    assignment = {r["jenis_pegawai"]: r["policy_id"] for r in read_seed("policy_assignment", seeds_dir)}
     pcts = [Decimal(t["pct"]) for t in tier_rows] + [Decimal(x["pct"]) for x in leave_rows]
     pcts += [p.tk_pct for p in policies.values()] + [p.cap_pct for p in policies.values()]
     places = max([2] + [-int(p.as_tuple().exponent) for p in pcts])

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from absensi.config import regency_timezone
-from absensi.errors import UserError
 from ingest.simulator.device import DeviceSpec, Faults, SimDevice
 from ingest.simulator.server import DeviceServer
+from warehouse.errors import UserError
+from warehouse.settings import COMMKEY_PREFIX, DEFAULT_TIMEZONE
 
 __all__ = ["DeviceSpec", "Faults", "SimDevice", "DeviceServer", "Simulation", "serve_regency", "load_regency"]
 
@@ -59,19 +58,22 @@ def load_regency(
     free_ports: bool = False,
     host: str | None = None,
     comm_keys: Mapping[str, int] | None = None,
+    key_env: Mapping[str, str] | None = None,
     overrides: Mapping[str, dict] | None = None,
+    timezone: str = DEFAULT_TIMEZONE,
 ) -> list[SimDevice]:
     """Build the devices of a generated regency folder (not yet serving).
 
     `faults`/`comm_keys`/`overrides` are keyed by serial (overrides set DeviceSpec fields such as
     att_format, user_format, clock_offset, clock_drift, capacity); `ports` overrides a device's port;
-    `free_ports` lets the OS pick every port (tests running side by side).
+    `free_ports` lets the OS pick every port (tests running side by side). A device without an
+    explicit comm key takes the one the pull would use from `key_env` (the `ABSENSI_COMMKEY_*`
+    settings). `timezone` is the devices' clock zone when the folder's regency.json names none.
     """
     folder = Path(folder)
     devices_csv = folder / "devices.csv"
     if not devices_csv.is_file():
         raise UserError(f"{devices_csv}: tidak ada; folder kabupaten hasil `absensi generate` diperlukan")
-    timezone = regency_timezone()
     regency_json = folder / "regency.json"
     if regency_json.is_file():
         timezone = json.loads(regency_json.read_text(encoding="utf-8")).get("timezone") or timezone
@@ -102,7 +104,7 @@ def load_regency(
             host=host or (row.get("host") or "127.0.0.1").strip(),
             port=port,
             timezone=(row.get("timezone") or "").strip() or timezone,
-            comm_key=_comm_key(serial, row, comm_keys),
+            comm_key=_comm_key(serial, row, comm_keys, key_env or {}),
             faults=Faults.parse(faults.get(serial)),
         )
         for name, value in (overrides or {}).get(serial, {}).items():
@@ -116,12 +118,12 @@ def load_regency(
     return devices
 
 
-def _comm_key(serial: str, row: dict, comm_keys: Mapping[str, int] | None) -> int:
-    """Explicit key, else the same environment variable the pull reads (so a demo just works)."""
+def _comm_key(serial: str, row: dict, comm_keys: Mapping[str, int] | None, key_env: Mapping[str, str]) -> int:
+    """Explicit key, else the same variable the pull reads (so a demo just works)."""
     if comm_keys is not None and serial in comm_keys:
         return int(comm_keys[serial])
-    env_name = (row.get("comm_key_ref") or "").strip() or f"ABSENSI_COMMKEY_{serial}"
-    value = os.environ.get(env_name, "").strip()
+    env_name = (row.get("comm_key_ref") or "").strip() or f"{COMMKEY_PREFIX}{serial}"
+    value = key_env.get(env_name, "").strip()
     return int(value) if value.isdigit() else 0
 
 

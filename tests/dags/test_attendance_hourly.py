@@ -4,17 +4,17 @@
 from __future__ import annotations
 
 import csv
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from absensi.config import regency_timezone
 from absensi.demo import simulated_regency
 from absensi.orchestration import airflow_local
 from ingest.usb import read_attlog
+from tests.conftest import resolved_settings
+from warehouse.months import local_today
 
 EMPLOYEES, DEVICES, DAYS = 60, 4, 10
 
@@ -41,10 +41,11 @@ def _nips_punching_on(folder: Path, serial: str) -> set[str]:
 @pytest.fixture
 def regency(db_url, tmp_path, monkeypatch):
     monkeypatch.setenv("ABSENSI_OUTPUT", str(tmp_path / "out"))
-    today = datetime.now(ZoneInfo(regency_timezone())).date()
+    today = local_today(resolved_settings().timezone)
     with simulated_regency(
         tmp_path / "regency",
         db_url,
+        resolved_settings(),
         employees=EMPLOYEES,
         devices=DEVICES,
         start=today - timedelta(days=DAYS - 1),
@@ -112,9 +113,17 @@ def test_one_offline_device_does_not_stop_the_others(airflow_db, regency, conn, 
 
 def test_every_device_down_fails_the_run_without_building(airflow_db, db_url, tmp_path, monkeypatch):
     monkeypatch.setenv("ABSENSI_OUTPUT", str(tmp_path / "out"))
-    today = datetime.now(ZoneInfo(regency_timezone())).date()
+    today = local_today(resolved_settings().timezone)
     with simulated_regency(
-        tmp_path / "regency", db_url, employees=10, devices=2, start=today, days=1, seed=2, offline=2
+        tmp_path / "regency",
+        db_url,
+        resolved_settings(),
+        employees=10,
+        devices=2,
+        start=today,
+        days=1,
+        seed=2,
+        offline=2,
     ):
         report = airflow_local.run_dag("attendance_hourly")
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from absensi.config import PROJECT_ROOT
 from absensi.orchestration import airflow_local, dag_settings
+from warehouse.settings import PROJECT_ROOT
 
 EXPECTED_DAGS = {"attendance_hourly", "reference_daily", "monthly_close"}
 

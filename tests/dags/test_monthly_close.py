@@ -9,6 +9,7 @@ from datetime import date
 import psycopg
 import pytest
 
+from absensi.edge import resolve
 from absensi.orchestration import airflow_local
 from absensi.orchestration.hourly import transform
 from ingest.folder import load_generated_regency
@@ -77,7 +78,7 @@ def test_close_locks_rerun_changes_nothing_late_punch_is_an_adjustment(airflow_d
         f"{pin}\t{day} 07:15:00\t1\t0\t0\t0\n{pin}\t{day} 16:45:00\t1\t1\t0\t0\n", encoding="utf-8"
     )
     assert import_attlog(conn, backlog, serial).records_new == 2
-    transform()  # what the next hourly run does
+    transform(resolve())  # what the next hourly run does
 
     assert _october(conn) == (daily, monthly)  # the paid month did not move
     adjustments = _rows(
@@ -96,9 +97,9 @@ def test_the_scheduled_close_on_the_first_takes_the_previous_month(airflow_db, d
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from absensi.config import regency_timezone
+    from warehouse import settings
 
-    first = datetime(2026, 12, 1, 6, tzinfo=ZoneInfo(regency_timezone()))
+    first = datetime(2026, 12, 1, 6, tzinfo=ZoneInfo(settings.load().timezone))
     report = airflow_local.run_dag(
         "monthly_close", logical_date=first, mark_success_pattern="build|quality_gate|lock|report_and_export"
     )

@@ -3,24 +3,25 @@ before the lock."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
 
-from absensi.config import regency_timezone
 from absensi.demo import simulated_regency
 from absensi.orchestration import airflow_local
 from ingest.usb import import_attlog
+from tests.conftest import resolved_settings
+from warehouse.months import local_today
 
 
 @pytest.fixture
 def regency_with_a_ghost_device(db_url, conn, tmp_path, monkeypatch):
     monkeypatch.setenv("ABSENSI_OUTPUT", str(tmp_path / "out"))
-    today = datetime.now(ZoneInfo(regency_timezone())).date()
+    today = local_today(resolved_settings().timezone)
     with simulated_regency(
         tmp_path / "regency",
         db_url,
+        resolved_settings(),
         employees=30,
         devices=2,
         start=today - timedelta(days=6),
@@ -47,7 +48,7 @@ def test_failing_gate_fails_the_run_publishes_nothing_and_never_locks(
     assert hourly.state_of("publish") == "upstream_failed"
     assert not (tmp_path / "out" / "dashboards").exists()
 
-    month = datetime.now(ZoneInfo(regency_timezone())).strftime("%Y-%m")
+    month = local_today(resolved_settings().timezone).strftime("%Y-%m")
     close = airflow_local.run_dag("monthly_close", conf={"month": month})
 
     assert close.state == "failed"

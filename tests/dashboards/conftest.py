@@ -43,12 +43,12 @@ class Warehouse:
 def warehouse(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
     import psycopg
 
-    from absensi.migrate import migrate
     from absensi.transform import run_build
     from ingest.folder import load_generated_regency
     from ingest.generator import generate
     from ingest.reference import load_reference_file
-    from tests.conftest import create_database, drop_database
+    from tests.conftest import create_database, drop_database, resolved_settings
+    from warehouse.migrate import migrate
 
     folder = tmp_path_factory.mktemp("regency")
     info = generate(folder, employees=60, devices=4, start="2026-08-01", days=61, seed=7)
@@ -59,7 +59,7 @@ def warehouse(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> I
     window = {"attendance_start": "2026-08-01", "attendance_end": "2026-09-30"}
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("ABSENSI_DATABASE_URL", url)
-        run_build(vars=window, url=url, unit_tests=False)  # rule unit tests belong to tests/dbt
+        run_build(url, resolved_settings(), vars=window, unit_tests=False)  # rule unit tests: tests/dbt
         from absensi.close import lock_month
 
         with psycopg.connect(url, autocommit=True) as conn:
@@ -76,7 +76,7 @@ def warehouse(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> I
                 f"nip,jenis,mulai,sampai,nomor_surat\n{nip},SAKIT,{day},{day},445/9999/DINKES/2026\n"
             )
             load_reference_file(conn, "leave", late)
-        run_build(vars=window, url=url, unit_tests=False)  # rule unit tests belong to tests/dbt
+        run_build(url, resolved_settings(), vars=window, unit_tests=False)
     assert info  # the generator reports what it wrote
     yield Warehouse(url, folder)
     drop_database(pg_server_url, url)

@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from dashboards.spec import load_specs
-from dashboards.warehouse import run_card
+from dashboards.marts import run_card
 from tests.dashboards.conftest import OPEN_MONTH
 
 CARDS = [(d, c) for d in load_specs() for c in d.cards]

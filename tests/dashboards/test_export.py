@@ -145,6 +145,7 @@ def test_finance_login_with_least_privilege_exports_the_same_money(warehouse, pg
     import uuid
 
     from dashboards.export import export_deductions
+    from warehouse.months import parse_month
 
     if "postgres:@" not in warehouse.url:
         pytest.skip("needs the embedded server's trust login (ABSENSI_DATABASE_URL points elsewhere)")
@@ -155,8 +156,9 @@ def test_finance_login_with_least_privilege_exports_the_same_money(warehouse, pg
         finance_url = warehouse.url.replace("postgres:@", f"{login}:@", 1)
         with psycopg.connect(finance_url) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("select 1 from marts.mart_employee_discipline_monthly limit 1")
-        restricted = export_deductions(LOCKED_MONTH, "csv", tmp_path / "fin.csv", url=finance_url)
-        full = export_deductions(LOCKED_MONTH, "csv", tmp_path / "full.csv", url=warehouse.url)
+        month = parse_month(LOCKED_MONTH)
+        restricted = export_deductions(month, "csv", tmp_path / "fin.csv", finance_url)
+        full = export_deductions(month, "csv", tmp_path / "full.csv", warehouse.url)
     finally:
         with psycopg.connect(pg_server_url, autocommit=True) as admin:
             admin.execute(f"drop role {login}")

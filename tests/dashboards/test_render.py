@@ -37,7 +37,7 @@ def test_render_writes_every_dashboard_with_charts_and_real_figures(
 def test_render_all_function_takes_a_url(warehouse, tmp_path):
     from dashboards.render import render_all
 
-    index = render_all(tmp_path / "o", url=warehouse.url)
+    index = render_all(tmp_path / "o", warehouse.url, "Asia/Jakarta")
     assert index.name == "index.html" and index.exists()
 
 

@@ -60,6 +60,7 @@ def test_locked_month_says_so_and_shows_the_quality_gate_verdict(warehouse, tmp_
     import uuid
 
     from dashboards.report import build_monthly_report
+    from warehouse.months import parse_month
 
     with psycopg.connect(warehouse.url, autocommit=True) as conn:
         run_id = uuid.uuid4()
@@ -76,7 +77,9 @@ def test_locked_month_says_so_and_shows_the_quality_gate_verdict(warehouse, tmp_
                        'ExpectCompoundColumnsToBeUnique', 'critical', false, 'satu baris per pegawai per hari')""",
             (run_id,),
         )
-    out = build_monthly_report(LOCKED_MONTH, tmp_path / "agustus.pdf", url=warehouse.url)
+    out = build_monthly_report(
+        parse_month(LOCKED_MONTH), tmp_path / "agustus.pdf", warehouse.url, "Asia/Jakarta"
+    )
     text = _text(out)
     assert "Agustus 2026" in text and "TERKUNCI" in text
     assert "TIDAK LULUS" in text and "41 pemeriksaan, 1 gagal kritis, 2 peringatan" in text
@@ -87,8 +90,11 @@ def test_report_pages_render_to_png_with_ink(warehouse, tmp_path):
     """Rasterise every page (PDFium): the PDF is well-formed and no page is blank."""
     pdfium = pytest.importorskip("pypdfium2", reason="pypdfium2 (dev extra) not installed: make setup")
     from dashboards.report import build_monthly_report
+    from warehouse.months import parse_month
 
-    out = build_monthly_report(OPEN_MONTH, tmp_path / "laporan.pdf", url=warehouse.url)
+    out = build_monthly_report(
+        parse_month(OPEN_MONTH), tmp_path / "laporan.pdf", warehouse.url, "Asia/Jakarta"
+    )
     document = pdfium.PdfDocument(out)
     assert len(document) >= 2
     for index in range(len(document)):

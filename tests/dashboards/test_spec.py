@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from absensi.errors import UserError
 from dashboards.spec import load_dashboard, load_specs
 from dashboards.sqltemplate import to_psycopg
+from warehouse.errors import UserError
 
 EXPECTED = {
     "Peringkat Disiplin OPD",

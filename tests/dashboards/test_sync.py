@@ -7,11 +7,11 @@ import dataclasses
 import httpx
 import pytest
 
-from absensi.errors import UserError
 from dashboards.metabase import MetabaseClient
 from dashboards.spec import load_specs
 from dashboards.sync import COLLECTION_NAME, DATABASE_NAME, WarehouseConnection, push
 from tests.dashboards.conftest import API_KEY
+from warehouse.errors import UserError
 
 
 def _client(standin) -> MetabaseClient:

@@ -22,6 +22,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 import psycopg
@@ -106,9 +107,10 @@ def _late_data(url: str, folder: Path, dbt_vars: dict) -> None:
     from absensi.close import lock_month
     from absensi.transform import run_build
     from ingest.reference import load_reference_file
+    from tests.conftest import resolved_settings
 
     with psycopg.connect(url, autocommit=True) as conn:
-        lock_month(conn, "2026-02")
+        lock_month(conn, date(2026, 2, 1))
         tk = conn.execute(
             """select nip, min(work_date) from marts.fct_attendance_daily where status = 'TK'
                 group by nip order by count(*) desc, nip limit 2"""
@@ -126,16 +128,15 @@ def _late_data(url: str, folder: Path, dbt_vars: dict) -> None:
             for nip, day in march:
                 writer.writerow([nip, "CUTI", day, day, "800/CUTI/2026"])
         load_reference_file(conn, "leave", leave_csv)
-    run_build(url=url, vars=dbt_vars, unit_tests=False)
+    run_build(url, resolved_settings(), vars=dbt_vars, unit_tests=False)
 
 
 def main(argv: list[str]) -> int:
-    import os
-
-    from absensi import db
+    from warehouse import settings
+    from warehouse.embedded import resolve_url
 
     command = argv[0] if argv else "check"
-    server = os.environ.get(db.ENV_URL) or db.start_embedded()
+    server = resolve_url(settings.load())
     with tempfile.TemporaryDirectory(prefix="golden-") as tmp, scenario(server, Path(tmp)) as url:
         if command == "write":
             GOLDEN.write_text(json.dumps(digest(url), indent=1, sort_keys=True) + "\n", encoding="utf-8")

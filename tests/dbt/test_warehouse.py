@@ -16,7 +16,7 @@ import pytest
 
 from absensi.close import lock_month
 from absensi.transform import run_build
-from tests.conftest import BuiltRegency, built_regency
+from tests.conftest import BuiltRegency, built_regency, resolved_settings
 from tests.dbt.truth import daily_differences, monthly_differences
 
 DESIGN_DAILY_COLUMNS = [
@@ -193,7 +193,7 @@ def test_an_hour_of_punches_recomputes_only_the_days_it_touches(
             path.write_text("".join(lines), encoding="utf-8")
             assert import_attlog(conn, path, device_sn).records_new == len(lines)
 
-    run_build(url=url, vars={**warehouse.vars, "late_commit_minutes": 0}, unit_tests=False)
+    run_build(url, resolved_settings(), vars={**warehouse.vars, "late_commit_minutes": 0}, unit_tests=False)
 
     touched = _query(
         url, "select touched_by, date_from, date_to, nip from intermediate.int_attendance_touched"
@@ -229,7 +229,7 @@ def test_an_hour_of_punches_recomputes_only_the_days_it_touches(
     incremental_monthly = _query(
         url, "select * from marts.fct_allowance_deduction_monthly order by nip, month"
     )
-    run_build(url=url, vars=warehouse.vars, full_refresh=True, unit_tests=False)
+    run_build(url, resolved_settings(), vars=warehouse.vars, full_refresh=True, unit_tests=False)
     assert _daily_rows(url) == incremental_daily
     assert _query(url, "select * from marts.fct_allowance_deduction_monthly order by nip, month") == (
         incremental_monthly
@@ -249,7 +249,7 @@ def test_a_locked_month_never_changes_and_corrections_become_adjustments(
     february = dt.date(2026, 2, 1)
     with psycopg.connect(url, autocommit=True) as conn:
         assert lock_month(conn, february) is True
-        assert lock_month(conn, "2026-02") is False  # idempotent
+        assert lock_month(conn, dt.date(2026, 2, 1)) is False  # idempotent
     locked_daily = {k: v for k, v in _daily_rows(url).items() if k[1] < dt.date(2026, 3, 1)}
     paid = _query(
         url,
@@ -271,7 +271,7 @@ def test_a_locked_month_never_changes_and_corrections_become_adjustments(
         writer.writerow([nip, "SAKIT", day.isoformat(), day.isoformat(), "SKS/0420/III/2026"])
     with psycopg.connect(url, autocommit=True) as conn:
         load_reference_file(conn, "leave", leave_csv)
-    run_build(url=url, vars={**warehouse.vars, "late_commit_minutes": 0}, unit_tests=False)
+    run_build(url, resolved_settings(), vars={**warehouse.vars, "late_commit_minutes": 0}, unit_tests=False)
 
     after = _daily_rows(url)
     assert {k: v for k, v in after.items() if k[1] < dt.date(2026, 3, 1)} == locked_daily
@@ -311,7 +311,7 @@ def test_a_locked_month_never_changes_and_corrections_become_adjustments(
     assert adj[5] < 0 and adj[7].startswith("Koreksi 02-2026")
 
     # The full rebuild keeps the locked month exactly as paid and the adjustment in place.
-    run_build(url=url, vars=warehouse.vars, full_refresh=True, unit_tests=False)
+    run_build(url, resolved_settings(), vars=warehouse.vars, full_refresh=True, unit_tests=False)
     assert {k: v for k, v in _daily_rows(url).items() if k[1] < dt.date(2026, 3, 1)} == locked_daily
     assert _query(url, "select count(*), sum(adjustment_amount) from marts.fct_allowance_adjustment")[0] == (
         1,
@@ -321,7 +321,7 @@ def test_a_locked_month_never_changes_and_corrections_become_adjustments(
     # Locking March pays the adjustment once: it is frozen there and not carried to April.
     with psycopg.connect(url, autocommit=True) as conn:
         assert lock_month(conn, dt.date(2026, 3, 1)) is True
-    run_build(url=url, vars=warehouse.vars, unit_tests=False)
+    run_build(url, resolved_settings(), vars=warehouse.vars, unit_tests=False)
     assert _query(url, "select month, adjustment_amount, is_locked from marts.fct_allowance_adjustment") == [
         (dt.date(2026, 3, 1), adj[5], True)
     ]

@@ -9,9 +9,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from absensi.migrate import migrate
 from tests.conftest import create_database, drop_database
 from tests.expectations.warehouse import build_marts, load_raw
+from warehouse.migrate import migrate
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ import psycopg
 import pytest
 
 from tests.expectations.warehouse import EMPLOYEES
+from warehouse.settings import DEFAULT_TIMEZONE as TZ
 
 
 def test_check_cli_clean_then_broken(raw_conn: psycopg.Connection, run_cli, tmp_path) -> None:
@@ -39,7 +40,7 @@ def test_check_cli_clean_then_broken(raw_conn: psycopg.Connection, run_cli, tmp_
 def test_check_cli_rejects_bad_month(db_url: str, run_cli) -> None:
     result = run_cli("check", "--month", "Juni")
     assert result.exit_code == 2
-    assert "bulan 'Juni' tidak valid" in result.stderr
+    assert "bulan tidak sah 'Juni'" in result.stderr  # one month parser, one message (warehouse.months)
 
 
 def test_stored_run_reads_back_for_the_gate(raw_conn: psycopg.Connection, db_url: str) -> None:
@@ -49,7 +50,7 @@ def test_stored_run_reads_back_for_the_gate(raw_conn: psycopg.Connection, db_url
 
     nip = EMPLOYEES[0].nip
     raw_conn.execute(f"update marts.fct_attendance_daily set status = 'ALPA' where nip = '{nip}'")
-    run = run_checks(db_url, "2025-06", build_docs=False)
+    run = run_checks(db_url, dt.date(2025, 6, 1), timezone=TZ)
     stored = latest_run(raw_conn, dt.date(2025, 6, 1))
     assert stored is not None and stored.run_id == run.run_id
     assert decide(stored) == decide(run)
@@ -58,11 +59,11 @@ def test_stored_run_reads_back_for_the_gate(raw_conn: psycopg.Connection, db_url
 
 
 def test_unmigrated_database_is_a_one_line_error(empty_db_url: str) -> None:
-    from absensi.errors import UserError
     from expectations.runner import run_checks
+    from warehouse.errors import UserError
 
     with pytest.raises(UserError, match="absensi db migrate"):
-        run_checks(empty_db_url)
+        run_checks(empty_db_url, None, timezone=TZ)
 
 
 def test_cli_import_does_not_load_great_expectations() -> None:

@@ -16,7 +16,9 @@ import pytest
 from absensi.transform import run_build
 from expectations.gate import decide
 from expectations.runner import run_checks
-from tests.conftest import BuiltRegency, built_regency
+from tests.conftest import BuiltRegency, built_regency, resolved_settings
+from warehouse.months import parse_month
+from warehouse.settings import DEFAULT_TIMEZONE as TZ
 
 pytestmark = pytest.mark.slow
 
@@ -34,7 +36,7 @@ def regency(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
 def test_clean_generated_month_passes(regency: BuiltRegency, tmp_path: Path) -> None:
     t0 = time.perf_counter()
-    run = run_checks(regency.url, MONTH, docs_dir=tmp_path / "docs")
+    run = run_checks(regency.url, parse_month(MONTH), timezone=TZ, docs_dir=tmp_path / "docs")
     seconds = time.perf_counter() - t0
     decision = decide(run)
     assert decision.publishable, decision.reasons
@@ -51,8 +53,15 @@ def test_broken_seed_is_stopped(regency: BuiltRegency) -> None:
     # Friday of every employee disappears from the daily mart (and the money with it).
     with psycopg.connect(regency.url, autocommit=True) as conn:
         conn.execute("delete from staging.work_schedules where iso_weekday = 5")
-    run_build(url=regency.url, vars=regency.vars, full_refresh=True, unit_tests=False, select="path:models")
-    run = run_checks(regency.url, MONTH, build_docs=False)
+    run_build(
+        regency.url,
+        resolved_settings(),
+        vars=regency.vars,
+        full_refresh=True,
+        unit_tests=False,
+        select="path:models",
+    )
+    run = run_checks(regency.url, parse_month(MONTH), timezone=TZ)
     decision = decide(run)
     assert not decision.publishable
     missing = run.outcome("marts", "daily_grain_complete")

@@ -8,12 +8,21 @@ import pytest
 from expectations.gate import decide
 from expectations.runner import run_checks
 from tests.expectations.warehouse import EMPLOYEES, WINDOW
+from warehouse.months import parse_month
+from warehouse.settings import DEFAULT_TIMEZONE as TZ
 
 E1, E2, E3, _ = EMPLOYEES
 
 
 def _check(url: str, schema: str, month: str | None = "2025-06"):
-    run = run_checks(url, month, marts_schema=schema, window=WINDOW, suites=("marts",), build_docs=False)
+    run = run_checks(
+        url,
+        parse_month(month) if month else None,
+        timezone=TZ,
+        marts_schema=schema,
+        window=WINDOW,
+        suites=("marts",),
+    )
     return run, decide(run)
 
 

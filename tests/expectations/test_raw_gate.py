@@ -11,10 +11,11 @@ from expectations.gate import decide
 from expectations.runner import run_checks
 from ingest.usb import import_attlog
 from tests.expectations.warehouse import EMPLOYEES, WINDOW, attlog
+from warehouse.settings import DEFAULT_TIMEZONE as TZ
 
 
 def _check(url: str, *suites: str):
-    run = run_checks(url, "2025-06", window=WINDOW, suites=suites or None, build_docs=False)
+    run = run_checks(url, dt.date(2025, 6, 1), timezone=TZ, window=WINDOW, suites=suites or None)
     return run, decide(run)
 
 
@@ -31,7 +32,7 @@ def test_clean_regency_passes_and_is_stored(
     raw_conn: psycopg.Connection, db_url: str, tmp_path: Path
 ) -> None:
     docs = tmp_path / "docs"
-    run = run_checks(db_url, "2025-06", window=WINDOW, docs_dir=docs)
+    run = run_checks(db_url, dt.date(2025, 6, 1), timezone=TZ, window=WINDOW, docs_dir=docs)
     decision = decide(run)
     assert decision.publishable, decision.reasons
     assert decision.warnings == []

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from absensi.config import PROJECT_ROOT
-from absensi.errors import UserError
 from ingest.generator import generate
 from ingest.nip import validate_nip
+from warehouse.errors import UserError
+from warehouse.settings import PROJECT_ROOT
 
 SEEDS = PROJECT_ROOT / "dbt" / "seeds"
 HEADERS = {

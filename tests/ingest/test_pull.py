@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from absensi.errors import UserError
 from ingest.pull import pull_device, pull_devices
 from ingest.registry import active_devices
 from ingest.simulator import serve_regency
+from tests.conftest import resolved_settings
 from tests.ingest.zk_regency import make_records, register_devices, stored_punches, write_regency
+from warehouse.errors import UserError
+from warehouse.settings import DEFAULT_TIMEZONE as TZ
 
 
 def _batches(conn):
@@ -31,11 +33,13 @@ def test_pull_every_device_exactly_once_then_repull_adds_nothing(conn, db_url, t
         "TCP1": {"clock_offset": 125.0, "att_format": 16},
         "UDP1": {"att_format": 8, "user_format": 28},
     }
-    with serve_regency(folder, free_ports=True, overrides=overrides) as sim:
+    with serve_regency(
+        folder, free_ports=True, overrides=overrides, key_env=resolved_settings().comm_keys
+    ) as sim:
         assert sim.devices["KEY1"].spec.comm_key == 4242  # the simulator reads the same variable
         register_devices(conn, sim, folder, tmp_path)
-        assert [d.device_sn for d in active_devices(conn)] == ["KEY1", "TCP1", "UDP1"]
-        results = pull_devices(db_url, max_workers=3, timeout=5)
+        assert [d.device_sn for d in active_devices(conn, TZ)] == ["KEY1", "TCP1", "UDP1"]
+        results = pull_devices(db_url, resolved_settings(pull_timeout=5), max_workers=3)
         assert [(r.device_sn, r.status, r.records_read, r.records_new) for r in results] == [
             ("KEY1", "ok", 40, 40),
             ("TCP1", "ok", 3000, 3000),
@@ -51,13 +55,13 @@ def test_pull_every_device_exactly_once_then_repull_adds_nothing(conn, db_url, t
         users = conn.execute("select device_sn, device_pin from raw.device_user order by 1").fetchall()
         assert users == [("KEY1", "1001"), ("TCP1", "1001"), ("UDP1", "1001")]
 
-        again = pull_devices(db_url, timeout=5)
+        again = pull_devices(db_url, resolved_settings(pull_timeout=5))
         assert [(r.status, r.records_new) for r in again] == [("ok", 0)] * 3
         assert conn.execute("select count(*) from raw.device_punch").fetchone()[0] == 4540
 
         # a new punch on one device arrives with the next pull, and only it
         sim.devices["TCP1"].add_punch("1007", "2026-06-01 07:21:09", 1, 0, 0)
-        assert pull_device(db_url, "TCP1", timeout=5).records_new == 1
+        assert pull_device(db_url, "TCP1", resolved_settings(pull_timeout=5)).records_new == 1
     rows = _batches(conn)
     assert len(rows) == 7 and all(r[1] == "ok" and r[5] is None for r in rows)
 
@@ -79,7 +83,9 @@ def test_faulty_devices_fail_only_their_own_batch(conn, db_url, tmp_path):
         register_devices(conn, sim, folder, tmp_path)
         # WRONGSN's address now answers as another machine (a swapped IP): refuse, don't misfile
         sim.devices["WRONGSN"].spec.serial = "SOMEONE-ELSE"
-        results = {r.device_sn: r for r in pull_devices(db_url, max_workers=4, timeout=1.5)}
+        results = {
+            r.device_sn: r for r in pull_devices(db_url, resolved_settings(pull_timeout=1.5), max_workers=4)
+        }
     assert {sn for sn, r in results.items() if r.ok} == {"GOOD1", "SLOW1", "LOSSY1"}
     assert results["STALL1"].seconds < 6  # the timeout, not the timeout again for every goodbye
     assert results["LOSSY1"].records_new == 1200  # a lost datagram is read again, nothing missing
@@ -102,10 +108,10 @@ def test_one_hundred_thousand_records_over_tcp(conn, db_url, tmp_path):
     folder = write_regency(tmp_path / "r", {"BIG1": records})
     with serve_regency(folder, free_ports=True, comm_keys={}) as sim:
         register_devices(conn, sim, folder, tmp_path)
-        result = pull_device(db_url, "BIG1", timeout=10)
+        result = pull_device(db_url, "BIG1", resolved_settings(pull_timeout=10))
         assert (result.status, result.records_read, result.records_new) == ("ok", 100_000, 100_000)
         assert stored_punches(conn, "BIG1") == sorted(records, key=lambda r: (r[1], r[0]))
-        assert pull_device(db_url, "BIG1", timeout=10).records_new == 0
+        assert pull_device(db_url, "BIG1", resolved_settings(pull_timeout=10)).records_new == 0
 
 
 def test_a_punch_logged_twice_is_stored_once_on_the_first_pull_and_after(conn, db_url, tmp_path):
@@ -117,7 +123,7 @@ def test_a_punch_logged_twice_is_stored_once_on_the_first_pull_and_after(conn, d
         device.add_punch(pin, when, 15, 1, 0)  # the same finger twice in one second: the first wins
         device.add_punch("A\\7", "2026-03-03 07:00:00", 1, 0, 0)  # a backslash survives COPY text
         register_devices(conn, sim, folder, tmp_path)
-        first = pull_device(db_url, "DUP1", timeout=5)
+        first = pull_device(db_url, "DUP1", resolved_settings(pull_timeout=5))
         assert (first.status, first.records_read, first.records_new) == ("ok", 302, 301)
         stored = stored_punches(conn, "DUP1")
         assert stored == sorted(
@@ -128,7 +134,7 @@ def test_a_punch_logged_twice_is_stored_once_on_the_first_pull_and_after(conn, d
         for _ in range(2):
             device.add_punch("1001", "2026-06-01 07:00:00", 1, 0, 0)
         device.add_punch(pin, when, 1, 0, 0)
-        again = pull_device(db_url, "DUP1", timeout=5)
+        again = pull_device(db_url, "DUP1", resolved_settings(pull_timeout=5))
         assert (again.status, again.records_read, again.records_new) == ("ok", 305, 1)
     assert len(stored_punches(conn, "DUP1")) == 302
 
@@ -138,7 +144,7 @@ def test_clock_reset_device_punches_are_stored_not_dropped(conn, db_url, tmp_pat
     folder = write_regency(tmp_path / "r", {"RESET1": records})
     with serve_regency(folder, faults={"RESET1": "clock_reset"}, free_ports=True, comm_keys={}) as sim:
         register_devices(conn, sim, folder, tmp_path)
-        result = pull_device(db_url, "RESET1", timeout=5)
+        result = pull_device(db_url, "RESET1", resolved_settings(pull_timeout=5))
     assert result.ok and result.records_new == 31
     assert result.clock_skew_seconds < -20 * 365 * 86400 and result.device_time.year == 2000
     assert ("1003", "2000-01-01 00:04:11", 1, 0, 0) in stored_punches(conn, "RESET1")
@@ -151,11 +157,11 @@ def test_clear_after_only_clears_what_is_committed(conn, db_url, tmp_path):
         register_devices(conn, sim, folder, tmp_path)
         device = sim.devices["FULL1"]
         assert device.add_punch("1001", "2026-07-01 07:00:00") is False  # full: punches are being lost
-        result = pull_device(db_url, "FULL1", timeout=5, clear_after=True)
+        result = pull_device(db_url, "FULL1", resolved_settings(pull_timeout=5), clear_after=True)
         assert result.ok and result.records_new == 500 and result.extra["cleared"] is True
         assert device.records == [] and device.enabled
         assert device.add_punch("1001", "2026-07-01 07:00:00") is True
-        second = pull_device(db_url, "FULL1", timeout=5, clear_after=True)
+        second = pull_device(db_url, "FULL1", resolved_settings(pull_timeout=5), clear_after=True)
         assert (second.records_read, second.records_new) == (1, 1)
     assert len(stored_punches(conn, "FULL1")) == 501
 
@@ -164,13 +170,15 @@ def test_unknown_and_inactive_devices(conn, db_url, tmp_path):
     folder = write_regency(tmp_path / "r", {"ON1": make_records(5), "OFF9": make_records(5, seed=2)})
     with serve_regency(folder, free_ports=True, comm_keys={}) as sim:
         register_devices(conn, sim, folder, tmp_path, active={"OFF9": False})
-        assert [d.device_sn for d in active_devices(conn)] == ["ON1"]
-        assert [r.device_sn for r in pull_devices(db_url, timeout=5)] == ["ON1"]
-        assert pull_devices(db_url, ["OFF9"], timeout=5)[0].ok  # named explicitly: pulled anyway
+        assert [d.device_sn for d in active_devices(conn, TZ)] == ["ON1"]
+        assert [r.device_sn for r in pull_devices(db_url, resolved_settings(pull_timeout=5))] == ["ON1"]
+        assert pull_devices(db_url, resolved_settings(pull_timeout=5), ["OFF9"])[
+            0
+        ].ok  # named explicitly: pulled anyway
         with pytest.raises(UserError, match="NOPE"):
-            pull_devices(db_url, ["ON1", "NOPE"], timeout=5)
+            pull_devices(db_url, resolved_settings(pull_timeout=5), ["ON1", "NOPE"])
         with pytest.raises(UserError, match="NOPE"):
-            pull_device(db_url, "NOPE")
+            pull_device(db_url, "NOPE", resolved_settings())
 
 
 def test_registry_uses_newest_ok_batch_per_device(conn, tmp_path):
@@ -185,13 +193,13 @@ def test_registry_uses_newest_ok_batch_per_device(conn, tmp_path):
     (tmp_path / "d2.csv").write_text(header + "A1,A,OPD01,10.0.0.9,4371,tcp,,,tidak\n")
     load_reference_file(conn, "devices", tmp_path / "d1.csv")
     load_reference_file(conn, "devices", tmp_path / "d2.csv")
-    devices = active_devices(conn)
+    devices = active_devices(conn, TZ)
     assert [(d.device_sn, d.host, d.protocol, d.timezone, d.comm_key_ref) for d in devices] == [
         ("B1", "10.0.0.2", "udp", "Asia/Makassar", "KEY_B")
     ]
     from ingest.registry import get_device
 
-    a1 = get_device(conn, "A1")
+    a1 = get_device(conn, "A1", TZ)
     assert (a1.host, a1.port, a1.active, a1.timezone, a1.comm_key_ref) == (
         "10.0.0.9", 4371, False, "Asia/Jakarta", "ABSENSI_COMMKEY_A1"
     )  # fmt: skip

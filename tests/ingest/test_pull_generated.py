@@ -3,12 +3,12 @@ exactly the punches of every device's attlog, whether it came by network or by U
 
 from __future__ import annotations
 
-from ingest.folder import REFERENCE_ORDER
 from ingest.generator import generate
 from ingest.pull import pull_devices
-from ingest.reference import load_reference_file
+from ingest.reference import LOAD_ORDER, load_reference_file
 from ingest.simulator import serve_regency
 from ingest.usb import import_attlog, read_attlog
+from tests.conftest import resolved_settings
 from tests.ingest.zk_regency import stored_punches
 
 
@@ -17,9 +17,9 @@ def test_generated_regency_pulled_equals_its_attlogs_and_usb_adds_nothing(conn, 
     generate(folder, employees=60, devices=4, start="2026-03-02", days=10, seed=5)
     with serve_regency(folder, free_ports=True, comm_keys={}) as sim:
         served = sim.write_devices_csv(folder / "devices.csv", tmp_path / "served.csv")
-        for kind, name in REFERENCE_ORDER:
-            load_reference_file(conn, kind, served if kind == "devices" else folder / name)
-        results = pull_devices(db_url, timeout=10)
+        for kind in LOAD_ORDER:
+            load_reference_file(conn, kind, served if kind == "devices" else folder / f"{kind}.csv")
+        results = pull_devices(db_url, resolved_settings(pull_timeout=10))
         serials = list(sim.devices)
     assert [r.device_sn for r in results] == sorted(serials) and all(r.ok for r in results)
     users = conn.execute("select count(*) from raw.device_user").fetchone()[0]

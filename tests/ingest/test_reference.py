@@ -9,8 +9,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from absensi.errors import UserError
 from ingest.reference import load_reference_file
+from warehouse.errors import UserError
 
 OPD = "opd_code,nama_opd,jenis_opd\nDINKES,Dinas Kesehatan,DINAS\nPKM01,Puskesmas Baturaja,PUSKESMAS\n"
 EMP_HEADER = "nip,nama,jenis_pegawai,golongan,jabatan,kelas_jabatan,opd_code,tunjangan_pokok,aktif_mulai,aktif_sampai\n"

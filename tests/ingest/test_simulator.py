@@ -16,10 +16,10 @@ import pytest
 from zk import ZK, const
 from zk.exception import ZKErrorResponse, ZKNetworkError
 
-from absensi.config import PROJECT_ROOT
 from ingest import zk_protocol as zp
 from ingest.simulator import Faults, serve_regency
 from tests.ingest.zk_regency import make_records, write_regency
+from warehouse.settings import PROJECT_ROOT
 
 RECORDS = make_records(2500, seed=7)  # 100 KB at 40 bytes: several TCP chunks and many UDP packets
 

@@ -6,8 +6,8 @@ from datetime import datetime
 
 import pytest
 
-from absensi.errors import UserError
 from ingest.usb import AttlogError, import_attlog
+from warehouse.errors import UserError
 
 GOOD = (
     "        1\t2026-03-02 07:25:13\t1\t0\t0\t0\n"

@@ -8,6 +8,8 @@ from importlib import resources
 
 import psycopg
 
+from warehouse.errors import UserError
+
 # Serialises concurrent `absensi db migrate` runs (two DAG tasks, a CLI and a test) on one database.
 _ADVISORY_LOCK_KEY = 0x4B5A_4D49
 
@@ -24,7 +26,7 @@ class Migration:
 
 
 def available_migrations() -> list[Migration]:
-    files = resources.files("absensi").joinpath("migrations")
+    files = resources.files("warehouse").joinpath("migrations")
     found = []
     for entry in files.iterdir():
         if entry.name.endswith(".sql"):
@@ -48,8 +50,6 @@ def migrate(conn: psycopg.Connection) -> list[str]:
             if migration.version in done:
                 if done[migration.version] != migration.checksum:
                     # An applied migration was edited: refuse rather than guess which schema is real.
-                    from absensi.errors import UserError
-
                     raise UserError(
                         f"migrasi {migration.version}_{migration.name} sudah diterapkan tetapi isinya berubah; "
                         "tambahkan migrasi baru, jangan ubah yang lama"

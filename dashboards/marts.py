@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import psycopg
 
-from absensi.close import parse_month  # noqa: F401  (re-exported: one month parser for every output)
-from absensi.errors import UserError
 from dashboards.spec import Card
 from dashboards.sqltemplate import to_psycopg
-
-BULAN = [
-    "Januari", "Februari", "Maret", "April", "Mei", "Juni",
-    "Juli", "Agustus", "September", "Oktober", "November", "Desember",
-]  # fmt: skip
-
-
-def month_label(month: date) -> str:
-    return f"{BULAN[month.month - 1]} {month.year}"
-
-
-def relation_exists(conn: psycopg.Connection, name: str) -> bool:
-    return conn.execute("select to_regclass(%s) is not null", (name,)).fetchone()[0]
+from warehouse.db import relation_exists
+from warehouse.errors import UserError
 
 
 def require_marts(conn: psycopg.Connection, *names: str) -> None:
@@ -32,18 +18,6 @@ def require_marts(conn: psycopg.Connection, *names: str) -> None:
         raise UserError(
             f"tabel {', '.join(missing)} belum ada di gudang: jalankan dulu `absensi transform` (dbt build)"
         )
-
-
-def month_is_locked(conn: psycopg.Connection, month: date) -> bool:
-    """Locked when the monthly close recorded it in ops.month_lock, or the mart rows say so."""
-    if relation_exists(conn, "ops.month_lock"):
-        row = conn.execute("select count(*) from ops.month_lock where month = %s", (month,)).fetchone()
-        if row[0]:
-            return True
-    row = conn.execute(
-        "select bool_and(is_locked) from marts.fct_allowance_deduction_monthly where month = %s", (month,)
-    ).fetchone()
-    return bool(row[0])
 
 
 def run_card(conn: psycopg.Connection, card: Card, values: dict[str, Any]) -> tuple[list[str], list[tuple]]:
