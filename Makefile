@@ -20,9 +20,12 @@ demo: setup
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Style, types and the floors of the house (import-linter contracts in pyproject.toml).
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # Regenerate the lock from pyproject.toml (run after changing a dependency, then commit it).
 lock:

@@ -70,9 +70,10 @@ def main() -> None:
     except Exception as exc:
         # Usage errors (unknown command, bad option) come from typer's vendored click: show them
         # as click would in standalone mode, without a traceback.
-        if callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int):
-            exc.show()
-            sys.exit(exc.exit_code)
+        show, code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(code, int):
+            show()
+            sys.exit(code)
         raise
 
 

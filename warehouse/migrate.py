@@ -45,7 +45,9 @@ def migrate(conn: psycopg.Connection) -> list[str]:
                    version text primary key, name text not null, checksum text not null,
                    applied_at timestamptz not null default now(), applied_by text not null default current_user)"""
         )
-        done = dict(conn.execute("select version, checksum from public.schema_migrations").fetchall())
+        done: dict[str, str] = dict(
+            conn.execute("select version, checksum from public.schema_migrations").fetchall()
+        )
         for migration in available_migrations():
             if migration.version in done:
                 if done[migration.version] != migration.checksum:

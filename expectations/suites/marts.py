@@ -80,9 +80,9 @@ def _window_bounds(p: SuiteParams) -> tuple[str, str] | None:
     if p.window is None:
         return None
     start, end = p.window
-    if p.month_start is not None:
+    if p.month_start is not None and p.month_end is not None:
         start = max(start, p.month_start)
-        end = min(end, p.month_end - timedelta(days=1))  # type: ignore[operator]
+        end = min(end, p.month_end - timedelta(days=1))
     if start > end:
         return None
     return f"date '{start.isoformat()}'", f"date '{end.isoformat()}'"

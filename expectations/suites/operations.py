@@ -40,17 +40,13 @@ def build(p: SuiteParams) -> list[AssetChecks]:
                 Check(
                     "device_silent",
                     f"Mesin aktif tanpa tarikan/impor berhasil lebih dari {SILENT_DAYS} hari",
-                    lambda: gxe.UnexpectedRowsExpectation(
-                        unexpected_rows_query=batch_rows(silent_query), severity=WARNING
-                    ),
+                    lambda: gxe.UnexpectedRowsExpectation(unexpected_rows_query=batch_rows(silent_query)),
                     severity=WARNING,
                 ),
                 Check(
                     "device_clock_skew",
                     f"Jam mesin menyimpang lebih dari {MAX_SKEW_SECONDS // 60} menit (tarikan terakhir)",
-                    lambda: gxe.UnexpectedRowsExpectation(
-                        unexpected_rows_query=batch_rows(skew_query), severity=WARNING
-                    ),
+                    lambda: gxe.UnexpectedRowsExpectation(unexpected_rows_query=batch_rows(skew_query)),
                     severity=WARNING,
                 ),
             ),
@@ -81,7 +77,7 @@ def build(p: SuiteParams) -> list[AssetChecks]:
                         "quarantine_growing",
                         "Karantina bertambah sejak pemeriksaan sebelumnya",
                         lambda: gxe.UnexpectedRowsExpectation(
-                            unexpected_rows_query=batch_rows(growing_query), severity=WARNING
+                            unexpected_rows_query=batch_rows(growing_query)
                         ),
                         severity=WARNING,
                     ),

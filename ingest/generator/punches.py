@@ -108,14 +108,22 @@ def _mid_at(s: int, e: int) -> int:
     return (s + e + 1) // 2  # the first whole second at or after the midpoint
 
 
+def _late_by(seconds: int) -> Callable[[int, int], list[int]]:
+    return lambda start, end: [start + seconds, end + 600]
+
+
+def _early_by(seconds: int) -> Callable[[int, int], list[int]]:
+    return lambda start, end: [start - 600, end - seconds]
+
+
 def boundary_scenarios() -> list[Scenario]:
     out: list[Scenario] = []
     for m in (0, 1, 30, 31, 60, 61, 90, 91):
         for s in (0, 59):
             # late m exactly: start + m min + s sec (07:30:59 -> 0, 07:31:00 -> 1)
-            out.append(Scenario(f"late_{m}m{s:02d}s", lambda a, b, m=m, s=s: [a + m * 60 + s, b + 600]))
+            out.append(Scenario(f"late_{m}m{s:02d}s", _late_by(m * 60 + s)))
             # early m exactly: end - m min - s sec (15:59:01 -> 0, 15:59:00 -> 1)
-            out.append(Scenario(f"early_{m}m{s:02d}s", lambda a, b, m=m, s=s: [a - 600, b - m * 60 - s]))
+            out.append(Scenario(f"early_{m}m{s:02d}s", _early_by(m * 60 + s)))
     out += [
         Scenario("lone_before_midpoint", lambda a, b: [_mid_before(a, b)]),
         Scenario("lone_at_midpoint", lambda a, b: [_mid_at(a, b)]),

@@ -8,8 +8,8 @@ from datetime import date
 import psycopg
 import pytest
 
-from dashboards.spec import load_specs
 from dashboards.marts import run_card
+from dashboards.spec import load_specs
 from tests.dashboards.conftest import OPEN_MONTH
 
 CARDS = [(d, c) for d in load_specs() for c in d.cards]
