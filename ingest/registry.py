@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import psycopg
 
+from warehouse.settings import COMMKEY_PREFIX
+
 _CURRENT_DEVICES = """
     select distinct on (d.device_sn)
            d.device_sn, d.name, d.opd_code, d.host, d.port, d.protocol, d.timezone, d.comm_key_ref, d.active
@@ -42,7 +44,7 @@ def _device(row: tuple, default_timezone: str) -> Device:
         port=int(port),
         protocol=protocol,
         timezone=tz or default_timezone,
-        comm_key_ref=key_ref or f"ABSENSI_COMMKEY_{sn}",
+        comm_key_ref=key_ref or f"{COMMKEY_PREFIX}{sn}",
         active=bool(active),
     )
 
