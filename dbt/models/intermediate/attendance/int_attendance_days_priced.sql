@@ -1,10 +1,9 @@
-{#- The daily rules of DESIGN §6 / docs/CONTRACTS.md "Daily rule details", for the scoped days of
-    open months (locked_months=false: fct_attendance_daily) or of locked months (true: the
-    corrections that become adjustments). Renders a list of CTEs ending in `daily_rows`. -#}
-{% macro attendance_daily_rows(locked_months) %}
-scope as (
+-- The daily rules (DESIGN §6 / docs/CONTRACTS.md "Daily rule details"): status, check-in and
+-- check-out, TL/PSW tiers, the day's percent and its reason, for every scoped employee-day. One model
+-- for both uses: fct_attendance_daily takes the days of open months (is_locked_month = false),
+-- int_attendance_corrections those of locked months (recomputed, they become adjustments).
+with scope as (
     select * from {{ ref('int_attendance_scope') }}
-    where is_locked_month = {{ 'true' if locked_months else 'false' }}
 ),
 
 punch_days as (
@@ -204,7 +203,10 @@ daily_rows as (
             else format(
                 'TK: tidak ada absen dan tidak ada surat keterangan; potongan %s%%', {{ pct_text('priced.tk_pct') }}
             )
-        end)::text as reason
+        end)::text as reason,
+        -- metadata
+        priced.is_locked_month::boolean as is_locked_month
     from priced
 )
-{% endmacro %}
+
+select * from daily_rows
