@@ -29,8 +29,16 @@ merged_days as (
     from frozen_days
     full outer join corrections
         on corrections.nip = frozen_days.nip and corrections.work_date = frozen_days.work_date
-    where (coalesce(corrections.nip, frozen_days.nip), {{ month_of('coalesce(corrections.work_date, frozen_days.work_date)') }})
-        in (select corrected_employee_months.nip, corrected_employee_months.month from corrected_employee_months)
+    where
+        (
+            coalesce(corrections.nip, frozen_days.nip),
+            {{ month_of('coalesce(corrections.work_date, frozen_days.work_date)') }}
+        ) in (
+            select
+                corrected_employee_months.nip,
+                corrected_employee_months.month
+            from corrected_employee_months
+        )
 ),
 
 recomputed as (

@@ -41,7 +41,9 @@ previous_run as (
 -- (a batch takes its id before inserting its punches, so ids and commits can cross). A batch's
 -- finished_at is set inside its transaction, so it is at most `late_commit_minutes` before its commit.
 new_batches as (
-    select batches.batch_id, batches.kind
+    select
+        batches.batch_id,
+        batches.kind
     from {{ ref('stg_raw__ingest_batches') }} as batches
     cross join previous_run
     cross join high_water
@@ -51,14 +53,18 @@ new_batches as (
         and batches.batch_id <= high_water.high_batch_id
         and (
             batches.batch_id > previous_run.last_batch_id
-            or batches.finished_at >= previous_run.last_run_started_at - interval '{{ var("late_commit_minutes") }} minutes'
+            or batches.finished_at
+            >= previous_run.last_run_started_at - interval '{{ var("late_commit_minutes") }} minutes'
         )
 ),
 
 punch_dates as (
     select distinct punches.punch_date
     from {{ ref('stg_raw__device_punches') }} as punches
-    where punches.batch_id in (select new_batches.batch_id from new_batches where new_batches.kind in ('pull', 'usb', 'push'))
+    where punches.batch_id in (
+        select new_batches.batch_id from new_batches
+        where new_batches.kind in ('pull', 'usb', 'push')
+    )
 ),
 
 computed_until as (
@@ -77,8 +83,14 @@ changed_employees as (
     select versions.nip
     from employee_versions as versions
     where
-        exists (select 1 from new_batches where new_batches.kind = 'employees')
-        and versions.batch_id in (select new_batches.batch_id from new_batches where new_batches.kind = 'employees')
+        exists (
+            select 1 from new_batches
+            where new_batches.kind = 'employees'
+        )
+        and versions.batch_id in (
+            select new_batches.batch_id from new_batches
+            where new_batches.kind = 'employees'
+        )
         and (
             versions.previous_batch_id is null
             or (
@@ -88,8 +100,13 @@ changed_employees as (
                 versions.prev_aktif_mulai,
                 versions.prev_aktif_sampai
             )
-            is distinct from
-            (versions.opd_code, versions.jenis_pegawai, versions.tunjangan_pokok, versions.aktif_mulai, versions.aktif_sampai)
+            is distinct from (
+                versions.opd_code,
+                versions.jenis_pegawai,
+                versions.tunjangan_pokok,
+                versions.aktif_mulai,
+                versions.aktif_sampai
+            )
         )
 ),
 
@@ -98,11 +115,19 @@ pin_versions as (
 ),
 
 changed_pins as (
-    select versions.nip as new_nip, versions.prev_nip as old_nip
+    select
+        versions.nip as new_nip,
+        versions.prev_nip as old_nip
     from pin_versions as versions
     where
-        exists (select 1 from new_batches where new_batches.kind = 'pins')
-        and versions.batch_id in (select new_batches.batch_id from new_batches where new_batches.kind = 'pins')
+        exists (
+            select 1 from new_batches
+            where new_batches.kind = 'pins'
+        )
+        and versions.batch_id in (
+            select new_batches.batch_id from new_batches
+            where new_batches.kind = 'pins'
+        )
         and (versions.prev_nip is null or versions.prev_nip <> versions.nip)
 ),
 
@@ -117,8 +142,14 @@ changed_leave as (
         greatest(versions.sampai, versions.prev_sampai) as date_to
     from leave_versions as versions
     where
-        exists (select 1 from new_batches where new_batches.kind = 'leave')
-        and versions.batch_id in (select new_batches.batch_id from new_batches where new_batches.kind = 'leave')
+        exists (
+            select 1 from new_batches
+            where new_batches.kind = 'leave'
+        )
+        and versions.batch_id in (
+            select new_batches.batch_id from new_batches
+            where new_batches.kind = 'leave'
+        )
         and (
             versions.previous_batch_id is null
             or (versions.prev_jenis, versions.prev_sampai) is distinct from (versions.jenis, versions.sampai)
@@ -134,43 +165,79 @@ changed_opd_employees as (
     from opd_versions as versions
     inner join {{ ref('stg_raw__employees') }} as employees on employees.opd_code = versions.opd_code
     where
-        exists (select 1 from new_batches where new_batches.kind = 'opd')
-        and versions.batch_id in (select new_batches.batch_id from new_batches where new_batches.kind = 'opd')
+        exists (
+            select 1 from new_batches
+            where new_batches.kind = 'opd'
+        )
+        and versions.batch_id in (
+            select new_batches.batch_id from new_batches
+            where new_batches.kind = 'opd'
+        )
         and versions.prev_jenis_opd is distinct from versions.jenis_opd
 ),
 
 touched_ranges as (
-    select null::text as nip, punch_date as date_from, punch_date as date_to, 'punches'::text as touched_by
+    select
+        null::text as nip,
+        punch_dates.punch_date as date_from,
+        punch_dates.punch_date as date_to,
+        'punches'::text as touched_by
     from punch_dates
     union all
     select
-        null::text,
-        greatest(attendance_window.window_start, attendance_window.window_end - {{ var('lookback_days') }}),
-        attendance_window.window_end,
-        'lookback'
+        null::text as nip,
+        greatest(
+            attendance_window.window_start, attendance_window.window_end - {{ var('lookback_days') }}
+        ) as date_from,
+        attendance_window.window_end as date_to,
+        'lookback' as touched_by
     from attendance_window
     union all
     select
-        null::text,
-        greatest(attendance_window.window_start, coalesce(computed_until.last_computed + 1, attendance_window.window_start)),
-        attendance_window.window_end,
-        'new_days'
+        null::text as nip,
+        greatest(
+            attendance_window.window_start,
+            coalesce(computed_until.last_computed + 1, attendance_window.window_start)
+        ) as date_from,
+        attendance_window.window_end as date_to,
+        'new_days' as touched_by
     from attendance_window
     cross join computed_until
     union all
-    select nip, attendance_window.window_start, attendance_window.window_end, 'employee'
+    select
+        changed_employees.nip,
+        attendance_window.window_start as date_from,
+        attendance_window.window_end as date_to,
+        'employee' as touched_by
     from changed_employees cross join attendance_window
     union all
-    select new_nip, attendance_window.window_start, attendance_window.window_end, 'pin'
+    select
+        changed_pins.new_nip as nip,
+        attendance_window.window_start as date_from,
+        attendance_window.window_end as date_to,
+        'pin' as touched_by
     from changed_pins cross join attendance_window
     union all
-    select old_nip, attendance_window.window_start, attendance_window.window_end, 'pin'
+    select
+        changed_pins.old_nip as nip,
+        attendance_window.window_start as date_from,
+        attendance_window.window_end as date_to,
+        'pin' as touched_by
     from changed_pins cross join attendance_window
-    where old_nip is not null
+    where changed_pins.old_nip is not null
     union all
-    select nip, date_from, date_to, 'leave' from changed_leave
+    select
+        changed_leave.nip,
+        changed_leave.date_from,
+        changed_leave.date_to,
+        'leave' as touched_by
+    from changed_leave
     union all
-    select nip, attendance_window.window_start, attendance_window.window_end, 'opd'
+    select
+        changed_opd_employees.nip,
+        attendance_window.window_start as date_from,
+        attendance_window.window_end as date_to,
+        'opd' as touched_by
     from changed_opd_employees cross join attendance_window
 ),
 

@@ -23,7 +23,10 @@ recomputed as (
 ),
 
 already_paid as (
-    select nip, corrected_month, sum(adjustment_amount) as paid_amount
+    select
+        nip,
+        corrected_month,
+        sum(adjustment_amount) as paid_amount
     from paid_adjustments
     group by nip, corrected_month
 ),
@@ -33,9 +36,10 @@ first_open_month as (
         corrected.month as corrected_month,
         min(candidate::date) as month
     from (select distinct month from recomputed) as corrected
-    cross join lateral generate_series(
-        corrected.month + interval '1 month', corrected.month + interval '10 years', interval '1 month'
-    ) as candidate
+    cross join
+        lateral generate_series(
+            corrected.month + interval '1 month', corrected.month + interval '10 years', interval '1 month'
+        ) as candidate
     where candidate::date not in (select month_locks.month from month_locks)
     group by corrected.month
 ),

@@ -57,31 +57,27 @@ open_days as (
         days.reason
     from days
     where not days.is_locked_month
-),
-
--- a full refresh takes the days of locked months from the close's snapshot
-locked_rows as (
-    select
-        nip,
-        work_date,
-        opd_code,
-        policy_id,
-        schedule_in,
-        schedule_out,
-        first_in,
-        last_out,
-        late_minutes,
-        early_minutes,
-        tl_tier,
-        psw_tier,
-        status,
-        deduction_pct,
-        reason
-    from {{ source('ops', 'locked_attendance_daily') }}
 )
 
 select * from open_days
 {% if not is_incremental() %}
+-- a full refresh takes the days of locked months from the close's snapshot
 union all
-select * from locked_rows
+select
+    locked_days.nip,
+    locked_days.work_date,
+    locked_days.opd_code,
+    locked_days.policy_id,
+    locked_days.schedule_in,
+    locked_days.schedule_out,
+    locked_days.first_in,
+    locked_days.last_out,
+    locked_days.late_minutes,
+    locked_days.early_minutes,
+    locked_days.tl_tier,
+    locked_days.psw_tier,
+    locked_days.status,
+    locked_days.deduction_pct,
+    locked_days.reason
+from {{ source('ops', 'locked_attendance_daily') }} as locked_days
 {% endif %}
