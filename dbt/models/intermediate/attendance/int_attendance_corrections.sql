@@ -16,7 +16,29 @@
 -- Days of locked months recomputed from today's data, for the days new data touched (all locked
 -- days on a full refresh). fct_allowance_adjustment compares them with the frozen snapshot; the
 -- facts themselves never change for a locked month.
-with
-{{ attendance_daily_rows(locked_months=true) }}
+with days as (
+    select * from {{ ref('int_attendance_days_priced') }}
+),
 
-select * from daily_rows
+locked_days as (
+    select
+        days.nip,
+        days.work_date,
+        days.opd_code,
+        days.policy_id,
+        days.schedule_in,
+        days.schedule_out,
+        days.first_in,
+        days.last_out,
+        days.late_minutes,
+        days.early_minutes,
+        days.tl_tier,
+        days.psw_tier,
+        days.status,
+        days.deduction_pct,
+        days.reason
+    from days
+    where days.is_locked_month
+)
+
+select * from locked_days

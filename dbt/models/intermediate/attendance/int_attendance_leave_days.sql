@@ -21,7 +21,7 @@ leave_days as (
         on
             leaves.nip = scope.nip
             and scope.work_date between leaves.leave_start and leaves.leave_end
-    order by scope.nip, scope.work_date, leaves.leave_start desc, leaves.batch_id desc
+    order by scope.nip asc, scope.work_date asc, leaves.leave_start desc, leaves.batch_id desc
 )
 
 select * from leave_days

@@ -25,20 +25,30 @@ with daily as (
     {% if is_incremental() %}
     -- two index-friendly halves (an OR would scan all history): months touched for everyone, and
     -- the days of employees touched one by one
-    select facts.*, {{ month_of('facts.work_date') }} as month
+    select
+        facts.*,
+        {{ month_of('facts.work_date') }} as month
     from {{ ref('fct_attendance_daily') }} as facts
-    where facts.work_date >= (
-        select date_trunc('month', min(touched.date_from))::date
-        from {{ ref('int_attendance_touched') }} as touched where touched.nip is null
-    )
+    where
+        facts.work_date >= (
+            select date_trunc('month', min(touched.date_from))::date
+            from {{ ref('int_attendance_touched') }} as touched
+            where touched.nip is null
+        )
     union
-    select facts.*, {{ month_of('facts.work_date') }} as month
+    select
+        facts.*,
+        {{ month_of('facts.work_date') }} as month
     from {{ ref('fct_attendance_daily') }} as facts
-    where facts.nip in (
-        select touched.nip from {{ ref('int_attendance_touched') }} as touched where touched.nip is not null
-    )
+    where
+        facts.nip in (
+            select touched.nip from {{ ref('int_attendance_touched') }} as touched
+            where touched.nip is not null
+        )
     {% else %}
-    select facts.*, {{ month_of('facts.work_date') }} as month
+    select
+        facts.*,
+        {{ month_of('facts.work_date') }} as month
     from {{ ref('fct_attendance_daily') }} as facts
     {% endif %}
 ),
@@ -77,7 +87,7 @@ last_day as (
         opd_code,
         policy_id
     from scoped_daily
-    order by nip, month, work_date desc
+    order by nip asc, month asc, work_date desc
 ),
 
 monthly as (
@@ -94,7 +104,8 @@ monthly as (
             where scoped_daily.status = 'HADIR' and scoped_daily.tl_tier = 0 and scoped_daily.psw_tier = 0
         ))::integer as days_on_time,
         (count(*) filter (where scoped_daily.status = 'HADIR' and scoped_daily.tl_tier > 0))::integer as days_late,
-        (count(*) filter (where scoped_daily.status = 'HADIR' and scoped_daily.psw_tier > 0))::integer as days_early_leave,
+        (count(*) filter (where scoped_daily.status = 'HADIR' and scoped_daily.psw_tier > 0))::integer
+            as days_early_leave,
         sum(scoped_daily.deduction_pct)::numeric(8, 2) as total_pct_uncapped
     from scoped_daily
     group by scoped_daily.nip, scoped_daily.month

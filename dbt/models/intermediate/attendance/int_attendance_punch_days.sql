@@ -5,14 +5,14 @@ with scope as (
 ),
 
 punches as (
-    select matched.*
-    from {{ ref('int_punches_matched') }} as matched
+    select punches_matched.*
+    from {{ ref('int_punches_matched') }} as punches_matched
     where
         -- bounds as scalar subqueries so the scan uses the punch_local index
-        matched.punch_local >= (select min(scope.work_date) from scope)::timestamp
-        and matched.punch_local < ((select max(scope.work_date) from scope) + 1)::timestamp
-        and matched.nip is not null
-        and not matched.is_impossible_clock
+        punches_matched.punch_local >= (select min(scope.work_date) from scope)::timestamp
+        and punches_matched.punch_local < ((select max(scope.work_date) from scope) + 1)::timestamp
+        and punches_matched.nip is not null
+        and not punches_matched.is_impossible_clock
 ),
 
 punch_days as (

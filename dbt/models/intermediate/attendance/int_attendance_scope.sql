@@ -51,24 +51,33 @@ touched as (
     select * from {{ ref('int_attendance_touched') }}
 ),
 
+calendar_dates as (
+    select distinct calendar.work_date
+    from calendar
+),
+
 -- every (employee or all employees, date) a touched range covers, once
 touched_days as (
     select distinct
         touched.nip,
-        calendar_day.work_date
+        calendar_dates.work_date
     from touched
-    inner join (select distinct work_date from calendar) as calendar_day
-        on calendar_day.work_date between touched.date_from and touched.date_to
+    inner join calendar_dates
+        on calendar_dates.work_date between touched.date_from and touched.date_to
 ),
 
 -- split so each half joins on equality (an OR join would pair every day with every employee)
 scope_keys as (
-    select employee_rules.nip, touched_days.work_date
+    select
+        employee_rules.nip,
+        touched_days.work_date
     from touched_days
     cross join employee_rules
     where touched_days.nip is null
     union
-    select touched_days.nip, touched_days.work_date
+    select
+        touched_days.nip,
+        touched_days.work_date
     from touched_days
     where touched_days.nip is not null
 ),

@@ -41,7 +41,9 @@ previous_run as (
 -- (a batch takes its id before inserting its punches, so ids and commits can cross). A batch's
 -- finished_at is set inside its transaction, so it is at most `late_commit_minutes` before its commit.
 new_batches as (
-    select batches.batch_id, batches.kind
+    select
+        batches.batch_id,
+        batches.kind
     from {{ ref('stg_raw__ingest_batches') }} as batches
     cross join previous_run
     cross join high_water
@@ -51,41 +53,60 @@ new_batches as (
         and batches.batch_id <= high_water.high_batch_id
         and (
             batches.batch_id > previous_run.last_batch_id
-            or batches.finished_at >= previous_run.last_run_started_at - interval '{{ var("late_commit_minutes") }} minutes'
+            or batches.finished_at
+            >= previous_run.last_run_started_at - interval '{{ var("late_commit_minutes") }} minutes'
         )
 ),
 
 punch_dates as (
     select distinct punches.punch_date
     from {{ ref('stg_raw__device_punches') }} as punches
-    where punches.batch_id in (select new_batches.batch_id from new_batches where new_batches.kind in ('pull', 'usb', 'push'))
+    where punches.batch_id in (
+        select new_batches.batch_id from new_batches
+        where new_batches.kind in ('pull', 'usb', 'push')
+    )
 ),
 
 computed_until as (
     select max(work_date) as last_computed from {{ source('marts_self', 'fct_attendance_daily') }}
 ),
 
+-- Reference rows of new batches that changed something, each compared with its previous version
+-- (previous_batch_id and the prev_* columns of the staging _versions views). The `exists` is implied
+-- by the `in` after it, but as a one-time filter it guarantees that an hour without a new batch of
+-- that kind never computes its version history (the views' windows run over every version).
 employee_versions as (
     select * from {{ ref('stg_raw__employee_versions') }}
 ),
 
 changed_employees as (
-    select new_row.nip
-    from employee_versions as new_row
-    left join lateral (
-        select older.*
-        from employee_versions as older
-        where older.nip = new_row.nip and older.batch_id < new_row.batch_id
-        order by older.batch_id desc, older.row_no desc
-        limit 1
-    ) as old_row on true
+    select versions.nip
+    from employee_versions as versions
     where
-        new_row.batch_id in (select new_batches.batch_id from new_batches where new_batches.kind = 'employees')
+        exists (
+            select 1 from new_batches
+            where new_batches.kind = 'employees'
+        )
+        and versions.batch_id in (
+            select new_batches.batch_id from new_batches
+            where new_batches.kind = 'employees'
+        )
         and (
-            old_row.nip is null
-            or (old_row.opd_code, old_row.jenis_pegawai, old_row.tunjangan_pokok, old_row.aktif_mulai, old_row.aktif_sampai)
-            is distinct from
-            (new_row.opd_code, new_row.jenis_pegawai, new_row.tunjangan_pokok, new_row.aktif_mulai, new_row.aktif_sampai)
+            versions.previous_batch_id is null
+            or (
+                versions.prev_opd_code,
+                versions.prev_jenis_pegawai,
+                versions.prev_tunjangan_pokok,
+                versions.prev_aktif_mulai,
+                versions.prev_aktif_sampai
+            )
+            is distinct from (
+                versions.opd_code,
+                versions.jenis_pegawai,
+                versions.tunjangan_pokok,
+                versions.aktif_mulai,
+                versions.aktif_sampai
+            )
         )
 ),
 
@@ -94,21 +115,20 @@ pin_versions as (
 ),
 
 changed_pins as (
-    select new_row.nip as new_nip, old_row.nip as old_nip
-    from pin_versions as new_row
-    left join lateral (
-        select older.*
-        from pin_versions as older
-        where
-            btrim(older.device_pin) = btrim(new_row.device_pin)
-            and coalesce(nullif(btrim(older.device_sn), ''), '') = coalesce(nullif(btrim(new_row.device_sn), ''), '')
-            and older.batch_id < new_row.batch_id
-        order by older.batch_id desc, older.row_no desc
-        limit 1
-    ) as old_row on true
+    select
+        versions.nip as new_nip,
+        versions.prev_nip as old_nip
+    from pin_versions as versions
     where
-        new_row.batch_id in (select new_batches.batch_id from new_batches where new_batches.kind = 'pins')
-        and (old_row.nip is null or old_row.nip <> new_row.nip)
+        exists (
+            select 1 from new_batches
+            where new_batches.kind = 'pins'
+        )
+        and versions.batch_id in (
+            select new_batches.batch_id from new_batches
+            where new_batches.kind = 'pins'
+        )
+        and (versions.prev_nip is null or versions.prev_nip <> versions.nip)
 ),
 
 leave_versions as (
@@ -117,22 +137,22 @@ leave_versions as (
 
 changed_leave as (
     select
-        new_row.nip,
-        new_row.mulai as date_from,
-        greatest(new_row.sampai, old_row.sampai) as date_to
-    from leave_versions as new_row
-    left join lateral (
-        select older.*
-        from leave_versions as older
-        where older.nip = new_row.nip and older.mulai = new_row.mulai and older.batch_id < new_row.batch_id
-        order by older.batch_id desc, older.row_no desc
-        limit 1
-    ) as old_row on true
+        versions.nip,
+        versions.mulai as date_from,
+        greatest(versions.sampai, versions.prev_sampai) as date_to
+    from leave_versions as versions
     where
-        new_row.batch_id in (select new_batches.batch_id from new_batches where new_batches.kind = 'leave')
+        exists (
+            select 1 from new_batches
+            where new_batches.kind = 'leave'
+        )
+        and versions.batch_id in (
+            select new_batches.batch_id from new_batches
+            where new_batches.kind = 'leave'
+        )
         and (
-            old_row.nip is null
-            or (old_row.jenis, old_row.sampai) is distinct from (new_row.jenis, new_row.sampai)
+            versions.previous_batch_id is null
+            or (versions.prev_jenis, versions.prev_sampai) is distinct from (versions.jenis, versions.sampai)
         )
 ),
 
@@ -142,52 +162,82 @@ opd_versions as (
 
 changed_opd_employees as (
     select employees.nip
-    from opd_versions as new_row
-    left join lateral (
-        select older.*
-        from opd_versions as older
-        where older.opd_code = new_row.opd_code and older.batch_id < new_row.batch_id
-        order by older.batch_id desc, older.row_no desc
-        limit 1
-    ) as old_row on true
-    inner join {{ ref('stg_raw__employees') }} as employees on employees.opd_code = new_row.opd_code
+    from opd_versions as versions
+    inner join {{ ref('stg_raw__employees') }} as employees on employees.opd_code = versions.opd_code
     where
-        new_row.batch_id in (select new_batches.batch_id from new_batches where new_batches.kind = 'opd')
-        and old_row.jenis_opd is distinct from new_row.jenis_opd
+        exists (
+            select 1 from new_batches
+            where new_batches.kind = 'opd'
+        )
+        and versions.batch_id in (
+            select new_batches.batch_id from new_batches
+            where new_batches.kind = 'opd'
+        )
+        and versions.prev_jenis_opd is distinct from versions.jenis_opd
 ),
 
 touched_ranges as (
-    select null::text as nip, punch_date as date_from, punch_date as date_to, 'punches'::text as touched_by
+    select
+        null::text as nip,
+        punch_dates.punch_date as date_from,
+        punch_dates.punch_date as date_to,
+        'punches'::text as touched_by
     from punch_dates
     union all
     select
-        null::text,
-        greatest(attendance_window.window_start, attendance_window.window_end - {{ var('lookback_days') }}),
-        attendance_window.window_end,
-        'lookback'
+        null::text as nip,
+        greatest(
+            attendance_window.window_start, attendance_window.window_end - {{ var('lookback_days') }}
+        ) as date_from,
+        attendance_window.window_end as date_to,
+        'lookback' as touched_by
     from attendance_window
     union all
     select
-        null::text,
-        greatest(attendance_window.window_start, coalesce(computed_until.last_computed + 1, attendance_window.window_start)),
-        attendance_window.window_end,
-        'new_days'
+        null::text as nip,
+        greatest(
+            attendance_window.window_start,
+            coalesce(computed_until.last_computed + 1, attendance_window.window_start)
+        ) as date_from,
+        attendance_window.window_end as date_to,
+        'new_days' as touched_by
     from attendance_window
     cross join computed_until
     union all
-    select nip, attendance_window.window_start, attendance_window.window_end, 'employee'
+    select
+        changed_employees.nip,
+        attendance_window.window_start as date_from,
+        attendance_window.window_end as date_to,
+        'employee' as touched_by
     from changed_employees cross join attendance_window
     union all
-    select new_nip, attendance_window.window_start, attendance_window.window_end, 'pin'
+    select
+        changed_pins.new_nip as nip,
+        attendance_window.window_start as date_from,
+        attendance_window.window_end as date_to,
+        'pin' as touched_by
     from changed_pins cross join attendance_window
     union all
-    select old_nip, attendance_window.window_start, attendance_window.window_end, 'pin'
+    select
+        changed_pins.old_nip as nip,
+        attendance_window.window_start as date_from,
+        attendance_window.window_end as date_to,
+        'pin' as touched_by
     from changed_pins cross join attendance_window
-    where old_nip is not null
+    where changed_pins.old_nip is not null
     union all
-    select nip, date_from, date_to, 'leave' from changed_leave
+    select
+        changed_leave.nip,
+        changed_leave.date_from,
+        changed_leave.date_to,
+        'leave' as touched_by
+    from changed_leave
     union all
-    select nip, attendance_window.window_start, attendance_window.window_end, 'opd'
+    select
+        changed_opd_employees.nip,
+        attendance_window.window_start as date_from,
+        attendance_window.window_end as date_to,
+        'opd' as touched_by
     from changed_opd_employees cross join attendance_window
 ),
 

@@ -18,11 +18,11 @@ work_schedules as (
 ),
 
 days as (
-    select day::date as work_date
+    select calendar_day.calendar_day::date as work_date
     from attendance_window
     cross join lateral generate_series(
         attendance_window.window_start, attendance_window.window_end, interval '1 day'
-    ) as day
+    ) as calendar_day
 ),
 
 workdays as (
@@ -50,8 +50,10 @@ scheduled as (
         workdays.iso_weekday,
         work_schedules.start_time::time as schedule_in,
         work_schedules.end_time::time as schedule_out,
-        (work_schedules.start_time::time
-            + (work_schedules.end_time::time - work_schedules.start_time::time) / 2)::time as schedule_midpoint
+        (
+            work_schedules.start_time::time
+            + (work_schedules.end_time::time - work_schedules.start_time::time) / 2
+        )::time as schedule_midpoint
     from workdays
     inner join work_schedules
         on

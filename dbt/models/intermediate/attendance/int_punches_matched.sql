@@ -30,12 +30,16 @@ matched as (
             when device_pin_map.nip is not null then 'device'
             when any_device_pin_map.nip is not null then 'any_device'
         end as pin_match,
-        (coalesce(batches.server_time, punches.received_at)
-            at time zone coalesce(devices.timezone, '{{ var("timezone") }}')) as server_local_at_read,
+        (
+            coalesce(batches.server_time, punches.received_at)
+            at time zone coalesce(devices.timezone, '{{ var("timezone") }}')
+        ) as server_local_at_read,
         (
             punches.punch_local < '{{ var("min_plausible_punch") }}'::timestamp
-            or punches.punch_local > (coalesce(batches.server_time, punches.received_at)
-                at time zone coalesce(devices.timezone, '{{ var("timezone") }}')) + interval '1 day'
+            or punches.punch_local > (
+                coalesce(batches.server_time, punches.received_at)
+                at time zone coalesce(devices.timezone, '{{ var("timezone") }}')
+            ) + interval '1 day'
         ) as is_impossible_clock
     from punches
     left join pins as device_pin_map

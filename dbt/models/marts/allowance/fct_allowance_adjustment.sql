@@ -8,10 +8,6 @@ with month_locks as (
     select * from {{ source('ops', 'month_lock') }}
 ),
 
-frozen_days as (
-    select * from {{ source('ops', 'locked_attendance_daily') }}
-),
-
 frozen_months as (
     select * from {{ source('ops', 'locked_deduction_monthly') }}
 ),
@@ -20,46 +16,17 @@ paid_adjustments as (
     select * from {{ source('ops', 'locked_adjustment') }}
 ),
 
-corrections as (
-    select * from {{ ref('int_attendance_corrections') }}
-),
-
-policies as (
-    select * from {{ ref('policies') }}
-),
-
-corrected_employee_months as (
-    select distinct
-        corrections.nip,
-        {{ month_of('corrections.work_date') }} as month
-    from corrections
-),
-
--- The locked month as it would be today: frozen days, each replaced by its recomputed version.
-merged_days as (
-    select
-        coalesce(corrections.nip, frozen_days.nip) as nip,
-        {{ month_of('coalesce(corrections.work_date, frozen_days.work_date)') }} as month,
-        coalesce(corrections.deduction_pct, frozen_days.deduction_pct) as deduction_pct,
-        coalesce(corrections.status, frozen_days.status) as status
-    from frozen_days
-    full outer join corrections
-        on corrections.nip = frozen_days.nip and corrections.work_date = frozen_days.work_date
-    where (coalesce(corrections.nip, frozen_days.nip), {{ month_of('coalesce(corrections.work_date, frozen_days.work_date)') }})
-        in (select corrected_employee_months.nip, corrected_employee_months.month from corrected_employee_months)
-),
-
+-- the locked months as they would be today, capped and rounded like an open month
 recomputed as (
-    select
-        merged_days.nip,
-        merged_days.month,
-        sum(merged_days.deduction_pct) as total_pct_uncapped
-    from merged_days
-    group by merged_days.nip, merged_days.month
+    select * from {{ ref('int_allowance_months_priced') }}
+    where is_locked_month
 ),
 
 already_paid as (
-    select nip, corrected_month, sum(adjustment_amount) as paid_amount
+    select
+        nip,
+        corrected_month,
+        sum(adjustment_amount) as paid_amount
     from paid_adjustments
     group by nip, corrected_month
 ),
@@ -68,10 +35,11 @@ first_open_month as (
     select
         corrected.month as corrected_month,
         min(candidate::date) as month
-    from (select distinct month from corrected_employee_months) as corrected
-    cross join lateral generate_series(
-        corrected.month + interval '1 month', corrected.month + interval '10 years', interval '1 month'
-    ) as candidate
+    from (select distinct month from recomputed) as corrected
+    cross join
+        lateral generate_series(
+            corrected.month + interval '1 month', corrected.month + interval '10 years', interval '1 month'
+        ) as candidate
     where candidate::date not in (select month_locks.month from month_locks)
     group by corrected.month
 ),
@@ -85,22 +53,15 @@ open_adjustments as (
         frozen_months.policy_id,
         frozen_months.base_amount,
         frozen_months.total_pct as locked_total_pct,
-        least(policies.monthly_cap_pct, recomputed.total_pct_uncapped) as corrected_total_pct,
+        recomputed.total_pct as corrected_total_pct,
         frozen_months.deduction_amount as locked_deduction_amount,
-        {{ deduction_rupiah('frozen_months.base_amount',
-                            'least(policies.monthly_cap_pct, recomputed.total_pct_uncapped)') }}
-            as corrected_deduction_amount,
+        recomputed.deduction_amount as corrected_deduction_amount,
         coalesce(already_paid.paid_amount, 0) as paid_amount
     from recomputed
     inner join frozen_months on frozen_months.nip = recomputed.nip and frozen_months.month = recomputed.month
     inner join first_open_month on first_open_month.corrected_month = recomputed.month
     left join already_paid
         on already_paid.nip = recomputed.nip and already_paid.corrected_month = recomputed.month
-    left join policies
-        on
-            policies.policy_id = frozen_months.policy_id
-            and (frozen_months.month + interval '1 month - 1 day')::date >= policies.valid_from
-            and frozen_months.month <= coalesce(policies.valid_to, 'infinity'::date)
 ),
 
 open_rows as (

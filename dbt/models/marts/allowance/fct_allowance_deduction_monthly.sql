@@ -2,64 +2,37 @@
 -- Open months are computed from the daily facts; locked months are read from the close's snapshot
 -- (ops.locked_deduction_monthly) and never change. Corrections of locked months are in
 -- fct_allowance_adjustment.
-with monthly as (
-    select * from {{ ref('int_attendance_monthly') }}
-),
-
-employees as (
-    select * from {{ ref('stg_raw__employees') }}
-),
-
-policies as (
-    select * from {{ ref('policies') }}
-),
-
-month_locks as (
-    select * from {{ source('ops', 'month_lock') }}
+with priced_months as (
+    select * from {{ ref('int_allowance_months_priced') }}
 ),
 
 locked_rows as (
     select * from {{ source('ops', 'locked_deduction_monthly') }}
 ),
 
-open_months as (
-    select
-        monthly.*,
-        employees.tunjangan_pokok as base_amount,
-        least(policies.monthly_cap_pct, monthly.total_pct_uncapped) as total_pct
-    from monthly
-    inner join employees on employees.nip = monthly.nip
-    left join policies
-        on
-            policies.policy_id = monthly.policy_id
-            and (monthly.month + interval '1 month - 1 day')::date >= policies.valid_from
-            and monthly.month <= coalesce(policies.valid_to, 'infinity'::date)
-    where monthly.month not in (select month_locks.month from month_locks)
-),
-
--- rupiah rounding: macros/deduction_rupiah.sql
+-- the cap and the rounding: int_allowance_months_priced
 computed as (
     select
         -- identifiers
-        open_months.nip::text as nip,
-        open_months.month::date as month,
+        priced_months.nip::text as nip,
+        priced_months.month::date as month,
         -- dimensions
-        open_months.opd_code::text as opd_code,
-        open_months.policy_id::text as policy_id,
+        priced_months.opd_code::text as opd_code,
+        priced_months.policy_id::text as policy_id,
         -- facts
-        open_months.base_amount::bigint as base_amount,
-        open_months.workdays::integer as workdays,
-        open_months.days_hadir::integer as days_hadir,
-        open_months.days_tk::integer as days_tk,
-        open_months.days_leave::integer as days_leave,
-        open_months.total_pct_uncapped::numeric(8, 2) as total_pct_uncapped,
-        open_months.total_pct::numeric(8, 2) as total_pct,
-        {{ deduction_rupiah('open_months.base_amount', 'open_months.total_pct') }}::bigint as deduction_amount,
-        (open_months.base_amount - {{ deduction_rupiah('open_months.base_amount', 'open_months.total_pct') }})::bigint
-            as net_amount,
+        priced_months.base_amount::bigint as base_amount,
+        priced_months.workdays::integer as workdays,
+        priced_months.days_hadir::integer as days_hadir,
+        priced_months.days_tk::integer as days_tk,
+        priced_months.days_leave::integer as days_leave,
+        priced_months.total_pct_uncapped::numeric(8, 2) as total_pct_uncapped,
+        priced_months.total_pct::numeric(8, 2) as total_pct,
+        priced_months.deduction_amount::bigint as deduction_amount,
+        priced_months.net_amount::bigint as net_amount,
         -- metadata
         false as is_locked
-    from open_months
+    from priced_months
+    where not priced_months.is_locked_month
 ),
 
 frozen as (

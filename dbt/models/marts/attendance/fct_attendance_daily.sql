@@ -33,24 +33,51 @@
 -- never deleted, and a full refresh takes them from the close's snapshot (ops.locked_attendance_daily).
 {%- if not is_incremental() %}{{ check_scope_is_full() }}{% endif %}
 
-with
-{{ attendance_daily_rows(locked_months=false) }}
+with days as (
+    select * from {{ ref('int_attendance_days_priced') }}
+),
 
-{% if is_incremental() %}
-
-select * from daily_rows
-
-{% else %}
-
-, locked_rows as (
+-- the rules: int_attendance_days_priced; a locked month's days are frozen, never recomputed here
+open_days as (
     select
-        nip, work_date, opd_code, policy_id, schedule_in, schedule_out, first_in, last_out,
-        late_minutes, early_minutes, tl_tier, psw_tier, status, deduction_pct, reason
-    from {{ source('ops', 'locked_attendance_daily') }}
+        days.nip,
+        days.work_date,
+        days.opd_code,
+        days.policy_id,
+        days.schedule_in,
+        days.schedule_out,
+        days.first_in,
+        days.last_out,
+        days.late_minutes,
+        days.early_minutes,
+        days.tl_tier,
+        days.psw_tier,
+        days.status,
+        days.deduction_pct,
+        days.reason
+    from days
+    where not days.is_locked_month
 )
 
-select * from daily_rows
+select * from open_days
+{% if not is_incremental() %}
+-- a full refresh takes the days of locked months from the close's snapshot
 union all
-select * from locked_rows
-
+select
+    locked_days.nip,
+    locked_days.work_date,
+    locked_days.opd_code,
+    locked_days.policy_id,
+    locked_days.schedule_in,
+    locked_days.schedule_out,
+    locked_days.first_in,
+    locked_days.last_out,
+    locked_days.late_minutes,
+    locked_days.early_minutes,
+    locked_days.tl_tier,
+    locked_days.psw_tier,
+    locked_days.status,
+    locked_days.deduction_pct,
+    locked_days.reason
+from {{ source('ops', 'locked_attendance_daily') }} as locked_days
 {% endif %}

@@ -20,7 +20,8 @@ attendance_window as (
 known_devices as (
     select device_sn from devices
     union
-    select distinct device_sn from batches where device_sn is not null
+    select distinct device_sn from batches
+    where device_sn is not null
 ),
 
 last_ok as (
@@ -33,7 +34,7 @@ last_ok as (
         clock_skew_seconds
     from batches
     where status = 'ok'
-    order by device_sn, batch_id desc
+    order by device_sn asc, batch_id desc
 ),
 
 last_any as (
@@ -43,7 +44,7 @@ last_any as (
         finished_at,
         error
     from batches
-    order by device_sn, batch_id desc
+    order by device_sn asc, batch_id desc
 ),
 
 last_new as (
@@ -52,7 +53,7 @@ last_new as (
         batch_id
     from batches
     where status = 'ok' and records_new > 0
-    order by device_sn, batch_id desc
+    order by device_sn asc, batch_id desc
 ),
 
 -- one index lookup per device (a join would hash every punch of history)

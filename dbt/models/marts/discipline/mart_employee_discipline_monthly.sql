@@ -29,7 +29,7 @@ select
     round(monthly.days_on_time::numeric / nullif(monthly.days_hadir, 0), 4)::numeric(6, 4) as punctuality_rate,
     (rank() over (
         partition by monthly.opd_code, monthly.month
-        order by monthly.days_tk, monthly.days_on_time desc, monthly.days_late, monthly.days_early_leave
+        order by monthly.days_tk asc, monthly.days_on_time desc, monthly.days_late asc, monthly.days_early_leave asc
     ))::integer as rank_in_opd
 from monthly
 left join employees on employees.nip = monthly.nip

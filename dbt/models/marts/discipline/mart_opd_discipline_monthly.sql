@@ -54,7 +54,7 @@ select
     rated.punctuality_rate::numeric(6, 4) as punctuality_rate,
     (rank() over (
         partition by rated.month
-        order by rated.attendance_rate desc nulls last, rated.punctuality_rate desc nulls last, rated.days_tk
+        order by rated.attendance_rate desc nulls last, rated.punctuality_rate desc nulls last, rated.days_tk asc
     ))::integer as discipline_rank
 from rated
 left join opds on opds.opd_code = rated.opd_code

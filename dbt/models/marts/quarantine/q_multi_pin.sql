@@ -9,7 +9,10 @@ devices as (
 ),
 
 pins_per_device as (
-    select devices.device_sn, pins.nip, pins.device_pin
+    select
+        devices.device_sn,
+        pins.nip,
+        pins.device_pin
     from devices
     inner join pins on pins.device_sn = devices.device_sn or pins.device_sn is null
 )

@@ -5,7 +5,10 @@ with daily as (
 ),
 
 last_seen as (
-    select nip, max(work_date) filter (where status <> 'TK') as last_seen_date, max(work_date) as last_workday
+    select
+        nip,
+        max(work_date) filter (where status <> 'TK') as last_seen_date,
+        max(work_date) as last_workday
     from daily
     group by nip
 ),

@@ -1,13 +1,16 @@
 -- Current device registry: for each device_sn, the row of the newest ok batch that carries it.
 with source as (
-    select * from {{ source('raw', 'device') }}
-    where batch_id in (select batch_id from {{ source('raw', 'ingest_batch') }} where status = 'ok')
+    select devices.* from {{ source('raw', 'device') }} as devices
+    where devices.batch_id in (
+        select batches.batch_id from {{ source('raw', 'ingest_batch') }} as batches
+        where batches.status = 'ok'
+    )
 ),
 
 current_rows as (
     select distinct on (device_sn) *
     from source
-    order by device_sn, batch_id desc, row_no desc
+    order by device_sn asc, batch_id desc, row_no desc
 ),
 
 renamed as (

@@ -6,7 +6,7 @@ with source as (
 current_rows as (
     select distinct on (nip) *
     from source
-    order by nip, batch_id desc, row_no desc
+    order by nip asc, batch_id desc, row_no desc
 ),
 
 renamed as (

@@ -6,7 +6,7 @@ with source as (
 current_rows as (
     select distinct on (nip, mulai) *
     from source
-    order by nip, mulai, batch_id desc, row_no desc
+    order by nip asc, mulai asc, batch_id desc, row_no desc
 ),
 
 renamed as (

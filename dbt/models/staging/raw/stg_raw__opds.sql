@@ -6,7 +6,7 @@ with source as (
 current_rows as (
     select distinct on (opd_code) *
     from source
-    order by opd_code, batch_id desc, row_no desc
+    order by opd_code asc, batch_id desc, row_no desc
 ),
 
 renamed as (

@@ -1,10 +1,9 @@
-{#- The daily rules of DESIGN §6 / docs/CONTRACTS.md "Daily rule details", for the scoped days of
-    open months (locked_months=false: fct_attendance_daily) or of locked months (true: the
-    corrections that become adjustments). Renders a list of CTEs ending in `daily_rows`. -#}
-{% macro attendance_daily_rows(locked_months) %}
-scope as (
+-- The daily rules (DESIGN §6 / docs/CONTRACTS.md "Daily rule details"): status, check-in and
+-- check-out, TL/PSW tiers, the day's percent and its reason, for every scoped employee-day. One model
+-- for both uses: fct_attendance_daily takes the days of open months (is_locked_month = false),
+-- int_attendance_corrections those of locked months (recomputed, they become adjustments).
+with scope as (
     select * from {{ ref('int_attendance_scope') }}
-    where is_locked_month = {{ 'true' if locked_months else 'false' }}
 ),
 
 punch_days as (
@@ -47,8 +46,8 @@ day_inputs as (
     left join policies
         on
             policies.policy_id = scope.policy_id
-            and scope.work_date >= policies.valid_from
-            and scope.work_date <= coalesce(policies.valid_to, 'infinity'::date)
+            and policies.valid_from <= scope.work_date
+            and coalesce(policies.valid_to, 'infinity'::date) >= scope.work_date
 ),
 
 -- First punch = check-in; last = check-out when at least the policy's gap later. A lone punch is a
@@ -58,13 +57,15 @@ check_times as (
         day_inputs.*,
         case
             when day_inputs.punch_count = 0 then null
-            when day_inputs.last_punch - day_inputs.first_punch
+            when
+                day_inputs.last_punch - day_inputs.first_punch
                 >= make_interval(mins => day_inputs.checkout_min_gap_minutes) then day_inputs.first_punch
             when day_inputs.first_punch::time < day_inputs.schedule_midpoint then day_inputs.first_punch
         end as first_in,
         case
             when day_inputs.punch_count = 0 then null
-            when day_inputs.last_punch - day_inputs.first_punch
+            when
+                day_inputs.last_punch - day_inputs.first_punch
                 >= make_interval(mins => day_inputs.checkout_min_gap_minutes) then day_inputs.last_punch
             when day_inputs.first_punch::time >= day_inputs.schedule_midpoint then day_inputs.first_punch
         end as last_out
@@ -167,44 +168,59 @@ daily_rows as (
         end)::numeric(6, 2) as deduction_pct,
         -- explanation (Bahasa Indonesia, read by officials)
         (case priced.status_kind
-            when 'LEAVE' then format(
-                '%s: surat %s (%s s.d. %s); potongan %s%%',
-                priced.leave_type,
-                coalesce(nullif(priced.nomor_surat, ''), 'tanpa nomor'),
-                to_char(priced.leave_start, 'DD-MM-YYYY'),
-                to_char(priced.leave_end, 'DD-MM-YYYY'),
-                {{ pct_text('priced.leave_pct') }}
-            )
-            when 'HADIR' then concat_ws(
-                '; ',
-                case
-                    when priced.first_in is null then format(
-                        'TL4: tidak ada absen masuk (satu absen %s, setelah tengah hari kerja %s)',
-                        to_char(priced.first_punch, 'HH24:MI'), to_char(priced.schedule_midpoint, 'HH24:MI')
+            when 'LEAVE'
+                then
+                    format(
+                        '%s: surat %s (%s s.d. %s); potongan %s%%',
+                        priced.leave_type,
+                        coalesce(nullif(priced.nomor_surat, ''), 'tanpa nomor'),
+                        to_char(priced.leave_start, 'DD-MM-YYYY'),
+                        to_char(priced.leave_end, 'DD-MM-YYYY'),
+                        {{ pct_text('priced.leave_pct') }}
                     )
-                    when priced.tl_tier_raw = 0 then format('masuk %s, tepat waktu', to_char(priced.first_in, 'HH24:MI'))
-                    else format(
-                        'TL%s: masuk %s, %s menit terlambat',
-                        priced.tl_tier_raw, to_char(priced.first_in, 'HH24:MI'), priced.late_raw
+            when 'HADIR'
+                then
+                    concat_ws(
+                        '; ',
+                        case
+                            when priced.first_in is null
+                                then
+                                    format(
+                                        'TL4: tidak ada absen masuk (satu absen %s, setelah tengah hari kerja %s)',
+                                        to_char(priced.first_punch, 'HH24:MI'),
+                                        to_char(priced.schedule_midpoint, 'HH24:MI')
+                                    )
+                            when priced.tl_tier_raw = 0
+                                then format('masuk %s, tepat waktu', to_char(priced.first_in, 'HH24:MI'))
+                            else format(
+                                'TL%s: masuk %s, %s menit terlambat',
+                                priced.tl_tier_raw, to_char(priced.first_in, 'HH24:MI'), priced.late_raw
+                            )
+                        end,
+                        case
+                            when priced.last_out is null
+                                then
+                                    format(
+                                        'PSW4: tidak ada absen pulang (satu absen %s, sebelum tengah hari kerja %s)',
+                                        to_char(priced.first_punch, 'HH24:MI'),
+                                        to_char(priced.schedule_midpoint, 'HH24:MI')
+                                    )
+                            when priced.psw_tier_raw = 0
+                                then format('pulang %s, tepat waktu', to_char(priced.last_out, 'HH24:MI'))
+                            else format(
+                                'PSW%s: pulang %s, %s menit lebih awal',
+                                priced.psw_tier_raw, to_char(priced.last_out, 'HH24:MI'), priced.early_raw
+                            )
+                        end,
+                        format('potongan %s%%', {{ pct_text('priced.tl_pct + priced.psw_pct') }})
                     )
-                end,
-                case
-                    when priced.last_out is null then format(
-                        'PSW4: tidak ada absen pulang (satu absen %s, sebelum tengah hari kerja %s)',
-                        to_char(priced.first_punch, 'HH24:MI'), to_char(priced.schedule_midpoint, 'HH24:MI')
-                    )
-                    when priced.psw_tier_raw = 0 then format('pulang %s, tepat waktu', to_char(priced.last_out, 'HH24:MI'))
-                    else format(
-                        'PSW%s: pulang %s, %s menit lebih awal',
-                        priced.psw_tier_raw, to_char(priced.last_out, 'HH24:MI'), priced.early_raw
-                    )
-                end,
-                format('potongan %s%%', {{ pct_text('priced.tl_pct + priced.psw_pct') }})
-            )
             else format(
                 'TK: tidak ada absen dan tidak ada surat keterangan; potongan %s%%', {{ pct_text('priced.tk_pct') }}
             )
-        end)::text as reason
+        end)::text as reason,
+        -- metadata
+        priced.is_locked_month::boolean as is_locked_month
     from priced
 )
-{% endmacro %}
+
+select * from daily_rows
