@@ -20,12 +20,13 @@ demo: setup
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Style, types and the floors of the house (import-linter contracts in pyproject.toml).
+# Style, types, the floors of the house (import-linter contracts in pyproject.toml) and dbt SQL (dbt/.sqlfluff).
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/sqlfluff lint dbt/models dbt/macros
 
 # Regenerate the lock from pyproject.toml (run after changing a dependency, then commit it).
 lock:
