@@ -53,12 +53,13 @@ def push_cmd(
         if action.op != "unchanged":  # the summary counts what stays as it is
             print(action.describe())
     prefix = "Rencana (--dry-run, tidak ada yang diubah)" if dry_run else "Selesai"
-    console.print(f"{prefix}: {plan.summary()}", highlight=False)
+    console.print(f"{prefix}: {plan.summary()}", highlight=False, soft_wrap=True)
     if plan.missing:
         console.print(
             "Tabel/kolom yang belum tersinkron di Metabase mendapat dokumentasinya pada push berikutnya "
             "(Metabase menyinkron gudang di latar belakang; `absensi transform` membangun tabel yang belum ada).",
             highlight=False,
+            soft_wrap=True,
         )
 
 

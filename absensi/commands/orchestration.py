@@ -45,7 +45,7 @@ def close_month_cmd(
 ) -> None:
     """Tutup bulan: build penuh → gerbang mutu → kunci potongan → laporan bulanan dan ekspor keuangan."""
     first = parse_month(month)
-    with progress_bar(console, "tutup bulan", transient=True) as bar:
+    with progress_bar(console, "tutup bulan", transient=True, announce=False) as bar:
         numbers = {key: i for i, key in enumerate(CLOSE_STEPS, 1)}
 
         def on_step(key: str) -> None:
@@ -60,6 +60,8 @@ def close_month_cmd(
         )
     lock = summary.steps["lock"]
     state = "dikunci sekarang" if lock["locked_now"] else "sudah terkunci sebelumnya; tidak ada yang berubah"
-    console.print(f"Bulan {summary.month:%Y-%m}: gerbang mutu lolos, {state}.", highlight=False)
+    console.print(
+        f"Bulan {summary.month:%Y-%m}: gerbang mutu lolos, {state}.", highlight=False, soft_wrap=True
+    )
     outputs = summary.steps["outputs"]
     console.print(f"Laporan dan ekspor: {outputs['out_dir']}", highlight=False)

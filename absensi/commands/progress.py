@@ -17,12 +17,21 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 
 
 class Bar:
-    def __init__(self, console: Console, progress: Progress, label: str, total: int | None, every: float):
+    def __init__(
+        self,
+        console: Console,
+        progress: Progress,
+        label: str,
+        total: int | None,
+        every: float,
+        announce: bool,
+    ):
         self.console, self.progress, self.every = console, progress, every
         self.label, self.done, self.total = label, 0, total
         self.started = self.last_line = time.monotonic()
         self.task: TaskID = progress.add_task(label, total=total, last="", label=label)
-        self._plain(force=True)
+        if announce:
+            self._plain(force=True)
 
     def advance(self, last: str = "", n: int = 1) -> None:
         """One (or `n`) more item done; `last` names it (device, dbt node)."""
@@ -47,16 +56,27 @@ class Bar:
         if not force and now - self.last_line < self.every:
             return
         self.last_line = now
-        count = f"{self.done}/{self.total}" if self.total is not None else f"{self.done}"
         elapsed = time.strftime("%M:%S", time.gmtime(now - self.started))
+        if not self.done:  # a step starts
+            self.console.print(f"{self.label} … ({elapsed})", highlight=False, markup=False)
+            return
+        count = f"{self.done}/{self.total}" if self.total is not None else f"{self.done}"
         tail = f" — {last}" if last else ""
         self.console.print(f"{self.label}: {count} selesai ({elapsed}){tail}", highlight=False, markup=False)
 
 
 @contextmanager
 def progress_bar(
-    console: Console, label: str, total: int | None = None, *, transient: bool = False, every: float = 10.0
+    console: Console,
+    label: str,
+    total: int | None = None,
+    *,
+    transient: bool = False,
+    every: float = 10.0,
+    announce: bool = True,
 ) -> Iterator[Bar]:
+    """The bar for `label` (`total` items, or unknown); `announce=False` when the caller starts
+    with `Bar.step`."""
     with Progress(
         TextColumn("[bold]{task.fields[label]}"),
         BarColumn(),
@@ -66,4 +86,4 @@ def progress_bar(
         console=console,
         transient=transient,
     ) as progress:
-        yield Bar(console, progress, label, total, every)
+        yield Bar(console, progress, label, total, every, announce)
