@@ -3,6 +3,7 @@ call the package functions the Airflow DAGs call too."""
 
 from __future__ import annotations
 
+import re
 import sys
 
 import typer
@@ -48,11 +49,72 @@ app.command("demo")(demo.demo)
 
 err_console = Console(stderr=True)
 
+# pydantic's words in typer's value errors, in the operators' language
+_VALUE_WORDS = [
+    (re.compile(r"Input should be a valid integer.*"), "harus bilangan bulat"),
+    (re.compile(r"Input should be a valid number.*"), "harus angka"),
+    (re.compile(r"Input should be a valid boolean.*"), "harus true atau false"),
+    (re.compile(r"Input should be a valid date.*"), "harus tanggal YYYY-MM-DD"),
+    (re.compile(r"Input should be greater than or equal to (\S+)"), r"paling kecil \1"),
+    (re.compile(r"Input should be greater than (\S+)"), r"harus lebih dari \1"),
+    (re.compile(r"Input should be less than or equal to (\S+)"), r"paling besar \1"),
+    (re.compile(r"Input should be less than (\S+)"), r"harus kurang dari \1"),
+    (re.compile(r"(.+) is not one of (.+)\.?$"), r"\1 bukan salah satu dari \2"),
+    (re.compile(r"[Pp]ath '(.+)' does not exist\.?"), r"berkas/folder '\1' tidak ada"),
+]
+
+
+def _hint(exc: Exception) -> str:
+    param = getattr(exc, "param", None)
+    ctx = getattr(exc, "ctx", None)
+    if getattr(exc, "param_hint", None):
+        hint = exc.param_hint  # type: ignore[attr-defined]
+        return " / ".join(hint) if isinstance(hint, list | tuple) else str(hint)
+    if param is not None:
+        opts = [o for o in getattr(param, "opts", []) if o.startswith("--")] or getattr(param, "opts", [])
+        if getattr(param, "param_type_name", "") == "argument":
+            return (param.name or "").upper()
+        return opts[0] if opts else str(param.get_error_hint(ctx))
+    return ""
+
+
+def usage_message(exc: Exception) -> str:
+    """typer's usage error (unknown command or option, missing or bad value) as one Indonesian line."""
+    kind = type(exc).__name__
+    message = getattr(exc, "message", str(exc)) or ""
+    if kind == "NoSuchOption":
+        text = f"opsi {exc.option_name} tidak dikenal"  # type: ignore[attr-defined]
+        possibilities = sorted(getattr(exc, "possibilities", None) or [])
+        if possibilities:
+            text += f" (maksud Anda {', '.join(possibilities)}?)"
+    elif kind == "MissingParameter":
+        param = getattr(exc, "param", None)
+        what = "argumen" if getattr(param, "param_type_name", "") == "argument" else "opsi"
+        text = f"{what} {_hint(exc)} wajib diisi"
+    elif kind == "BadParameter":
+        detail = message
+        for pattern, words in _VALUE_WORDS:
+            if pattern.search(detail):
+                detail = pattern.sub(words, detail)
+                break
+        text = f"nilai tidak sah untuk {_hint(exc)}: {detail}".rstrip(": ")
+    elif kind == "BadOptionUsage" and "requires an argument" in message:
+        text = f"opsi {exc.option_name} perlu nilai"  # type: ignore[attr-defined]
+    elif match := re.match(r"No such command '(.+)'", message):
+        text = f"perintah '{match.group(1)}' tidak dikenal"
+    elif match := re.match(r"Got unexpected extra argument(?:\(s\)|s)? \((.+)\)", message):
+        text = f"argumen berlebih: {match.group(1)}"
+    else:
+        text = f"pemakaian salah: {message}"
+    ctx = getattr(exc, "ctx", None)
+    path = ctx.command_path if ctx is not None else "absensi"
+    return f"{text}; lihat `{path} --help`"
+
 
 def main() -> None:
     try:
         # Outside standalone mode click returns a command's `typer.Exit(code)` instead of exiting.
-        code = app(standalone_mode=False)
+        code = app(standalone_mode=False, prog_name="absensi")
         if isinstance(code, int) and code:
             sys.exit(code)
     except UserError as exc:
@@ -68,11 +130,15 @@ def main() -> None:
         err_console.print("dibatalkan")
         sys.exit(130)
     except Exception as exc:
-        # Usage errors (unknown command, bad option) come from typer's vendored click: show them
-        # as click would in standalone mode, without a traceback.
+        # Usage errors (unknown command, bad option) come from typer's vendored click.
         show, code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
         if callable(show) and isinstance(code, int):
-            show()
+            if type(exc).__name__ == "NoArgsIsHelpError":
+                show()  # the help text itself
+            else:
+                err_console.print(
+                    f"[bold red]galat:[/] {escape(usage_message(exc))}", highlight=False, soft_wrap=True
+                )
             sys.exit(code)
         raise
 

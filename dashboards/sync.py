@@ -1,16 +1,23 @@
-"""Push the dashboard specs to Metabase: database connection, one collection, every card and dashboard.
+"""Push the dashboard specs to Metabase: database connection, one collection, every card and
+dashboard, and dbt's descriptions and semantic types onto the tables and fields Metabase synced.
 
-Idempotent by construction: objects are matched by name (database by name, cards and dashboards by
-name inside the collection), ids inside payloads (template tags, dashboard parameters) are derived
+Idempotent by construction: objects are matched by name (the database by name, the collection by
+name among root-level collections that are nobody's personal one, cards and dashboards by name
+inside that collection), ids inside payloads (template tags, dashboard parameters) are derived
 from the spec keys, and an object is written only when a field we own differs from what Metabase
-holds. A second push therefore plans nothing and writes nothing."""
+holds. Cards are compared on their native query whatever shape Metabase answers in (MBQL 5 from
+0.57 on, MBQL 4 before or with `?legacy-mbql=true`). A second push therefore plans nothing and
+writes nothing."""
 
 from __future__ import annotations
 
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from dashboards.dbt_docs import ModelDoc, missing_tables, plan_docs
 from dashboards.metabase import Json, MetabaseClient
 from dashboards.spec import Card, Dashboard, load_specs
 from warehouse.errors import UserError
@@ -72,7 +79,8 @@ class WarehouseConnection:
             "dbname": self.dbname,
             "user": self.user,
             "password": self.password,
-            "ssl": False,
+            # No "ssl" key: Metabase tries SSL first and keeps it when the server offers it
+            # (metabase.warehouses.util/test-connection-details), so the stored value is its call.
             # Only the marts: analysts never see raw punches through Metabase.
             "schema-filters-type": "inclusion",
             "schema-filters-patterns": "marts",
@@ -81,13 +89,19 @@ class WarehouseConnection:
 
 @dataclass
 class Action:
-    kind: str  # database | collection | card | dashboard
+    kind: str  # database | collection | card | dashboard | table | field
     name: str
-    op: str  # create | update | unchanged | archive
+    op: str  # create | update | unchanged | archive | missing (dbt documents it, Metabase has not synced it)
     changed: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
-        verb = {"create": "buat", "update": "perbarui", "unchanged": "tetap", "archive": "arsipkan"}[self.op]
+        verb = {
+            "create": "buat",
+            "update": "perbarui",
+            "unchanged": "tetap",
+            "archive": "arsipkan",
+            "missing": "belum ada",
+        }[self.op]
         extra = f" ({', '.join(self.changed)})" if self.changed else ""
         return f"{verb:9} {self.kind:10} {self.name}{extra}"
 
@@ -99,12 +113,19 @@ class Plan:
 
     @property
     def changes(self) -> list[Action]:
-        return [a for a in self.actions if a.op != "unchanged"]
+        """What a push writes (or, in a dry run, would write)."""
+        return [a for a in self.actions if a.op not in ("unchanged", "missing")]
+
+    @property
+    def missing(self) -> list[Action]:
+        return [a for a in self.actions if a.op == "missing"]
 
     def summary(self) -> str:
-        n = {op: sum(a.op == op for a in self.actions) for op in ("create", "update", "unchanged", "archive")}
+        ops = ("create", "update", "unchanged", "archive", "missing")
+        n = {op: sum(a.op == op for a in self.actions) for op in ops}
         archived = f", {n['archive']} diarsipkan" if n["archive"] else ""
-        return f"{n['create']} dibuat, {n['update']} diperbarui, {n['unchanged']} tetap{archived}"
+        missing = f", {n['missing']} belum tersinkron di Metabase" if n["missing"] else ""
+        return f"{n['create']} dibuat, {n['update']} diperbarui, {n['unchanged']} tetap{archived}{missing}"
 
 
 def stable_id(*parts: str) -> str:
@@ -143,6 +164,8 @@ def database_payload(conn: WarehouseConnection) -> Json:
 
 
 def card_payload(dashboard: Dashboard, card: Card, database_id: int, collection_id: int) -> Json:
+    """The card as we write it: the native query in MBQL 5, the shape the current release stores
+    and answers in (it still accepts MBQL 4 on input)."""
     tags = {}
     for tag in card.tags:
         f = dashboard.filter(tag)
@@ -161,11 +184,67 @@ def card_payload(dashboard: Dashboard, card: Card, database_id: int, collection_
         "collection_id": collection_id,
         "visualization_settings": card.visualization_settings(),
         "dataset_query": {
-            "type": "native",
+            "lib/type": "mbql/query",
             "database": database_id,
-            "native": {"query": card.sql, "template-tags": tags},
+            "stages": [{"lib/type": "mbql.stage/native", "native": card.sql, "template-tags": tags}],
         },
     }
+
+
+def native_query(dataset_query: Any) -> Json:
+    """What a native card's query says, whichever shape it comes in: MBQL 5
+    (`{"lib/type": "mbql/query", "stages": [{"native": sql, "template-tags": ...}]}`) or MBQL 4
+    (`{"type": "native", "native": {"query": sql, "template-tags": ...}}`). Keys Metabase adds to a
+    tag on its own are dropped and a missing `required` reads as false, so both shapes of the same
+    card compare equal."""
+    if not isinstance(dataset_query, dict):
+        return {"shape": repr(dataset_query)}
+    if dataset_query.get("lib/type") == "mbql/query":
+        stages = dataset_query.get("stages") or []
+        stage = stages[0] if len(stages) == 1 and isinstance(stages[0], dict) else {}
+        if stage.get("lib/type", "mbql.stage/native") != "mbql.stage/native":
+            return {"shape": f"{len(stages)} stage(s), {stage.get('lib/type')}"}
+        sql, tags = stage.get("native"), stage.get("template-tags")
+    else:
+        native = dataset_query.get("native") or {}
+        if dataset_query.get("type") != "native":
+            return {"shape": str(dataset_query.get("type"))}
+        sql, tags = native.get("query"), native.get("template-tags")
+    canonical_tags = {
+        str(name): {
+            "id": tag.get("id"),
+            "name": tag.get("name"),
+            "display-name": tag.get("display-name"),
+            "type": tag.get("type"),
+            "required": bool(tag.get("required")),
+        }
+        for name, tag in (tags or {}).items()
+        if isinstance(tag, dict)
+    }
+    return {"database": dataset_query.get("database"), "query": sql, "template-tags": canonical_tags}
+
+
+def card_changes(desired: Json, current: Json) -> list[str]:
+    """Top-level fields of the card to rewrite; the query is compared as `native_query` says."""
+    ours = {**desired, "dataset_query": native_query(desired["dataset_query"])}
+    theirs = {**current, "dataset_query": native_query(current.get("dataset_query"))}
+    return _top(diff(ours, theirs))
+
+
+def root_collection(collections: list[Json], name: str) -> Json | None:
+    """Our collection: named `name`, directly under the root ("Our analytics", location "/"), in the
+    default namespace, not archived and nobody's personal collection. A same-named collection nested
+    elsewhere, or inside someone's personal collection, is somebody else's."""
+    ours = [
+        c
+        for c in collections
+        if isinstance(c.get("id"), int)
+        and c.get("location") == "/"
+        and not c.get("personal_owner_id")
+        and not c.get("namespace")
+        and not c.get("archived")
+    ]
+    return _find_one(ours, name, "koleksi di tingkat teratas")
 
 
 def dashboard_parameters(dashboard: Dashboard) -> list[Json]:
@@ -225,8 +304,15 @@ def push(
     *,
     dry_run: bool = False,
     dashboards: list[Dashboard] | None = None,
+    docs: list[ModelDoc] | None = None,
+    sync_wait: float = 120.0,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Plan:
-    """Bring Metabase to the specs; with dry_run, only read and return the plan."""
+    """Bring Metabase to the specs; with dry_run, only read and return the plan.
+
+    `docs` (dashboards.dbt_docs.load_manifest) are pushed onto the tables and fields Metabase synced
+    from the warehouse; right after the connection is created Metabase is still syncing, so the push
+    asks for a sync and waits up to `sync_wait` seconds for the documented tables to appear."""
     dashboards = dashboards if dashboards is not None else load_specs()
     plan = Plan(applied=not dry_run)
     placeholder = -1  # ids of objects a dry run would create
@@ -252,16 +338,14 @@ def push(
         if changed and not dry_run:
             client.update_database(database_id, desired_db)
 
-    # 2. the collection
+    # 2. the collection, at the root
     desired_coll = {"name": COLLECTION_NAME, "description": COLLECTION_DESCRIPTION}
-    coll = _find_one(
-        [c for c in client.collections() if isinstance(c.get("id"), int) and not c.get("personal_owner_id")],
-        COLLECTION_NAME,
-        "koleksi",
-    )
+    coll = root_collection(client.collections(), COLLECTION_NAME)
     if coll is None:
         plan.actions.append(Action("collection", COLLECTION_NAME, "create"))
-        collection_id = placeholder if dry_run else client.create_collection(desired_coll)["id"]
+        collection_id = (
+            placeholder if dry_run else client.create_collection({**desired_coll, "parent_id": None})["id"]
+        )
         items: list[Json] = []
     else:
         collection_id = coll["id"]
@@ -288,7 +372,7 @@ def push(
                 card_ids[card.key] = placeholder if dry_run else client.create_card(desired)["id"]
                 continue
             card_ids[card.key] = found["id"]
-            changed = _top(diff(desired, client.card(found["id"])))
+            changed = card_changes(desired, client.card(found["id"]))
             plan.actions.append(Action("card", card.name, "update" if changed else "unchanged", changed))
             if changed and not dry_run:
                 client.update_card(found["id"], desired)
@@ -339,4 +423,44 @@ def push(
             plan.actions.append(Action("card", name, "archive"))
             if not dry_run:
                 client.update_card(item["id"], {"archived": True})
+
+    # 5. dbt's descriptions and semantic types on the synced tables and fields
+    if docs:
+        push_docs(client, database_id, docs, plan, dry_run=dry_run, sync_wait=sync_wait, sleep=sleep)
     return plan
+
+
+def push_docs(
+    client: MetabaseClient,
+    database_id: int,
+    docs: list[ModelDoc],
+    plan: Plan,
+    *,
+    dry_run: bool,
+    sync_wait: float,
+    sleep: Callable[[float], None],
+    poll: float = 2.0,
+) -> None:
+    """Add a table/field Action per documented model and column to `plan` and write the changes."""
+    if database_id < 0:  # dry run before the connection exists: nothing synced to compare with
+        plan.actions += [Action("table", m.label, "missing") for m in docs]
+        return
+    metadata = client.database_metadata(database_id)
+    if missing_tables(docs, metadata) and not dry_run:
+        client.sync_schema(database_id)
+        waited = 0.0
+        while missing_tables(docs, metadata) and waited < sync_wait:
+            sleep(poll)
+            waited += poll
+            metadata = client.database_metadata(database_id)
+    for change in plan_docs(docs, metadata):
+        if change.entity_id is None:
+            plan.actions.append(Action(change.kind, change.name, "missing"))
+            continue
+        op = "update" if change.body else "unchanged"
+        plan.actions.append(Action(change.kind, change.name, op, sorted(change.body)))
+        if change.body and not dry_run:
+            if change.kind == "table":
+                client.update_table(change.entity_id, change.body)
+            else:
+                client.update_field(change.entity_id, change.body)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
@@ -17,13 +18,34 @@ def connect(url: str, *, autocommit: bool = False, timezone: str | None = None) 
     try:
         conn = psycopg.connect(url, autocommit=autocommit, connect_timeout=10)
     except psycopg.OperationalError as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UserError(f"Tidak dapat terhubung ke database {redact(url)}: {first_line}") from exc
+        raise UserError(f"Tidak dapat terhubung ke database {redact(url)}: {_why(exc, url)}") from exc
     if timezone:
         conn.execute("select set_config('TimeZone', %s, false)", (timezone,))
         if not autocommit:
             conn.commit()
     return conn
+
+
+def _why(exc: psycopg.OperationalError, url: str) -> str:
+    """psycopg's reason as the fix an operator can make, in Indonesian (never the password)."""
+    text, parts = str(exc), conninfo_parts(url)
+    check = "periksa ABSENSI_DATABASE_URL"
+    if "password authentication failed" in text:
+        return f"login '{parts['user']}' ditolak karena kata sandinya salah; {check}"
+    if re.search(r'role ".*" does not exist', text):
+        return f"login '{parts['user']}' tidak ada di server itu; {check}"
+    if re.search(r'database ".*" does not exist', text):
+        return f"database '{parts['dbname']}' belum ada di server itu; {check}"
+    if "failed to resolve host" in text or "could not translate host name" in text:
+        return f"nama host '{parts['host']}' tidak dikenal; {check}"
+    if any(
+        s in text for s in ("Connection refused", "No such file or directory", "timeout expired", "timed out")
+    ):
+        return (
+            "server tidak menjawab. Apakah PostgreSQL berjalan? Jalankan `absensi db up` untuk server "
+            f"tertanam, atau {check}"
+        )
+    return f"server menolak koneksi ({type(exc).__name__}); {check}"
 
 
 def scalar(conn: psycopg.Connection, sql: str, params: Any = ()) -> Any:
@@ -49,8 +71,9 @@ def redact(url: str) -> str:
     parsed = urlparse(url)
     if parsed.password:
         netloc = parsed.netloc.replace(f":{parsed.password}@", ":***@")
-        return parsed._replace(netloc=netloc).geturl()
-    return url
+        parsed = parsed._replace(netloc=netloc)
+    query = re.sub(r"(^|&)password=[^&]*", r"\1password=***", parsed.query)
+    return parsed._replace(query=query).geturl()
 
 
 def conninfo_parts(url: str) -> dict[str, str]:

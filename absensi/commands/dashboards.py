@@ -10,12 +10,14 @@ import typer
 from rich.console import Console
 
 from absensi.edge import resolve
+from dashboards.dbt_docs import load_manifest
 from dashboards.export import export_deductions, export_ekinerja, verify_file
 from dashboards.metabase import MetabaseClient
 from dashboards.sync import WarehouseConnection, push
 from warehouse import settings
 from warehouse.errors import UserError
 from warehouse.months import parse_month
+from warehouse.settings import DBT_PROJECT_DIR
 
 console = Console()
 
@@ -29,17 +31,36 @@ export_app = typer.Typer(help="Berkas untuk BPKAD (potongan tunjangan) dan e-kin
 @dashboards_app.command("push")
 def push_cmd(
     metabase_url: str = typer.Option("", "--metabase-url", envvar="METABASE_URL", help="URL Metabase"),
-    api_key: str = typer.Option("", "--api-key", envvar="METABASE_API_KEY", help="API key Metabase"),
+    api_key: str = typer.Option(
+        "", "--api-key", envvar="METABASE_API_KEY", help="API key Metabase (grup Administrators)"
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Tampilkan rencana saja, tanpa mengubah Metabase"),
+    manifest: Path = typer.Option(
+        DBT_PROJECT_DIR / "target" / "manifest.json",
+        "--manifest",
+        help="Manifest dbt berisi deskripsi tabel/kolom (ditulis oleh `absensi transform`)",
+    ),
+    skip_docs: bool = typer.Option(
+        False, "--skip-docs", help="Jangan kirim deskripsi dan tipe kolom dari dbt"
+    ),
 ) -> None:
-    """Buat/perbarui koneksi gudang, koleksi, kartu dan dasbor di Metabase (aman diulang)."""
+    """Buat/perbarui koneksi gudang, koleksi, kartu, dasbor, dan dokumentasi dbt di Metabase (aman diulang)."""
     connection = WarehouseConnection.from_settings(settings.load().metabase, require_password=not dry_run)
+    docs = None if skip_docs else load_manifest(manifest)
     with MetabaseClient(metabase_url, api_key) as client:
-        plan = push(client, connection, dry_run=dry_run)
+        plan = push(client, connection, dry_run=dry_run, docs=docs)
     for action in plan.actions:
-        print(action.describe())
+        if action.op != "unchanged":  # the summary counts what stays as it is
+            print(action.describe())
     prefix = "Rencana (--dry-run, tidak ada yang diubah)" if dry_run else "Selesai"
-    console.print(f"{prefix}: {plan.summary()}")
+    console.print(f"{prefix}: {plan.summary()}", highlight=False, soft_wrap=True)
+    if plan.missing:
+        console.print(
+            "Tabel/kolom yang belum tersinkron di Metabase mendapat dokumentasinya pada push berikutnya "
+            "(Metabase menyinkron gudang di latar belakang; `absensi transform` membangun tabel yang belum ada).",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @dashboards_app.command("render")

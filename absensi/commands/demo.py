@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import shlex
+import shutil
+import sys
+from pathlib import Path
+
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -32,6 +38,7 @@ def demo(
         progress=lambda line: console.print(f"[cyan]{line}[/]", highlight=False),
     )
     print_summary(summary)
+    print_next_commands(summary.database_url, settings.load().timezone)
     if summary.dag_state != "success":
         raise typer.Exit(1)
 
@@ -73,3 +80,40 @@ def print_summary(summary) -> None:
     for label, where in summary.outputs.items():
         console.print(f"  {label}: {where}", highlight=False)
     console.print(f"Selesai dalam {summary.seconds:.0f} detik.", highlight=False)
+
+
+def command_name() -> str:
+    """How the user runs `absensi` from here: the bare name when it is on PATH, else its path
+    (`.venv/bin/absensi` after `make demo`)."""
+    argv0 = Path(sys.argv[0])
+    on_path = shutil.which("absensi")
+    if on_path and (argv0.name != "absensi" or Path(on_path).resolve() == argv0.resolve()):
+        return "absensi"
+    if argv0.name == "absensi" and argv0.exists():
+        relative = os.path.relpath(argv0.resolve(), Path.cwd())
+        return relative if not relative.startswith("..") else str(argv0.resolve())
+    return "absensi"
+
+
+def print_next_commands(database_url: str, timezone: str) -> None:
+    """The commands to go on with the demo's data: every command reads ABSENSI_DATABASE_URL, and
+    without it they use the embedded server's default database, where the demo did not write."""
+    from warehouse.months import iso_month, local_month
+
+    exe = command_name()
+    month = iso_month(local_month(timezone))
+    console.print("Lanjutkan dengan data demo (salin ke terminal):", highlight=False)
+    lines = [f"export ABSENSI_DATABASE_URL={shlex.quote(database_url)}"]
+    if "***" in database_url:
+        lines[0] += "   # ganti *** dengan kata sandinya"
+    lines += [
+        f"{exe} check --month {month}",
+        f"{exe} dashboards render --out out/dasbor --month {month}",
+        f"{exe} report monthly --month {month} --out out/laporan_{month}.pdf",
+        f"{exe} export deductions --month {month} --draft --out out/potongan_{month}.xlsx --format xlsx",
+    ]
+    for line in lines:
+        print(f"  {line}")
+    if exe != "absensi":
+        venv = Path(exe).parent / "activate"
+        console.print(f"(atau aktifkan venv dulu: source {venv}, lalu cukup `absensi …`)", highlight=False)

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from absensi.commands.progress import progress_bar
 from absensi.edge import resolve
 from warehouse import db
 from warehouse.errors import UserError
@@ -48,8 +49,6 @@ def pull(
     ] = False,
 ) -> None:
     """Tarik catatan absensi dari mesin ZKTeco ke raw. Kode keluar = jumlah mesin yang gagal."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from ingest.pull import pull_devices
     from ingest.registry import active_devices
 
@@ -60,20 +59,10 @@ def pull(
     if total == 0:
         console.print("Tidak ada mesin aktif terdaftar; muat devices.csv dengan `absensi load devices`.")
         return
-    with Progress(
-        TextColumn("[bold]menarik mesin"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[last]}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
-    ) as progress:
-        task = progress.add_task("pull", total=total, last="")
+    with progress_bar(console, "menarik mesin", total) as bar:
 
         def advance(result) -> None:
-            mark = "ok" if result.ok else "[red]GAGAL[/]"
-            progress.update(task, advance=1, last=f"{result.device_sn} {mark}")
+            bar.advance(f"{result.device_sn} {'ok' if result.ok else 'GAGAL'}")
 
         results = pull_devices(
             edge.url,

@@ -8,9 +8,10 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from absensi.commands.progress import progress_bar
 from absensi.edge import resolve
 from absensi.orchestration.inbox import process_inbox, raise_for_rejections
-from absensi.orchestration.monthly import close_month
+from absensi.orchestration.monthly import CLOSE_STEPS, close_month
 from warehouse.months import parse_month
 
 console = Console()
@@ -43,9 +44,24 @@ def close_month_cmd(
     ),
 ) -> None:
     """Tutup bulan: build penuh → gerbang mutu → kunci potongan → laporan bulanan dan ekspor keuangan."""
-    summary = close_month(resolve(), parse_month(month), out_dir=out)
+    first = parse_month(month)
+    with progress_bar(console, "tutup bulan", transient=True, announce=False) as bar:
+        numbers = {key: i for i, key in enumerate(CLOSE_STEPS, 1)}
+
+        def on_step(key: str) -> None:
+            bar.step(f"{numbers[key]}/{len(CLOSE_STEPS)} {CLOSE_STEPS[key]}")
+
+        summary = close_month(
+            resolve(),
+            first,
+            out_dir=out,
+            on_step=on_step,
+            on_node=lambda node: bar.advance(node.unique_id.split(".", 2)[-1]),
+        )
     lock = summary.steps["lock"]
     state = "dikunci sekarang" if lock["locked_now"] else "sudah terkunci sebelumnya; tidak ada yang berubah"
-    console.print(f"Bulan {summary.month:%Y-%m}: gerbang mutu lolos, {state}.", highlight=False)
+    console.print(
+        f"Bulan {summary.month:%Y-%m}: gerbang mutu lolos, {state}.", highlight=False, soft_wrap=True
+    )
     outputs = summary.steps["outputs"]
     console.print(f"Laporan dan ekspor: {outputs['out_dir']}", highlight=False)

@@ -7,8 +7,8 @@ import json
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from absensi.commands.progress import progress_bar
 from absensi.edge import resolve
 from warehouse.errors import UserError
 
@@ -45,23 +45,13 @@ def transform(
     from absensi.transform import run_build
 
     parsed = _parse_vars(vars)
-    with Progress(
-        TextColumn("[bold]dbt build[/]"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as progress:
-        task = progress.add_task("mulai", total=None)
+    with progress_bar(console, "dbt build", transient=True) as bar:
 
         def on_node(node) -> None:
-            progress.advance(task)
             name = node.unique_id.split(".", 2)[-1]
-            progress.update(task, description=name)
+            bar.advance(name)
             if node.status not in _MARKS:
-                progress.console.print(f"[red]{node.status}[/] {name}: {node.message or ''}", highlight=False)
+                bar.note(f"[red]{node.status}[/] {name}: {node.message or ''}")
 
         edge = resolve()
         result = run_build(

@@ -7,6 +7,7 @@ because Airflow keeps them as XCom.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -79,13 +80,19 @@ def transform(
     full_refresh: bool = False,
     dbt_vars: dict[str, Any] | None = None,
     unit_tests: bool = False,
+    on_node: Callable[[Any], None] | None = None,
 ) -> dict[str, Any]:
     """dbt build of every model (incremental marts take their own lookback window). The rule unit
     tests check SQL, not data: the hourly run skips them, the monthly close runs them."""
     from absensi.transform import run_build
 
     result = run_build(
-        edge.url, edge.settings, full_refresh=full_refresh, vars=dbt_vars or None, unit_tests=unit_tests
+        edge.url,
+        edge.settings,
+        full_refresh=full_refresh,
+        vars=dbt_vars or None,
+        unit_tests=unit_tests,
+        on_node=on_node,
     )
     return {
         "success": result.success,

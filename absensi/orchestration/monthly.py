@@ -7,6 +7,7 @@ before the lock step runs).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -26,9 +27,11 @@ def month_to_close(requested: str | None, logical_date: datetime | None, timezon
     return previous_month(local_month(timezone, logical_date))
 
 
-def build_month(edge: Edge, month: date) -> dict[str, Any]:
-    """Full dbt build so every day of the month (late punches, leave entered late) is recomputed."""
-    return {"month": month.isoformat(), "build": transform(edge, full_refresh=True, unit_tests=True)}
+def build_month(edge: Edge, month: date, on_node: Callable[[Any], None] | None = None) -> dict[str, Any]:
+    """Full dbt build so every day of the month (late punches, leave entered late) is recomputed;
+    `on_node` is called as each dbt node finishes (progress display)."""
+    build = transform(edge, full_refresh=True, unit_tests=True, on_node=on_node)
+    return {"month": month.isoformat(), "build": build}
 
 
 def gate_month(edge: Edge, month: date) -> dict[str, Any]:
@@ -70,12 +73,34 @@ class CloseSummary:
     steps: dict[str, Any] = field(default_factory=dict)
 
 
-def close_month(edge: Edge, month: date, out_dir: Path | None = None) -> CloseSummary:
+CLOSE_STEPS = {
+    "build": "build penuh (dbt)",
+    "gate": "gerbang mutu",
+    "lock": "kunci bulan",
+    "outputs": "laporan dan ekspor",
+}
+
+
+def close_month(
+    edge: Edge,
+    month: date,
+    out_dir: Path | None = None,
+    *,
+    on_step: Callable[[str], None] | None = None,
+    on_node: Callable[[Any], None] | None = None,
+) -> CloseSummary:
     """Every step of the close in order; stops (raises) at the first failure, so a failed gate
-    never locks."""
+    never locks. `on_step(key)` is called as each step of CLOSE_STEPS starts and `on_node` as each
+    dbt node of the build finishes (progress display)."""
     summary = CloseSummary(month)
-    summary.steps["build"] = build_month(edge, month)
-    summary.steps["gate"] = gate_month(edge, month)
-    summary.steps["lock"] = lock(edge, month)
-    summary.steps["outputs"] = report_and_export(edge, month, out_dir=out_dir)
+    steps: dict[str, Callable[[], dict[str, Any]]] = {
+        "build": lambda: build_month(edge, month, on_node=on_node),
+        "gate": lambda: gate_month(edge, month),
+        "lock": lambda: lock(edge, month),
+        "outputs": lambda: report_and_export(edge, month, out_dir=out_dir),
+    }
+    for key, run in steps.items():
+        if on_step is not None:
+            on_step(key)
+        summary.steps[key] = run()
     return summary

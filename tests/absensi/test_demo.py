@@ -4,6 +4,7 @@ down: generate, simulate with one device offline, attendance_hourly through dag.
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
 import time
@@ -13,7 +14,7 @@ import psycopg
 import pytest
 
 from warehouse import db
-from warehouse.settings import PROJECT_ROOT
+from warehouse.settings import ENV_DATABASE_URL, PROJECT_ROOT
 
 
 @pytest.mark.slow
@@ -64,6 +65,24 @@ def test_demo_end_to_end(pg_server_url, tmp_path):
             ).fetchone()[0]
         assert punches > 0 and daily > 0 and failed == 1
         assert f"{punches:,} baru di raw.device_punch" in out
+
+        # The next commands it prints use the demo's database, and they work as printed.
+        export = next(line.strip() for line in out.splitlines() if "export ABSENSI_DATABASE_URL=" in line)
+        printed_url = shlex.split(export.split("=", 1)[1])[0]
+        assert db.conninfo_parts(printed_url)["dbname"] == name
+        check = next(line.strip() for line in out.splitlines() if " check --month " in line)
+        month = check.split("--month ")[1].split()[0]
+        env[ENV_DATABASE_URL] = printed_url
+        checked = subprocess.run(
+            [sys.executable, "-m", "absensi.cli", "check", "--month", month, "--no-docs"],
+            cwd=PROJECT_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert checked.returncode in (0, 1), checked.stderr  # the gate's verdict, not an error
+        assert "Mutu data" in checked.stdout and "mart" not in checked.stderr
         print(f"demo (40 employees, 3 devices) took {seconds:.0f}s")
     finally:
         with psycopg.connect(pg_server_url, autocommit=True) as admin:

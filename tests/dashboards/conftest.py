@@ -19,12 +19,6 @@ def standin() -> Iterator[StandinServer]:
     server.stop()
 
 
-@pytest.fixture
-def metabase_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("METABASE_WAREHOUSE_HOST", "warehouse.internal")
-    monkeypatch.setenv("METABASE_READER_PASSWORD", "s3cret-from-env")
-
-
 # ---- one real warehouse, built once for every warehouse-backed dashboards test ----------------------
 # generated regency -> raw (reference loader + USB attlog import) -> real `dbt build` -> marts.
 # August 2026 is locked by the monthly close; September 2026 stays open (draft) and carries one

@@ -84,4 +84,4 @@ def test_roles_have_least_privilege(conn):
 def test_usage_errors_have_no_traceback(run_cli):
     result = run_cli("no-such-command")
     assert result.exit_code == 2
-    assert "No such command" in result.output and "Traceback" not in result.output
+    assert "perintah 'no-such-command' tidak dikenal" in result.stderr and "Traceback" not in result.output

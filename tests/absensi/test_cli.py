@@ -1,0 +1,124 @@
+"""The `absensi` command as an operator meets it: usage mistakes and an unreachable database answer
+in one Indonesian line with exit code 2; the long commands show their progress, also in a log."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import date
+
+import psycopg
+import pytest
+
+from ingest.folder import load_generated_regency
+from ingest.generator import generate
+from warehouse.settings import ENV_DATABASE_URL, PROJECT_ROOT
+
+
+def _one_line(result) -> str:
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    assert (
+        "Traceback" not in result.output and "Usage:" not in result.output and "Error:" not in result.output
+    )
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["nope"], "perintah 'nope' tidak dikenal; lihat `absensi --help`"),
+        (["pull", "--worker", "3"], "opsi --worker tidak dikenal (maksud Anda --workers?)"),
+        (
+            ["report", "monthly", "--out", "x.pdf"],
+            "opsi --month wajib diisi; lihat `absensi report monthly --help`",
+        ),
+        (["close-month"], "argumen MONTH wajib diisi"),
+        (["pull", "--workers", "abc"], "nilai tidak sah untuk --workers: harus bilangan bulat"),
+        (["pull", "--workers", "0"], "nilai tidak sah untuk --workers: paling kecil 1"),
+        (["db", "up", "extra"], "argumen berlebih: extra"),
+        (
+            ["export", "deductions", "--month", "2026-08", "--out", "x.csv", "--format"],
+            "opsi --format perlu nilai",
+        ),
+    ],
+)
+def test_usage_mistakes_are_one_indonesian_line_exit_2(run_cli, args, words):
+    result = run_cli(*args)
+    assert result.exit_code == 2
+    line = _one_line(result)
+    assert line.startswith("galat: ") and words in line
+
+
+def test_help_stays_indonesian(run_cli):
+    result = run_cli("pull", "--help")
+    assert result.exit_code == 0
+    assert (
+        "Tarik catatan absensi dari mesin ZKTeco" in result.stdout
+        and "Mesin yang ditarik bersamaan" in result.stdout
+    )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://absensi:s3cret-pw@127.0.0.1:9/absensi",  # nothing listens on the port
+        "postgresql://postgres:@/absensi?host=/nonexistent-socket-dir&password=s3cret-pw",
+    ],
+)
+def test_unreachable_database_says_what_to_do_and_never_the_password(run_cli, monkeypatch, url):
+    monkeypatch.setenv(ENV_DATABASE_URL, url)
+    result = run_cli("transform")
+    assert result.exit_code == 2
+    line = _one_line(result)
+    assert "server tidak menjawab" in line and "absensi db up" in line and "ABSENSI_DATABASE_URL" in line
+    assert "s3cret-pw" not in result.output
+    assert (
+        "Connection refused" not in line
+        and "No such file" not in line
+        and "Is the server running" not in line
+    )
+
+
+def test_check_refuses_a_month_without_its_leading_zero(db_url, run_cli):
+    result = run_cli("check", "--month", "2026-1")
+    assert result.exit_code == 2
+    line = _one_line(result)
+    assert "2026-1" in line and "YYYY-MM" in line
+
+
+def test_transform_progress_shows_in_a_log(db_url):
+    """Output to a pipe (a log): rich draws no bar, so the helper prints plain progress lines."""
+    env = {**os.environ, ENV_DATABASE_URL: db_url}
+    proc = subprocess.run(
+        [sys.executable, "-m", "absensi.cli", "transform", "--select", "stg_raw__opd"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "dbt build … (00:00)" in proc.stdout
+    assert "dbt build selesai dalam" in proc.stdout
+
+
+@pytest.mark.slow
+def test_close_month_shows_each_step(db_url, run_cli, tmp_path, monkeypatch):
+    """A whole past month, closed by hand: every step of the close announces itself."""
+    folder = tmp_path / "regency"
+    generate(folder, employees=20, devices=2, start=date(2026, 9, 1), days=30, seed=3)
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        load_generated_regency(conn, folder)
+    monkeypatch.setenv("ABSENSI_OUTPUT", str(tmp_path / "out"))
+    result = run_cli("close-month", "2026-09")
+    assert result.exit_code == 0, result.output
+    starts = [line.split(" … (")[0] for line in result.stdout.splitlines() if " … (" in line]
+    assert starts == [
+        "1/4 build penuh (dbt)",
+        "2/4 gerbang mutu",
+        "3/4 kunci bulan",
+        "4/4 laporan dan ekspor",
+    ]
+    assert "Bulan 2026-09: gerbang mutu lolos, dikunci sekarang." in result.stdout
