@@ -58,7 +58,9 @@ def checksum(data: bytes) -> int:
 
 def checksum_ok(packet: bytes) -> bool:
     """Whether a packet (header + payload, no TCP frame) carries the standard checksum."""
-    return len(packet) >= 8 and checksum(packet[:2] + b"\x00\x00" + packet[4:]) == _HEADER.unpack_from(packet)[1]
+    return (
+        len(packet) >= 8 and checksum(packet[:2] + b"\x00\x00" + packet[4:]) == _HEADER.unpack_from(packet)[1]
+    )
 
 
 def make_packet(command: int, session_id: int, reply_id: int, payload: bytes = b"") -> bytes:
@@ -129,12 +131,33 @@ def _c_string(text: str, size: int) -> bytes:
     return encoded.decode("utf-8", errors="ignore").encode("utf-8").ljust(size, b"\x00")
 
 
-def pack_user(fmt: int, uid: int, pin: str, name: str, privilege: int = 0, card: int = 0, group: int = 1) -> bytes:
+def pack_user(
+    fmt: int,
+    uid: int,
+    pin: str,
+    name: str,
+    privilege: int = 0,
+    card: int = 0,
+    group: int = 1,
+    password: str = "",
+) -> bytes:
     if fmt == 28:
-        return struct.pack("<HB5s8sIxBhI", uid, privilege, b"", _fixed(name, 8), card, group, 0, int(pin))
+        return struct.pack(
+            "<HB5s8sIxBhI", uid, privilege, _fixed(password, 5), _fixed(name, 8), card, group, 0, int(pin)
+        )
     # byte 39 is the group number, bytes 40..47 the user-timezone flag and three timezones (all zero:
     # the user follows the group's), as in data-user.md's example entries.
-    return struct.pack("<HB8s24sIB8s24s", uid, privilege, b"", _c_string(name, 24), card, group, b"", _fixed(pin, 24))
+    return struct.pack(
+        "<HB8s24sIB8s24s",
+        uid,
+        privilege,
+        _fixed(password, 8),
+        _c_string(name, 24),
+        card,
+        group,
+        b"",
+        _fixed(pin, 24),
+    )
 
 
 def unpack_users(fmt: int, body: bytes) -> list[tuple[int, str, str, int, str]]:
@@ -142,14 +165,24 @@ def unpack_users(fmt: int, body: bytes) -> list[tuple[int, str, str, int, str]]:
     users = []
     for offset in range(0, len(body) - fmt + 1, fmt):
         if fmt == 28:
-            uid, privilege, _pw, name, card, _group, _tz, pin_no = struct.unpack_from("<HB5s8sIxBhI", body, offset)
+            uid, privilege, _pw, name, card, _group, _tz, pin_no = struct.unpack_from(
+                "<HB5s8sIxBhI", body, offset
+            )
             pin = str(pin_no)
         else:
             uid, privilege, _pw, name, card, _group, _tzs, pin_raw = struct.unpack_from(
                 "<HB8s24sIB8s24s", body, offset
             )
             pin = pin_raw.split(b"\x00", 1)[0].decode("utf-8", errors="replace")
-        users.append((uid, pin, name.split(b"\x00", 1)[0].decode("utf-8", errors="replace").strip(), privilege, str(card)))
+        users.append(
+            (
+                uid,
+                pin,
+                name.split(b"\x00", 1)[0].decode("utf-8", errors="replace").strip(),
+                privilege,
+                str(card),
+            )
+        )
     return users
 
 

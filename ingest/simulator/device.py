@@ -460,7 +460,11 @@ class SimDevice:
 
     def _send_table(self, table: bytes, session: Session, reply_id: int) -> list[bytes]:
         ack = zp.make_packet(const.CMD_ACK_OK, session.session_id, reply_id)
-        return [self._prepare_packet(len(table), session, reply_id), *self._data_packets(table, session, reply_id), ack]
+        return [
+            self._prepare_packet(len(table), session, reply_id),
+            *self._data_packets(table, session, reply_id),
+            ack,
+        ]
 
     def _read_buffer(self, payload: bytes, session: Session, reply_id: int) -> list[bytes]:
         def packet(code: int, data: bytes = b"") -> bytes:

@@ -52,7 +52,9 @@ def test_checksum_is_the_standard_one_and_time_encoding_matches_pyzk():
             assert zp.checksum_ok(sent), sent.hex()
             assert zp.checksum_ok(zp.make_packet(command, session, reply + 1, payload))
             helper = struct_h(zk._ZK__create_checksum(list(sent[:2] + b"\x00\x00" + sent[4:])))
-            assert (helper + 1) % 0x10000 == zp.checksum(sent[:2] + b"\x00\x00" + sent[4:]) or helper == 0xFFFE
+            assert (helper + 1) % 0x10000 == zp.checksum(
+                sent[:2] + b"\x00\x00" + sent[4:]
+            ) or helper == 0xFFFE
     for when in (datetime(2000, 1, 1), datetime(2026, 2, 28, 23, 59, 59), datetime(2099, 12, 31, 7, 30)):
         encoded = zk._ZK__encode_time(when)
         assert zp.encode_time(when) == encoded
