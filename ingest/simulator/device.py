@@ -53,7 +53,7 @@ class Faults:
     # Realism knobs: how real firmwares differ (ingest/zk_protocol.py cites the evidence).
     split_data: bool = False  # DATA goes out as 1,008-byte packets (TCP too), not one packet per chunk
     one_write: bool = False  # PREPARE_DATA, DATA and ACK_OK in one TCP write (default: one write each)
-    write_gap: float = 0.0  # seconds between the separate TCP writes of one answer (a slow device CPU)
+    write_gap: float = 0.0  # seconds before each packet sent, TCP write or UDP datagram (a slow device CPU)
     direct_only: bool = False  # firmware answers only the direct reads (13, 9), not the buffered 1503
     clock_reset_mid: bool = False  # the battery died mid-log: the later half is stamped from 2000-01-01
     empty_first_read: bool = False  # each session's first size query and attendance read say 0 records

@@ -150,8 +150,8 @@ class DeviceServer:
         if faults.one_write:
             conn.sendall(b"".join(zp.tcp_frame(p) for p in packets))
             return True
-        for index, packet in enumerate(packets):
-            if index and faults.write_gap and self._stop.wait(faults.write_gap):
+        for packet in packets:
+            if faults.write_gap and self._stop.wait(faults.write_gap):
                 return False
             conn.sendall(zp.tcp_frame(packet))
         return True
@@ -199,6 +199,8 @@ class DeviceServer:
             if device.faults.latency and self._stop.wait(device.faults.latency):
                 return
             for packet in packets:
+                if device.faults.write_gap and self._stop.wait(device.faults.write_gap):
+                    return
                 sock.sendto(packet, addr)
         except OSError:
             return
