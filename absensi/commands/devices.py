@@ -197,15 +197,32 @@ def simulate(
 
 def import_usb(
     file: Annotated[Path, typer.Argument(help="Berkas *_attlog.dat dari flashdisk mesin")],
-    device: Annotated[str, typer.Option("--device", "-d", help="Nomor seri mesin asal berkas")],
+    device: Annotated[
+        str, typer.Option("--device", "-d", help="Nomor seri mesin asal berkas (harus terdaftar)")
+    ],
+    force_serial: Annotated[
+        bool,
+        typer.Option(
+            "--force-serial",
+            help="Impor walau nama berkas menyebut nomor seri lain (dicatat di batch)",
+        ),
+    ] = False,
 ) -> None:
-    """Impor berkas attlog USB sebagai satu batch (berkas rusak ditolak seluruhnya; aman diulang)."""
+    """Impor berkas attlog USB sebagai satu batch (berkas rusak ditolak seluruhnya; aman diulang).
+    Mesin harus terdaftar; berkas bernama nomor seri lain ditolak kecuali --force-serial."""
     from ingest.usb import import_attlog
 
     with db.connect(resolve().url) as conn:
-        result = import_attlog(conn, file, device)
+        result = import_attlog(conn, file, device, force_serial=force_serial)
     console.print(
         f"{file}: {result.records_read} catatan dibaca, {result.records_new} baru "
         f"(mesin {result.device_sn}, batch {result.batch_id})",
         highlight=False,
     )
+    if result.extra.get("forced_serial"):
+        console.print(
+            f"Catatan: nama berkas menyebut {result.extra['forced_serial']}; diimpor sebagai {result.device_sn} "
+            f"atas --force-serial (tercatat di batch {result.batch_id}). Bila keliru: "
+            f'`absensi batch retract {result.batch_id} --reason "…"`',
+            highlight=False,
+        )

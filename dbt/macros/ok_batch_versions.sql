@@ -1,4 +1,5 @@
-{#- Every version of a raw reference table's rows from ok batches: the staging `_versions` views.
+{#- Every version of a raw reference table's rows from counted batches (ok and not retracted): the
+    staging `_versions` views.
     The current views pick the newest per key; the incremental models compare a new version with
     the one before it. -#}
 {% macro ok_batch_versions(raw_table) %}
@@ -7,7 +8,10 @@ with source as (
 ),
 
 ok_batches as (
-    select batch_id from {{ source('raw', 'ingest_batch') }} where status = 'ok'
+    select batch_id from {{ source('raw', 'ingest_batch') }}
+    where
+        status = 'ok'
+        and batch_id not in (select retractions.batch_id from {{ source('raw', 'batch_retraction') }} as retractions)
 ),
 
 versions as (

@@ -77,3 +77,15 @@ def stored_punches(conn, serial: str) -> list[tuple]:
             (serial,),
         )
     ]
+
+
+def register_serials(conn, folder: Path, serials: list[str]) -> None:
+    """Register devices by serial only (one OPD), as `absensi load devices` would."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "opd_reg.csv").write_text("opd_code,nama_opd,jenis_opd\nOPD01,Dinas Uji,dinas\n", encoding="utf-8")
+    load_reference_file(conn, "opd", folder / "opd_reg.csv")
+    rows = "".join(f"{sn},Mesin {sn},OPD01,127.0.0.1,4370,tcp,\n" for sn in serials)
+    (folder / "devices_reg.csv").write_text(
+        "device_sn,nama,opd_code,host,port,protocol,timezone\n" + rows, encoding="utf-8"
+    )
+    load_reference_file(conn, "devices", folder / "devices_reg.csv")

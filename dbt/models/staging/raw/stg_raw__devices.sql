@@ -1,7 +1,10 @@
--- Current device registry: for each device_sn, the row of the newest ok batch that carries it.
+-- Current device registry: for each device_sn, the row of the newest counted batch (ok, not
+-- retracted) that carries it.
 with source as (
     select * from {{ source('raw', 'device') }}
-    where batch_id in (select batch_id from {{ source('raw', 'ingest_batch') }} where status = 'ok')
+    where
+        batch_id in (select batch_id from {{ source('raw', 'ingest_batch') }} where status = 'ok')
+        and batch_id not in (select retractions.batch_id from {{ source('raw', 'batch_retraction') }} as retractions)
 ),
 
 current_rows as (
