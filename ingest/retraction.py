@@ -58,6 +58,7 @@ class BatchRow:
     error: str | None
     retracted_at: datetime | None
     retracted_by: str | None
+    retraction_requested_by: str | None
     retraction_reason: str | None
 
 
@@ -138,7 +139,7 @@ def list_batches(
     """The newest batches (of one device when given), with their retraction if any."""
     rows = conn.execute(
         """select b.batch_id, b.kind, b.device_sn, b.source_file, b.status, b.finished_at, b.records_read,
-                  b.records_new, b.forced_serial, b.error, r.retracted_at, r.retracted_by, r.reason
+                  b.records_new, b.forced_serial, b.error, r.retracted_at, r.retracted_by, r.requested_by, r.reason
              from raw.ingest_batch b
              left join raw.batch_retraction r on r.batch_id = b.batch_id
             where %(sn)s::text is null or b.device_sn = %(sn)s

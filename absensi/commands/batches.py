@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -27,30 +28,27 @@ def list_cmd(
     with db.connect(resolve().url) as conn:
         rows = list_batches(conn, device_sn=device, limit=limit)
     table = Table(title="Batch terbaru")
-    for column in ("batch", "jenis", "mesin", "berkas", "status", "dibaca", "baru", "keterangan"):
+    for column in ("batch", "jenis", "mesin", "status", "dibaca", "baru", "berkas"):
         table.add_column(column, justify="right" if column in ("batch", "dibaca", "baru") else "left")
+    notes = []
     for r in rows:
-        notes = []
+        status = "DITARIK" if r.retracted_at is not None else r.status
+        table.add_row(
+            str(r.batch_id), r.kind, r.device_sn or "", status, str(r.records_read), str(r.records_new),
+            Path(r.source_file).name if r.source_file else "",
+        )  # fmt: skip
         if r.retracted_at is not None:
             notes.append(
-                f"DITARIK {r.retracted_at:%Y-%m-%d %H:%M} oleh {r.retracted_by}: {r.retraction_reason}"
+                f"batch {r.batch_id} DITARIK {r.retracted_at:%Y-%m-%d %H:%M} oleh {r.retracted_by}"
+                f"{f' ({r.retraction_requested_by})' if r.retraction_requested_by else ''}: {r.retraction_reason}"
             )
         if r.forced_serial:
-            notes.append(f"--force-serial (nama berkas: {r.forced_serial})")
+            notes.append(f"batch {r.batch_id}: --force-serial, nama berkas menyebut {r.forced_serial}")
         if r.error:
-            notes.append(r.error.splitlines()[-1][:120])
-        status = "ditarik" if r.retracted_at is not None else r.status
-        table.add_row(
-            str(r.batch_id),
-            r.kind,
-            r.device_sn or "",
-            r.source_file or "",
-            status,
-            str(r.records_read),
-            str(r.records_new),
-            "; ".join(notes),
-        )
+            notes.append(f"batch {r.batch_id} gagal: {r.error.splitlines()[-1][:200]}")
     console.print(table)
+    for note in notes:
+        console.print(note, highlight=False, soft_wrap=True, markup=False)
 
 
 @batch_app.command("retract")

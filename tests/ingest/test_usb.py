@@ -166,7 +166,9 @@ def test_unregistered_serial_is_refused_and_says_how_to_register(conn, tmp_path,
     with pytest.raises(UserError) as caught:
         import_attlog(conn, path, "NOPE123")
     message = str(caught.value)
-    assert "'NOPE123' belum terdaftar" in message and "absensi load devices" in message and str(path) in message
+    assert (
+        "'NOPE123' belum terdaftar" in message and "absensi load devices" in message and str(path) in message
+    )
     register_serials(conn, tmp_path / "more", ["AF6P202445782"])
     typo = run_cli("import-usb", path, "--device", "AF6P 202445782")
     assert typo.exit_code == 2 and "Traceback" not in typo.output
