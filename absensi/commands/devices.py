@@ -122,8 +122,9 @@ def simulate(
         list[str] | None,
         typer.Option(
             "--fault",
-            help="Gangguan per mesin, SN=offline | stall | latency=0.5 | drop_chunk=1 | clock_reset | log_full | garbage "
-            "(gabung dengan koma)",
+            help="Gangguan per mesin, SN=offline | stall | latency=0.5 | drop_chunk=1 | clock_reset | log_full | garbage; "
+            "perilaku firmware: split_data | one_write | write_gap=0.004 | direct_only | clock_reset_mid | "
+            "empty_first_read (gabung dengan koma)",
         ),
     ] = None,
     port: Annotated[list[str] | None, typer.Option("--port", help="Ganti port mesin: SN=PORT")] = None,
