@@ -6,6 +6,7 @@ import os
 import random
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -242,3 +243,36 @@ def test_fault_specs_parse_and_bad_ones_are_named():
         Faults.parse("latency")
     with pytest.raises(ValueError, match="meledak"):
         Faults.parse("meledak")
+
+
+def test_udp_answers_pipelined_requests_one_at_a_time_in_order(folder):
+    """A client that sends several chunk requests at once (node-zklib does) gets each answer whole,
+    in request order: a device does not interleave them (each datagram's checksum is the standard one)."""
+    with serve_regency(folder, faults={"D1": "latency=0.02"}, free_ports=True, comm_keys={}) as sim:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.settimeout(5)
+        sock.connect(sim.address("D1"))
+        sock.send(zp.make_packet(const.CMD_CONNECT, 0, 0))
+        session = zp.parse_header(sock.recv(2048))[2]
+        sock.send(
+            zp.make_packet(
+                zp.CMD_PREPARE_BUFFER, session, 1, struct.pack("<bhii", 1, const.CMD_ATTLOG_RRQ, 0, 0)
+            )
+        )
+        (size,) = struct.unpack_from("<I", sock.recv(2048), 9)
+        step = 16 * 1024
+        for n, start in enumerate(range(0, 3 * step, step)):
+            sock.send(zp.make_packet(zp.CMD_READ_BUFFER, session, 10 + n, struct.pack("<ii", start, step)))
+        answers = []
+        while sum(1 for command, _r in answers if command == const.CMD_ACK_OK) < 3:
+            packet = sock.recv(2048)
+            assert zp.checksum_ok(packet)
+            command, _check, _session, reply, _payload = zp.parse_header(packet)
+            answers.append((command, reply))
+        sock.close()
+    assert size == 4 + 40 * len(RECORDS)
+    replies = [reply for _command, reply in answers]
+    assert replies == sorted(replies) and set(replies) == {10, 11, 12}
+    for reply in (10, 11, 12):
+        commands = [c for c, r in answers if r == reply]
+        assert commands == [const.CMD_PREPARE_DATA] + [const.CMD_DATA] * 16 + [const.CMD_ACK_OK]
