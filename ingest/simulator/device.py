@@ -217,7 +217,7 @@ class SimDevice:
                         # The clock restarted at 2000-01-01 00:00:00 when the battery died; later
                         # punches are that far past the reset (ZK time 0 is 2000-01-01 00:00:00).
                         reset_origin = reset_origin or stamp
-                        stamp = _seconds_between(reset_origin, stamp)
+                        stamp = _reset_clock_time(reset_origin, stamp)
                     parts.append(pack(fmt, uid, pin, stamp, verify or 0, state or 0, work_code or 0))
                 body = b"".join(parts)
                 self._att_buffer = struct.pack("<I", len(body)) + body
@@ -493,9 +493,11 @@ class SimDevice:
         return [prepare, *data_packets, packet(const.CMD_ACK_OK)]
 
 
-def _seconds_between(origin: int, stamp: int) -> int:
-    """ZK-encoded `stamp` minus `origin` in real seconds (ZK time has 31-day months)."""
-    return max(0, int((zp.decode_time(stamp) - zp.decode_time(origin)).total_seconds()))
+def _reset_clock_time(origin: int, stamp: int) -> int:
+    """The ZK time of a clock restarted at 2000-01-01 00:00:00 at `origin`, when the true time is
+    `stamp` (both ZK-encoded; the encoding has 31-day months, so re-encode rather than subtract)."""
+    elapsed = max(zp.decode_time(stamp) - zp.decode_time(origin), timedelta(0))
+    return zp.encode_time(CLOCK_RESET_TIME + elapsed)
 
 
 def _encode_text_time(text: str) -> int:

@@ -8,6 +8,7 @@ firmware does, or fail its own batch with a reason; an offline UDP device must f
 from __future__ import annotations
 
 import time
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -65,16 +66,24 @@ def test_eight_byte_firmware_is_read_with_the_time_at_byte_4(conn, db_url, tmp_p
 
 
 def test_clock_reset_mid_log_keeps_every_punch_with_the_device_s_time(conn, db_url, tmp_path):
-    folder = write_regency(tmp_path / "r", {"BAT1": RECORDS[:400]})
+    # 150 days of punches, twice a day: the battery dies half-way and the clock runs on from
+    # 2000-01-01 for 75 more days, past the end of February 2000.
+    start = datetime(2026, 1, 1, 7, 30)
+    records = [
+        (str(1000 + i % 50), f"{start + timedelta(hours=12 * i):%Y-%m-%d %H:%M:%S}", 1, i % 2, 0)
+        for i in range(300)
+    ]
+    folder = write_regency(tmp_path / "r", {"BAT1": records})
     with serve_regency(folder, faults={"BAT1": "clock_reset_mid"}, free_ports=True, comm_keys={}) as sim:
         register_devices(conn, sim, folder, tmp_path)
         served = sim.devices["BAT1"].served_records()
         result = pull_device(db_url, "BAT1", resolved_settings(pull_timeout=5))
-    assert result.ok and result.records_new == 400
+    assert result.ok and result.records_new == 300
     stored = stored_punches(conn, "BAT1")
     # The first half as punched, the second half from 2000-01-01 on (stored as the device said: the
     # clock-quarantine in dbt keeps them out of the facts until a technician corrects them).
-    assert [when[:4] for _p, when, *_ in stored].count("2000") == 200
+    reset = sorted(when for _p, when, *_ in stored if when.startswith("2000-"))
+    assert len(reset) == 150 and reset[0] == "2000-01-01 00:00:00" and reset[-1] == "2000-03-15 12:00:00"
     assert sorted((p, t, v, s) for p, t, v, s, _w in stored) == sorted(served)
 
 
