@@ -25,7 +25,8 @@ def list_cmd(
     """Batch terbaru: jenis, mesin, berkas, status, jumlah catatan, dan penarikannya bila ada."""
     from ingest.retraction import list_batches
 
-    with db.connect(resolve().url) as conn:
+    edge = resolve()
+    with db.connect(edge.url, timezone=edge.settings.timezone) as conn:  # times in the regency's zone
         rows = list_batches(conn, device_sn=device, limit=limit)
     table = Table(title="Batch terbaru")
     for column in ("batch", "jenis", "mesin", "status", "dibaca", "baru", "berkas"):
@@ -59,7 +60,8 @@ def retract_cmd(
     """Tarik satu batch: isinya berhenti dihitung tanpa dihapus (tercatat siapa, kapan, mengapa)."""
     from ingest.retraction import retract_batch
 
-    with db.connect(resolve().url) as conn:
+    edge = resolve()
+    with db.connect(edge.url, timezone=edge.settings.timezone) as conn:  # times in the regency's zone
         done = retract_batch(conn, batch_id, reason, requested_by=_login())
     what = f"{done.kind}" + (f", mesin {done.device_sn}" if done.device_sn else "")
     console.print(
