@@ -6,13 +6,24 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: setup demo test lint lock clean bench
 
-setup: $(STAMP)
+NODE_CLIENTS := tests/ingest/node_clients
+NODE_STAMP   := $(NODE_CLIENTS)/node_modules/.installed
+
+setup: $(STAMP) $(NODE_STAMP)
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip uv
 	$(BIN)/uv pip install --python $(BIN)/python --quiet -c requirements.lock -e '.[dev]'
 	touch $(STAMP)
+
+# An independent ZK client (node-zklib, npm) for tests/ingest/test_independent_clients.py. Without
+# Node.js or the npm registry the install is skipped, and so are those tests (they say why).
+$(NODE_STAMP): $(NODE_CLIENTS)/package.json $(NODE_CLIENTS)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		if (cd $(NODE_CLIENTS) && npm ci --silent); then touch $@; \
+		else echo "npm ci gagal (registry npm tidak terjangkau?): uji klien node-zklib akan dilewati"; fi; \
+	else echo "npm tidak ada: uji klien node-zklib akan dilewati"; fi
 
 demo: setup
 	$(BIN)/absensi demo
@@ -36,4 +47,4 @@ bench: setup
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .absensi dbt/target dbt/logs
+	rm -rf $(VENV) .absensi dbt/target dbt/logs $(NODE_CLIENTS)/node_modules

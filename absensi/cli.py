@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from absensi.commands import (
+    batches,
     dashboards,
     db,
     demo,
@@ -37,6 +38,7 @@ app.command("load-folder")(reference.load_folder)
 app.command("pull")(devices.pull)
 app.command("simulate")(devices.simulate)
 app.command("import-usb")(devices.import_usb)
+app.add_typer(batches.batch_app, name="batch")
 app.command("transform")(transform.transform)
 app.command("check")(quality.check)
 app.add_typer(dashboards.dashboards_app, name="dashboards")

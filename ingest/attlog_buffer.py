@@ -20,9 +20,11 @@ import numpy as np
 from ingest import zk_protocol as zp
 from ingest.raw_loader import copy_escape
 
-# Record layouts as pyzk 0.9 reads them (zk/base.py get_attendance), little-endian.
+# Record layouts as devices send them (ingest/zk_protocol.py says where each is documented),
+# little-endian. The 8-byte one is NOT pyzk 0.9's: real ZEM500-era records carry the time from byte 4
+# (pyzk #99 and #56 quote such bytes); read from byte 3 they decode to dates around 2087.
 _LAYOUTS = {
-    8: np.dtype([("uid", "<u2"), ("verify", "u1"), ("stamp", "<u4"), ("state", "u1")]),
+    8: np.dtype([("uid", "<u2"), ("verify_state", "u1"), ("_reserved", "u1"), ("stamp", "<u4")]),
     16: np.dtype(
         [
             ("pin_no", "<u4"),
@@ -82,7 +84,7 @@ def attlog_copy_text(data: bytes, records: int, uid_to_pin: Mapping[int, str]) -
     order = _key_order(pin_index, stamps, len(pin_text))
     rows, pin_index, stamps = rows[order], pin_index[order], stamps[order]
 
-    tails = _tails(rows, size)
+    tails = _tails(*_verify_state_work(rows, size))
     pieces = [
         _vocabulary_columns([copy_escape(pin) + "\t" for pin in pin_text], pin_index),
         _date_columns(stamps // 86400),
@@ -132,14 +134,22 @@ def _key_order(pin_index: np.ndarray, stamps: np.ndarray, pins: int) -> np.ndarr
     return first
 
 
-def _tails(rows: np.ndarray, size: int) -> tuple[list[str], np.ndarray]:
+def _verify_state_work(rows: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Per record: verify type, punch state and work code (None: the layout has no work code)."""
+    if size == 8:  # one byte: verify in the low nibble, state in the high one (pyzk #99)
+        packed = rows["verify_state"]
+        return packed & 0x0F, packed >> 4, None
+    return rows["verify"], rows["state"], rows["work"]
+
+
+def _tails(verify: np.ndarray, state: np.ndarray, work: np.ndarray | None) -> tuple[list[str], np.ndarray]:
     """'\\tverify\\tstate\\twork_code\\n' texts and each record's index among them."""
-    work = rows["work"].astype(np.uint64) if size != 8 else np.zeros(len(rows), dtype=np.uint64)
-    keys = rows["verify"].astype(np.uint64) | (rows["state"].astype(np.uint64) << 8) | (work << 16)
+    work_codes = work.astype(np.uint64) if work is not None else np.zeros(len(verify), dtype=np.uint64)
+    keys = verify.astype(np.uint64) | (state.astype(np.uint64) << 8) | (work_codes << 16)
     distinct, inverse = np.unique(keys, return_inverse=True)
     texts = []
     for key in distinct.tolist():
-        work_code = "\\N" if size == 8 else str(key >> 16)  # 8-byte records have no work code
+        work_code = "\\N" if work is None else str(key >> 16)  # 8-byte records have no work code
         texts.append(f"\t{key & 0xFF}\t{(key >> 8) & 0xFF}\t{work_code}\n")
     return texts, inverse.ravel()
 

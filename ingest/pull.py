@@ -1,13 +1,17 @@
 """Pull devices with pyzk: every punch exactly once, one device's trouble never another's.
 
-Per device: connect (no ping), check the serial, read users, attendance and the device clock, then
-write users, punches and the batch row in ONE transaction (raw_loader). pyzk speaks the protocol;
-the attendance buffer is parsed by ingest.attlog_buffer, because pyzk 0.9's get_attendance()
-re-slices the whole buffer for every record (quadratic in the record count).
+Per device: a UDP device first gets one short probe (an offline one fails in
+`udp_probe_timeout` seconds, not the full pull timeout), then connect (no ping), check the serial,
+read users, attendance and the device clock, then write users, punches and the batch row in ONE
+transaction (raw_loader). pyzk connects and runs the small commands; the tables are read by
+ingest.zk_reader (pyzk 0.9's table reads fail on several real firmwares) and the attendance buffer
+is parsed by ingest.attlog_buffer (pyzk's get_attendance() is quadratic and misreads 8-byte records).
 """
 
 from __future__ import annotations
 
+import socket
+import struct
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -17,9 +21,11 @@ from zoneinfo import ZoneInfo
 import psycopg
 from zk import ZK, const
 
+from ingest import zk_protocol as zp
 from ingest.attlog_buffer import AttlogError, attlog_copy_text
 from ingest.raw_loader import BatchResult, DeviceSnapshot, record_failed_batch, write_punch_batch
 from ingest.registry import Device, active_devices, current_devices, get_device
+from ingest.zk_reader import TableReader, ZkReadError
 from warehouse import db
 from warehouse.errors import UserError
 from warehouse.settings import Settings
@@ -45,8 +51,33 @@ def comm_key(device: Device, settings: Settings) -> int:
 
 
 # ---- one device -----------------------------------------------------------------------------
+def probe_udp(host: str, port: int, timeout: float) -> None:
+    """One CMD_CONNECT datagram; any answer will do (then the probe's session is closed). Raises
+    DeviceError when nothing answers within `timeout` seconds or the port is closed."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(timeout)
+        try:
+            sock.connect((host, port))  # a connected socket hears ICMP port-unreachable at once
+            sock.send(zp.make_packet(const.CMD_CONNECT, 0, 0))
+            answer = sock.recv(1024)
+        except TimeoutError as exc:
+            raise DeviceError(
+                f"mesin tidak terjangkau (mati/offline): tidak menjawab UDP dalam {timeout:g} detik"
+            ) from exc
+        except OSError as exc:
+            raise DeviceError(f"mesin tidak terjangkau (mati/offline): {exc.strerror or exc}") from exc
+        if len(answer) >= 8:
+            _command, _check, session_id, _reply, _payload = zp.parse_header(answer)
+            try:
+                sock.send(zp.make_packet(const.CMD_EXIT, session_id, 1))
+            except OSError:
+                pass
+
+
 def _read_device(device: Device, settings: Settings, disable: bool) -> tuple[DeviceSnapshot, ZK, object]:
     """Connect and read everything; returns the snapshot and the still-open pyzk connection."""
+    if device.protocol == "udp":
+        probe_udp(device.host, device.port, min(settings.udp_probe_timeout, settings.pull_timeout))
     zk = ZK(
         device.host,
         port=device.port,
@@ -68,16 +99,20 @@ def _read_device(device: Device, settings: Settings, disable: bool) -> tuple[Dev
         server_time = datetime.fromtimestamp((before + after) / 2, UTC)
         local_now = server_time.astimezone(ZoneInfo(device.timezone)).replace(tzinfo=None)
         skew = round((device_time - local_now) / timedelta(seconds=1))
-        users = link.get_users()  # calls read_sizes(); linear, users are few
-        uid_to_pin = {u.uid: u.user_id for u in users}
-        punch_copy, count = _read_attendance(link, uid_to_pin)
+        reader = TableReader(link)
+        users = _read_users(link, reader)
+        uid_to_pin = {uid: pin for uid, pin, *_rest in users}
+        punch_copy, count = _read_attendance(link, reader, uid_to_pin)
+    except ZkReadError as exc:
+        _close(link, quick=True)
+        raise DeviceError(str(exc)) from exc
     except BaseException:
         _close(link, quick=True)
         raise
     snapshot = DeviceSnapshot(
         punch_copy=punch_copy,
         records_read=count,
-        users=[(u.uid, u.user_id, u.name, u.privilege, str(u.card)) for u in users],
+        users=users,
         device_time=device_time,
         server_time=server_time,
         clock_skew_seconds=skew,
@@ -85,19 +120,38 @@ def _read_device(device: Device, settings: Settings, disable: bool) -> tuple[Dev
     return snapshot, zk, link
 
 
-def _read_attendance(link, uid_to_pin: dict[int, str]) -> tuple[bytes, int]:
+def _read_sizes(link) -> None:
+    """The device's counts. Some firmwares answer 0 records to the first query of a session: a 0 is
+    asked once more before it is believed."""
+    link.read_sizes()
+    if link.records == 0:
+        link.read_sizes()
+
+
+def _read_users(link, reader: TableReader) -> list[tuple[int, str, str, int, str]]:
+    _read_sizes(link)
+    if link.users == 0:
+        return []
+    table = reader.read_table(const.CMD_USERTEMP_RRQ, const.FCT_USER)
+    total = struct.unpack_from("<I", table)[0] if len(table) >= 4 else -1
+    if total != len(table) - 4 or total % link.users or total // link.users not in zp.USER_FORMATS:
+        raise DeviceError(f"tabel pengguna tidak dikenal: {len(table)} byte untuk {link.users} pengguna")
+    return zp.unpack_users(total // link.users, table[4:])
+
+
+def _read_attendance(link, reader: TableReader, uid_to_pin: dict[int, str]) -> tuple[bytes, int]:
     problem = None
     for _attempt in range(_READ_ATTEMPTS):
-        link.read_sizes()
+        _read_sizes(link)
         if link.records == 0:
             return b"", 0
-        data, _size = link.read_with_buffer(const.CMD_ATTLOG_RRQ)
+        data = reader.read_table(const.CMD_ATTLOG_RRQ)
         try:
             return attlog_copy_text(data, link.records, uid_to_pin), link.records
         except AttlogError as exc:
             if not exc.short:
                 raise DeviceError(str(exc)) from exc
-            problem = exc  # a lost UDP datagram, a punch logged mid-read: read the whole buffer again
+            problem = exc  # a punch logged mid-read, an empty first answer: read the whole buffer again
     raise DeviceError(f"{problem} (setelah {_READ_ATTEMPTS} kali baca)")
 
 

@@ -88,6 +88,7 @@ def write_punch_batch(
     snapshot: DeviceSnapshot,
     source_file: str | None = None,
     content_sha256: str | None = None,
+    forced_serial: str | None = None,
     after_insert: Callable[[psycopg.Connection, int], None] | None = None,
 ) -> BatchResult:
     """Write one batch of punches (and the device's users) in ONE transaction; returns its result.
@@ -108,8 +109,8 @@ def write_punch_batch(
         batch_id = conn.execute(
             """insert into raw.ingest_batch (kind, device_sn, source_file, content_sha256, started_at,
                    finished_at, status, records_read, records_new, device_time, server_time,
-                   clock_skew_seconds)
-               values (%s, %s, %s, %s, %s, clock_timestamp(), 'ok', %s, %s, %s, %s, %s)
+                   clock_skew_seconds, forced_serial)
+               values (%s, %s, %s, %s, %s, clock_timestamp(), 'ok', %s, %s, %s, %s, %s, %s)
                returning batch_id""",
             (
                 kind,
@@ -122,6 +123,7 @@ def write_punch_batch(
                 snapshot.device_time,
                 snapshot.server_time,
                 snapshot.clock_skew_seconds,
+                forced_serial,
             ),
         ).fetchone()[0]  # type: ignore[index]  # one row by construction
         if first_load:

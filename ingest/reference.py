@@ -356,12 +356,15 @@ def parse_reference_file(path: Path, kind: ReferenceKind, ctx: _Context) -> list
 
 
 def _current_keys(conn: psycopg.Connection) -> _Context:
-    """Registry keys as the warehouse knows them now (newest ok batch per key)."""
+    """Registry keys as the warehouse knows them now (counted batches: ok and not retracted)."""
 
     def keys(sql: str) -> set[str]:
         return {r[0] for r in conn.execute(sql)}
 
-    ok = "batch_id in (select batch_id from raw.ingest_batch where status = 'ok')"
+    ok = (
+        "batch_id in (select batch_id from raw.ingest_batch where status = 'ok')"
+        " and batch_id not in (select batch_id from raw.batch_retraction)"
+    )
     return _Context(
         known_opd=keys(f"select distinct opd_code from raw.opd where {ok}"),
         known_nip=keys(f"select distinct nip from raw.employee where {ok}"),

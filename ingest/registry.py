@@ -1,4 +1,5 @@
-"""The device registry as it stands now: for each device_sn, its row from the newest `ok` batch."""
+"""The device registry as it stands now: for each device_sn, its row from the newest counted batch
+(`ok` and not retracted, see ingest/retraction.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ _CURRENT_DEVICES = """
            d.device_sn, d.name, d.opd_code, d.host, d.port, d.protocol, d.timezone, d.comm_key_ref, d.active
       from raw.device d
       join raw.ingest_batch b on b.batch_id = d.batch_id and b.status = 'ok'
+     where not exists (select 1 from raw.batch_retraction r where r.batch_id = d.batch_id)
      order by d.device_sn, d.batch_id desc, d.row_no desc
 """
 
@@ -66,3 +68,8 @@ def get_device(conn: psycopg.Connection, device_sn: str, default_timezone: str) 
         if device.device_sn == device_sn:
             return device
     return None
+
+
+def registered_serials(conn: psycopg.Connection) -> set[str]:
+    """Every serial the registry knows (active or not)."""
+    return {row[0] for row in conn.execute(_CURRENT_DEVICES).fetchall()}

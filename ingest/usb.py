@@ -3,11 +3,16 @@
 Format (DESIGN §5): tab-separated `PIN`, `YYYY-MM-DD HH:MM:SS`, verify, state, work code, reserved…
 Devices right-align the PIN with spaces. A file with any malformed line is refused whole, naming
 every bad line as `FILE:LINE: problem`; a good file is one batch, idempotent on the natural key.
+
+The serial is checked before anything is stored: the device must be registered (`absensi load
+devices`), and a file whose name names another serial (`<SN>_attlog.dat`) is refused unless the
+operator says `force_serial` (then the batch row records the serial the name named).
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -21,6 +26,7 @@ from ingest.raw_loader import (
     utcnow,
     write_punch_batch,
 )
+from ingest.registry import registered_serials
 from warehouse.errors import UserError
 
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
@@ -115,15 +121,57 @@ def _parse_line(line: str) -> tuple[str | None, AttlogRecord]:
 _NO_RECORD: AttlogRecord = ("", "", None, None, None)
 
 
-def import_attlog(conn: psycopg.Connection, path: str | Path, device_sn: str) -> BatchResult:
+_SERIAL_LIKE = re.compile(r"(?=.*[A-Za-z])(?=.*\d)[A-Za-z0-9]{6,}")
+
+
+def serial_in_file_name(path: Path) -> str | None:
+    """The serial a file name `<SN>_attlog.dat` names (None for other names)."""
+    name = path.name
+    if not name.lower().endswith("_attlog.dat"):
+        return None
+    return name[: -len("_attlog.dat")].strip() or None
+
+
+def check_serial(conn: psycopg.Connection, path: Path, device_sn: str, *, force_serial: bool) -> str | None:
+    """UserError unless `device_sn` is registered and the file's name does not name another serial
+    (or `force_serial`); returns the serial the name named when it is overridden."""
+    known = registered_serials(conn)
+    if device_sn not in known:
+        close = sorted(
+            sn for sn in known if "".join(sn.split()).lower() == "".join(device_sn.split()).lower()
+        )
+        hint = f" (maksud Anda {close[0]!r}?)" if close else ""
+        raise UserError(
+            f"{path}: mesin {device_sn!r} belum terdaftar{hint}; tambahkan ke devices.csv dan muat dengan "
+            "`absensi load devices devices.csv`, lalu impor lagi"
+        )
+    named = serial_in_file_name(path)
+    if named is None or named == device_sn:
+        return None
+    if named not in known and not _SERIAL_LIKE.fullmatch(named):
+        return None  # `1_attlog.dat` (a machine number) names no serial
+    if not force_serial:
+        where = "mesin terdaftar" if named in known else "nomor seri"
+        raise UserError(
+            f"{path}: nama berkas menyebut {where} {named!r}, bukan {device_sn!r}; impor dengan --device {named} "
+            f"atau, bila berkas memang dari {device_sn}, tambahkan --force-serial (dicatat di batch)"
+        )
+    return named
+
+
+def import_attlog(
+    conn: psycopg.Connection, path: str | Path, device_sn: str, *, force_serial: bool = False
+) -> BatchResult:
     """Load one attlog file for `device_sn` as one `usb` batch (committed); re-importing adds 0 rows.
 
-    A malformed file is recorded as a failed batch and refused with AttlogError (a UserError).
+    The serial is checked first (`check_serial`: UserError, nothing stored). A malformed file is
+    recorded as a failed batch and refused with AttlogError (a UserError).
     """
     path = Path(path)
     device_sn = (device_sn or "").strip()
     if not device_sn:
         raise UserError(f"{path}: nomor seri mesin (--device) wajib diisi")
+    forced_serial = check_serial(conn, path, device_sn, force_serial=force_serial)
     started_at = utcnow()
     source_file = str(path)
     sha = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
@@ -142,7 +190,7 @@ def import_attlog(conn: psycopg.Connection, path: str | Path, device_sn: str) ->
         raise
     snapshot = DeviceSnapshot(punch_copy=punch_copy, records_read=count)
     try:
-        return write_punch_batch(
+        result = write_punch_batch(
             conn,
             kind="usb",
             source="usb",
@@ -151,6 +199,7 @@ def import_attlog(conn: psycopg.Connection, path: str | Path, device_sn: str) ->
             snapshot=snapshot,
             source_file=source_file,
             content_sha256=sha,
+            forced_serial=forced_serial,
         )
     except psycopg.Error as exc:
         record_failed_batch(
@@ -164,3 +213,6 @@ def import_attlog(conn: psycopg.Connection, path: str | Path, device_sn: str) ->
             content_sha256=sha,
         )
         raise UserError(f"{path}: gagal dimuat ke database: {str(exc).strip().splitlines()[0]}") from exc
+    if forced_serial:
+        result.extra["forced_serial"] = forced_serial
+    return result

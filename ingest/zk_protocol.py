@@ -1,13 +1,18 @@
 """The ZK wire format both sides share: packets, checksum, time encoding, user and attendance records.
 
-Layouts follow pyzk 0.9 (zk/base.py, zk/user.py), which is what the pull uses on the client side and
-what the simulator must satisfy. Attendance records come in three sizes, users in two:
+Checked against the public protocol description (github.com/adrobinoga/zk-protocol: protocol.md,
+sections/ex_data.md, data-user.md, data-record.md) and device bytes quoted in public issue threads
+(pyzk #56 and #99: 8-byte records of ZEM500-era devices; js_zklib #53: a K40's TCP stream), not
+against one client: pyzk 0.9 gets the 8-byte record wrong (see ATT_LAYOUTS). Attendance records come in
+three sizes, users in two:
 
-- attendance  8 bytes `<HB4sB`        uid, verify, time, state               (old ZK6 firmware)
+- attendance  8 bytes `<HBBI`         uid, verify | state << 4, reserved, time   (ZEM500 era; pyzk #99)
 - attendance 16 bytes `<I4sBB2sI`     pin (uint32), time, verify, state, reserved, work code
-- attendance 40 bytes `<H24sB4sB8s`   uid, pin (24 chars), verify, time, state, work code (uint32) + 4 spare
+- attendance 40 bytes `<H24sB4sB8s`   uid, pin (24 chars), verify, time, state, work code (uint32),
+                                      then `FF 00 00 00` (data-record.md's example entry)
 - user 28 bytes `<HB5s8sIxBhI`        uid, privilege, password, name, card, group, timezone, pin (uint32)
-- user 72 bytes `<HB8s24sIx7sx24s`    uid, privilege, password, name, card, group, pin (24 chars)
+- user 72 bytes `<HB8s24sIB8s24s`     uid, privilege, password, name (23 chars + NUL), card, group,
+                                      user-timezone flag + 3 timezones (zeros: the group's), pin (24 chars)
 """
 
 from __future__ import annotations
@@ -24,6 +29,11 @@ CMD_READ_BUFFER = 1504  # pyzk: __read_chunk
 TCP_MAX_CHUNK = 0xFFC0  # what pyzk asks per READ_BUFFER over TCP
 UDP_MAX_CHUNK = 16 * 1024  # ... and over UDP
 UDP_PACKET_DATA = 1024  # pyzk receives UDP data packets with recv(1024 + 8)
+CMD_VERIFY_WRQ = 79  # protocol.md: change a user's verification style (pyzk 0.9 has no constant)
+CMD_VERIFY_RRQ = 80  # ... and read it
+# PREPARE_DATA's second value as a K40 sends it (js_zklib #53: `dc05 .... 7c000000 f0030000`), and
+# the DATA packet size of firmwares that split a chunk into many packets.
+DEVICE_PACKET_DATA = 1008
 
 ATT_FORMATS = (8, 16, 40)
 USER_FORMATS = (28, 72)
@@ -31,24 +41,30 @@ _HEADER = struct.Struct("<4H")
 
 
 def checksum(data: bytes) -> int:
-    """pyzk's __create_checksum (zkemsdk.c) in closed form: the loop keeps a running sum folded
-    into 0..65535 by subtracting 65535, which equals the sum modulo 65535 with 65535 standing for a
-    non-zero multiple; then one's complement."""
-    words = len(data) // 2
-    total = sum(struct.unpack_from(f"<{words}H", data)) if words else 0
-    c = 0 if total == 0 else (total - 1) % USHRT_MAX + 1
+    """The packet checksum as protocol.md specifies it: the 16-bit little-endian words (an odd last
+    byte padded with zero) summed, the carry folded back in, then one's complement.
+
+    Every captured device packet carries this value (protocol.md's test vectors, js_zklib #53's K40
+    stream). pyzk's helper (zkemsdk.c's loop) yields one less, and pyzk computes it before it bumps
+    the reply number, which adds the one back: its requests are right, its helper is not.
+    """
     if len(data) % 2:
-        c += data[-1]
-    while c > USHRT_MAX:
-        c -= USHRT_MAX
-    c = ~c
-    while c < 0:
-        c += USHRT_MAX
-    return c
+        data += b"\x00"
+    total = sum(struct.unpack(f"<{len(data) // 2}H", data)) if data else 0
+    while total > USHRT_MAX:
+        total = (total & USHRT_MAX) + (total >> 16)
+    return total ^ USHRT_MAX
+
+
+def checksum_ok(packet: bytes) -> bool:
+    """Whether a packet (header + payload, no TCP frame) carries the standard checksum."""
+    return (
+        len(packet) >= 8 and checksum(packet[:2] + b"\x00\x00" + packet[4:]) == _HEADER.unpack_from(packet)[1]
+    )
 
 
 def make_packet(command: int, session_id: int, reply_id: int, payload: bytes = b"") -> bytes:
-    """Header (command, checksum, session, reply id) + payload, checksum over both as pyzk does."""
+    """Header (command, checksum, session, reply id) + payload, the checksum over both."""
     unsigned = _HEADER.pack(command, 0, session_id, reply_id) + payload
     return _HEADER.pack(command, checksum(unsigned), session_id, reply_id) + payload
 
@@ -107,22 +123,81 @@ def _fixed(text: str, size: int) -> bytes:
     return text.encode("utf-8")[:size].ljust(size, b"\x00")
 
 
-def pack_user(fmt: int, uid: int, pin: str, name: str, privilege: int = 0, card: int = 0) -> bytes:
+def _c_string(text: str, size: int) -> bytes:
+    """A NUL-terminated string in a field of `size` bytes: at most size - 1 bytes of text (data-user.md:
+    "the name string should be terminated with the null char, so the allowed size ... is really 23"),
+    cut on a character boundary."""
+    encoded = text.encode("utf-8")[: size - 1]
+    return encoded.decode("utf-8", errors="ignore").encode("utf-8").ljust(size, b"\x00")
+
+
+def pack_user(
+    fmt: int,
+    uid: int,
+    pin: str,
+    name: str,
+    privilege: int = 0,
+    card: int = 0,
+    group: int = 1,
+    password: str = "",
+) -> bytes:
     if fmt == 28:
-        return struct.pack("<HB5s8sIxBhI", uid, privilege, b"", _fixed(name, 8), card, 1, 0, int(pin))
-    return struct.pack("<HB8s24sIx7sx24s", uid, privilege, b"", _fixed(name, 24), card, b"1", _fixed(pin, 24))
+        return struct.pack(
+            "<HB5s8sIxBhI", uid, privilege, _fixed(password, 5), _fixed(name, 8), card, group, 0, int(pin)
+        )
+    # byte 39 is the group number, bytes 40..47 the user-timezone flag and three timezones (all zero:
+    # the user follows the group's), as in data-user.md's example entries.
+    return struct.pack(
+        "<HB8s24sIB8s24s",
+        uid,
+        privilege,
+        _fixed(password, 8),
+        _c_string(name, 24),
+        card,
+        group,
+        b"",
+        _fixed(pin, 24),
+    )
+
+
+def unpack_users(fmt: int, body: bytes) -> list[tuple[int, str, str, int, str]]:
+    """(uid, pin, name, privilege, card) of every user record in `body` (the table without its size)."""
+    users = []
+    for offset in range(0, len(body) - fmt + 1, fmt):
+        if fmt == 28:
+            uid, privilege, _pw, name, card, _group, _tz, pin_no = struct.unpack_from(
+                "<HB5s8sIxBhI", body, offset
+            )
+            pin = str(pin_no)
+        else:
+            uid, privilege, _pw, name, card, _group, _tzs, pin_raw = struct.unpack_from(
+                "<HB8s24sIB8s24s", body, offset
+            )
+            pin = pin_raw.split(b"\x00", 1)[0].decode("utf-8", errors="replace")
+        users.append(
+            (
+                uid,
+                pin,
+                name.split(b"\x00", 1)[0].decode("utf-8", errors="replace").strip(),
+                privilege,
+                str(card),
+            )
+        )
+    return users
 
 
 def pack_attendance(
     fmt: int, uid: int, pin: str, when: int, verify: int, state: int, work_code: int
 ) -> bytes:
     if fmt == 8:
-        return struct.pack("<HB4sB", uid, verify, struct.pack("<I", when), state)
+        # pyzk #99 (a ZEM500, raw `07002800a8eba71e`): uid, verify in the low and state in the high
+        # nibble of byte 2, byte 3 zero, the time from byte 4. pyzk 0.9 reads the time from byte 3.
+        return struct.pack("<HBBI", uid, (verify & 0x0F) | ((state & 0x0F) << 4), 0, when)
     if fmt == 16:
         return struct.pack("<I4sBB2sI", int(pin), struct.pack("<I", when), verify, state, b"", work_code)
     return struct.pack(
         "<H24sB4sB8s", uid, _fixed(pin, 24), verify, struct.pack("<I", when), state,
-        struct.pack("<I4x", work_code),
+        struct.pack("<I", work_code) + b"\xff\x00\x00\x00",
     )  # fmt: skip
 
 

@@ -24,6 +24,7 @@ ENV_DATABASE_URL = "ABSENSI_DATABASE_URL"
 ENV_HOME = "ABSENSI_HOME"
 ENV_TIMEZONE = "ABSENSI_TIMEZONE"
 ENV_PULL_TIMEOUT = "ABSENSI_PULL_TIMEOUT"
+ENV_UDP_PROBE_TIMEOUT = "ABSENSI_UDP_PROBE_TIMEOUT"
 ENV_TRANSFORM_WAIT = "ABSENSI_TRANSFORM_WAIT"
 ENV_INBOX = "ABSENSI_INBOX"
 ENV_OUTPUT = "ABSENSI_OUTPUT"
@@ -32,6 +33,7 @@ ENV_DBT_THREADS = "ABSENSI_DBT_THREADS"
 COMMKEY_PREFIX = "ABSENSI_COMMKEY_"
 
 DEFAULT_PULL_TIMEOUT = 20.0  # seconds without an answer before a device counts as stalled
+DEFAULT_UDP_PROBE_TIMEOUT = 2.0  # seconds a UDP device has to answer one CMD_CONNECT before the pull
 DEFAULT_TRANSFORM_WAIT = 1800.0  # seconds; a full refresh of a year takes minutes, not half an hour
 DEFAULT_RETRY_DELAY = 300  # seconds between Airflow task retries
 DEFAULT_DBT_THREADS = 2
@@ -63,6 +65,7 @@ class Settings:
     retry_delay_seconds: int
     dbt_threads: int
     comm_keys: Mapping[str, str] = field(default_factory=dict)  # ABSENSI_COMMKEY_* -> key
+    udp_probe_timeout: float = DEFAULT_UDP_PROBE_TIMEOUT
     metabase: MetabaseSettings = field(default_factory=MetabaseSettings)
 
     @property
@@ -101,6 +104,7 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         home=home,
         timezone=env.get(ENV_TIMEZONE) or DEFAULT_TIMEZONE,
         pull_timeout=_seconds(env, ENV_PULL_TIMEOUT, DEFAULT_PULL_TIMEOUT),
+        udp_probe_timeout=_seconds(env, ENV_UDP_PROBE_TIMEOUT, DEFAULT_UDP_PROBE_TIMEOUT),
         transform_wait=_seconds(env, ENV_TRANSFORM_WAIT, DEFAULT_TRANSFORM_WAIT),
         inbox=Path(env.get(ENV_INBOX) or home / "inbox").resolve(),
         output=Path(env.get(ENV_OUTPUT) or home / "out").resolve(),

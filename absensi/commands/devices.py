@@ -111,8 +111,9 @@ def simulate(
         list[str] | None,
         typer.Option(
             "--fault",
-            help="Gangguan per mesin, SN=offline | stall | latency=0.5 | drop_chunk=1 | clock_reset | log_full | garbage "
-            "(gabung dengan koma)",
+            help="Gangguan per mesin, SN=offline | stall | latency=0.5 | drop_chunk=1 | clock_reset | log_full | garbage; "
+            "perilaku firmware: split_data | one_write | write_gap=0.004 | direct_only | clock_reset_mid | "
+            "empty_first_read (gabung dengan koma)",
         ),
     ] = None,
     port: Annotated[list[str] | None, typer.Option("--port", help="Ganti port mesin: SN=PORT")] = None,
@@ -186,15 +187,32 @@ def simulate(
 
 def import_usb(
     file: Annotated[Path, typer.Argument(help="Berkas *_attlog.dat dari flashdisk mesin")],
-    device: Annotated[str, typer.Option("--device", "-d", help="Nomor seri mesin asal berkas")],
+    device: Annotated[
+        str, typer.Option("--device", "-d", help="Nomor seri mesin asal berkas (harus terdaftar)")
+    ],
+    force_serial: Annotated[
+        bool,
+        typer.Option(
+            "--force-serial",
+            help="Impor walau nama berkas menyebut nomor seri lain (dicatat di batch)",
+        ),
+    ] = False,
 ) -> None:
-    """Impor berkas attlog USB sebagai satu batch (berkas rusak ditolak seluruhnya; aman diulang)."""
+    """Impor berkas attlog USB sebagai satu batch (berkas rusak ditolak seluruhnya; aman diulang).
+    Mesin harus terdaftar; berkas bernama nomor seri lain ditolak kecuali --force-serial."""
     from ingest.usb import import_attlog
 
     with db.connect(resolve().url) as conn:
-        result = import_attlog(conn, file, device)
+        result = import_attlog(conn, file, device, force_serial=force_serial)
     console.print(
         f"{file}: {result.records_read} catatan dibaca, {result.records_new} baru "
         f"(mesin {result.device_sn}, batch {result.batch_id})",
         highlight=False,
     )
+    if result.extra.get("forced_serial"):
+        console.print(
+            f"Catatan: nama berkas menyebut {result.extra['forced_serial']}; diimpor sebagai {result.device_sn} "
+            f"atas --force-serial (tercatat di batch {result.batch_id}). Bila keliru: "
+            f'`absensi batch retract {result.batch_id} --reason "…"`',
+            highlight=False,
+        )

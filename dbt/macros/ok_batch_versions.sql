@@ -1,5 +1,6 @@
-{#- Every version of a raw reference table's rows from ok batches (the staging `_versions` views),
-    each with its previous version: the newest row (by batch_id, row_no) of an earlier ok batch with
+{#- Every version of a raw reference table's rows from counted batches (ok and not retracted: the
+    staging `_versions` views),
+    each with its previous version: the newest row (by batch_id, row_no) of an earlier counted batch with
     the same natural key (`key`: SQL expressions over the raw columns). previous_batch_id is null when
     the key is new; prev_<column> is that row's value for each of `compared`, the columns a change is
     judged on (int_attendance_touched). The current views pick the newest version per key.
@@ -10,7 +11,10 @@ with source as (
 ),
 
 ok_batches as (
-    select batch_id from {{ source('raw', 'ingest_batch') }} where status = 'ok'
+    select batch_id from {{ source('raw', 'ingest_batch') }}
+    where
+        status = 'ok'
+        and batch_id not in (select retractions.batch_id from {{ source('raw', 'batch_retraction') }} as retractions)
 ),
 
 versions as (

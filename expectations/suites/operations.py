@@ -6,7 +6,7 @@ import great_expectations.expectations as gxe
 
 from expectations.model import WARNING, AssetChecks, Check
 from expectations.params import SuiteParams
-from expectations.suites.sql import batch_rows, current_reference
+from expectations.suites.sql import batch_rows, current_reference, not_retracted
 
 SUITE = "operations"
 SILENT_DAYS = 2
@@ -19,7 +19,8 @@ def build(p: SuiteParams) -> list[AssetChecks]:
     silent_query = (
         "select b.device_sn, b.name, b.opd_code, last.last_contact from b "
         f"left join lateral (select max(i.finished_at) as last_contact from {ingest} i "
-        "where i.device_sn = b.device_sn and i.status = 'ok' and i.kind in ('pull', 'usb', 'push')) last on true "
+        "where i.device_sn = b.device_sn and i.status = 'ok' and i.kind in ('pull', 'usb', 'push') "
+        f"and {not_retracted(p.raw_schema, 'i')}) last on true "
         f"where last.last_contact is null or last.last_contact < now() - interval '{SILENT_DAYS} days' "
         "order by b.device_sn"
     )
@@ -27,6 +28,7 @@ def build(p: SuiteParams) -> list[AssetChecks]:
         "select b.device_sn, b.name, s.batch_id, s.clock_skew_seconds, s.finished_at from b "
         f"join lateral (select i.batch_id, i.clock_skew_seconds, i.finished_at from {ingest} i "
         "where i.device_sn = b.device_sn and i.status = 'ok' and i.clock_skew_seconds is not null "
+        f"and {not_retracted(p.raw_schema, 'i')} "
         "order by i.batch_id desc limit 1) s on true "
         f"where abs(s.clock_skew_seconds) > {MAX_SKEW_SECONDS} order by b.device_sn"
     )

@@ -6,7 +6,7 @@ import great_expectations.expectations as gxe
 
 from expectations.model import AssetChecks, Check
 from expectations.params import SuiteParams
-from expectations.suites.sql import batch_rows, current_reference
+from expectations.suites.sql import RETRACT_HINT, batch_rows, current_reference, not_retracted
 
 SUITE = "raw"
 
@@ -26,11 +26,13 @@ def build(p: SuiteParams) -> list[AssetChecks]:
         f"or b.punch_local > (now() at time zone '{p.timezone}') + interval '1 day')"
         f"{not_quarantined} order by b.device_sn, b.punch_local"
     )
+    # One row per blocking batch, naming the way out: register the device, or retract the batch.
     unregistered_query = (
-        "select b.device_sn, count(*) as punches, min(b.punch_local) as first_punch, "
-        "max(b.punch_local) as last_punch, min(b.batch_id) as first_batch from b "
+        "select b.device_sn, b.batch_id, count(*) as punches, min(b.punch_local) as first_punch, "
+        "max(b.punch_local) as last_punch, "
+        "format('absensi batch retract %s --reason \"…\"', b.batch_id) as perintah from b "
         f"where not exists (select 1 from {devices} d where d.device_sn = b.device_sn) "
-        "group by b.device_sn order by b.device_sn"
+        "group by b.device_sn, b.batch_id order by b.device_sn, b.batch_id"
     )
     blank_pin_query = (
         "select b.device_sn, b.device_pin, b.punch_local, b.batch_id from b "
@@ -41,7 +43,8 @@ def build(p: SuiteParams) -> list[AssetChecks]:
         AssetChecks(
             SUITE,
             punch,
-            f"select * from {punch}",
+            # punches of retracted batches no longer count (`absensi batch retract`)
+            f"select * from {punch} p where {not_retracted(p.raw_schema, 'p')}",
             ("device_sn", "device_pin", "punch_local"),
             (
                 Check(
@@ -58,7 +61,9 @@ def build(p: SuiteParams) -> list[AssetChecks]:
                 ),
                 Check(
                     "punch_device_registered",
-                    "Setiap punch berasal dari mesin yang terdaftar di raw.device",
+                    "Setiap punch berasal dari mesin yang terdaftar di raw.device; untuk batch yang "
+                    "salah nomor seri: daftarkan mesinnya (`absensi load devices`) atau tarik batch itu "
+                    f"(`{RETRACT_HINT}`)",
                     lambda: gxe.UnexpectedRowsExpectation(
                         unexpected_rows_query=batch_rows(unregistered_query)
                     ),

@@ -6,12 +6,21 @@ from datetime import date
 
 
 def current_reference(raw_schema: str, table: str, key: str) -> str:
-    """Rows of raw.<table> from the newest `ok` batch carrying each key."""
+    """Rows of raw.<table> from the newest counted batch (ok, not retracted) carrying each key."""
     return (
         f"(select distinct on ({key}) t.* from {raw_schema}.{table} t "
         f"join {raw_schema}.ingest_batch b on b.batch_id = t.batch_id and b.status = 'ok' "
+        f"where {not_retracted(raw_schema, 't')} "
         f"order by {key}, t.batch_id desc, t.row_no desc)"
     )
+
+
+def not_retracted(raw_schema: str, alias: str) -> str:
+    """`alias`'s batch was not retracted (`absensi batch retract`, raw.batch_retraction)."""
+    return f"not exists (select 1 from {raw_schema}.batch_retraction r where r.batch_id = {alias}.batch_id)"
+
+
+RETRACT_HINT = 'absensi batch retract BATCH_ID --reason "…"'
 
 
 def date_values(days: tuple[date, ...], alias: str = "h", column: str = "d") -> str:

@@ -10,6 +10,7 @@ import random
 import struct
 import threading
 import time
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -49,6 +50,13 @@ class Faults:
     clock_reset: bool = False  # battery died: the clock restarted at 2000-01-01 00:00:00
     log_full: bool = False  # the log is at capacity: capacity = records held, new punches are lost
     garbage: bool = False  # corrupt log: every record's time names a day that does not exist (31 Feb)
+    # Realism knobs: how real firmwares differ (ingest/zk_protocol.py cites the evidence).
+    split_data: bool = False  # DATA goes out as 1,008-byte packets (TCP too), not one packet per chunk
+    one_write: bool = False  # PREPARE_DATA, DATA and ACK_OK in one TCP write (default: one write each)
+    write_gap: float = 0.0  # seconds before each packet sent, TCP write or UDP datagram (a slow device CPU)
+    direct_only: bool = False  # firmware answers only the direct reads (13, 9), not the buffered 1503
+    clock_reset_mid: bool = False  # the battery died mid-log: the later half is stamped from 2000-01-01
+    empty_first_read: bool = False  # each session's first size query and attendance read say 0 records
 
     @classmethod
     def parse(cls, spec: str | dict | Faults | None) -> Faults:
@@ -109,6 +117,8 @@ class Session:
     buffer: bytes | None = None
     buffer_kind: int = 0
     reads: int = 0
+    sizes_asked: int = 0
+    attlog_reads: int = 0
 
 
 class StallForever(Exception):
@@ -141,6 +151,7 @@ class SimDevice:
         self._drops_left = self.faults.drop_chunk
         self._att_buffer: bytes | None = None
         self._user_buffer: bytes | None = None
+        self._verify_modes: dict[int, int] = {}  # uid -> CMD_VERIFY_WRQ mode (0 = the group's)
         self.enabled = True
         self.sessions: dict[int, Session] = {}
         self.connections = 0
@@ -195,15 +206,40 @@ class SimDevice:
                 fmt = self.spec.att_format
                 pack = zp.pack_attendance
                 parts = []
-                for pin, when, verify, state, work_code in self._records:
+                reset_from = len(self._records) // 2 if self.faults.clock_reset_mid else None
+                reset_origin = 0
+                for index, (pin, when, verify, state, work_code) in enumerate(self._records):
                     uid = int(pin) if fmt == 8 else uid_of.get(pin, 0)
                     if self.faults.garbage:
                         when = "2026-02-31 07:00:00"  # accepted by the ZK encoding, not by a calendar
-                    parts.append(pack(fmt, uid, pin, _encode_text_time(when), verify or 0, state or 0,
-                                      work_code or 0))  # fmt: skip
+                    stamp = _encode_text_time(when)
+                    if reset_from is not None and index >= reset_from:
+                        # The clock restarted at 2000-01-01 00:00:00 when the battery died; later
+                        # punches are that far past the reset (ZK time 0 is 2000-01-01 00:00:00).
+                        reset_origin = reset_origin or stamp
+                        stamp = _reset_clock_time(reset_origin, stamp)
+                    parts.append(pack(fmt, uid, pin, stamp, verify or 0, state or 0, work_code or 0))
                 body = b"".join(parts)
                 self._att_buffer = struct.pack("<I", len(body)) + body
             return self._att_buffer
+
+    def served_records(self) -> list[tuple]:
+        """The records as this device serves them (with the clock faults applied), in device order."""
+        body = self._attendance_buffer()[4:]
+        fmt, pins = self.spec.att_format, {uid: pin for uid, pin, _ in self._users}
+        out = []
+        for offset in range(0, len(body), fmt):
+            record = body[offset : offset + fmt]
+            if fmt == 8:
+                uid, packed, _r, stamp = struct.unpack("<HBBI", record)
+                out.append((pins.get(uid, str(uid)), zp.decode_time_text(stamp), packed & 15, packed >> 4))
+            elif fmt == 16:
+                pin_no, stamp, verify, state = struct.unpack_from("<IIBB", record)
+                out.append((str(pin_no), zp.decode_time_text(stamp), verify, state))
+            else:
+                _uid, pin_raw, verify, stamp, state = struct.unpack_from("<H24sBIB", record)
+                out.append((pin_raw.split(b"\x00")[0].decode(), zp.decode_time_text(stamp), verify, state))
+        return out
 
     def _user_buffer_bytes(self) -> bytes:
         if self._user_buffer is None:
@@ -302,9 +338,29 @@ class SimDevice:
             self.set_clock(zp.decode_time(struct.unpack("<I", payload[:4])[0]))
             return reply(const.CMD_ACK_OK)
         if command == const.CMD_GET_FREE_SIZES:
-            return reply(const.CMD_ACK_OK, self._free_sizes())
+            session.sizes_asked += 1
+            empty = self.faults.empty_first_read and session.sizes_asked == 1
+            return reply(const.CMD_ACK_OK, self._free_sizes(empty=empty))
         if command == zp.CMD_PREPARE_BUFFER:
+            if self.faults.direct_only:
+                return reply(const.CMD_ACK_UNKNOWN)  # this firmware has no buffered read
             return self._prepare_buffer(payload, session, reply)
+        if command in (const.CMD_ATTLOG_RRQ, const.CMD_USERTEMP_RRQ):
+            # The direct read (js_zklib #53, a K40: `0d00 .... ` with no payload) answered with
+            # PREPARE_DATA (size, 1008), DATA (the whole table) and ACK_OK under the request's reply number.
+            table = self._table(command, session)
+            return self._send_table(table, session, reply_id)
+        if command == zp.CMD_VERIFY_WRQ:
+            if len(payload) < 3:
+                return reply(const.CMD_ACK_ERROR)
+            uid, mode = struct.unpack_from("<HB", payload)
+            self._verify_modes[uid] = mode
+            return reply(const.CMD_ACK_OK)
+        if command == zp.CMD_VERIFY_RRQ:
+            if len(payload) < 2:
+                return reply(const.CMD_ACK_ERROR)
+            (uid,) = struct.unpack_from("<H", payload)
+            return reply(const.CMD_ACK_OK, struct.pack("<HB21x", uid, self._verify_modes.get(uid, 0)))
         if command == zp.CMD_READ_BUFFER:
             return self._read_buffer(payload, session, reply_id)
         if command == const.CMD_FREE_DATA:
@@ -338,15 +394,16 @@ class SimDevice:
             "FaceFunOn": "0",
             "CompatOldFirmware": "0",
             "~OS": "1",
+            "WorkCode": "0",
             "~PIN2Width": str(14 if spec.att_format == 40 else 9),
             "IPAddress": spec.host,
             "NetMask": "255.255.255.0",
             "GATEIPAddress": "0.0.0.0",
         }
 
-    def _free_sizes(self) -> bytes:
+    def _free_sizes(self, *, empty: bool = False) -> bytes:
         with self._lock:
-            records = len(self._records)
+            records = 0 if empty else len(self._records)
         users = len(self._users)
         fields = [0] * 20
         fields[4] = users
@@ -360,21 +417,54 @@ class SimDevice:
         fields[19] = max(0, self._capacity - records)
         return struct.pack("<20i", *fields) + struct.pack("<3i", 0, 0, 0)
 
+    def _table(self, what: int, session: Session) -> bytes:
+        """The table a read asks for: `u32 size` + records."""
+        if what == const.CMD_ATTLOG_RRQ:
+            session.attlog_reads += 1
+            if self.faults.empty_first_read and session.attlog_reads == 1:
+                return struct.pack("<I", 0)
+            return self._attendance_buffer()
+        if what == const.CMD_USERTEMP_RRQ:
+            return self._user_buffer_bytes()
+        return struct.pack("<I", 0)  # no fingerprint templates / other tables held
+
     def _prepare_buffer(self, payload: bytes, session: Session, reply) -> list[bytes]:
         if len(payload) < 11:
             return reply(const.CMD_ACK_ERROR)
         _one, what, _fct, _ext = struct.unpack("<bhii", payload[:11])
-        if what == const.CMD_ATTLOG_RRQ:
-            buffer = self._attendance_buffer()
-        elif what == const.CMD_USERTEMP_RRQ:
-            buffer = self._user_buffer_bytes()
-        else:
-            buffer = struct.pack("<I", 0)  # no fingerprint templates / other tables held
+        buffer = self._table(what, session)
         if len(buffer) <= zp.UDP_PACKET_DATA - 8:
-            # Small tables come back at once, as CMD_DATA (pyzk's read_with_buffer first branch).
+            # Small tables come back at once, as CMD_DATA (ex_data.md; pyzk's read_with_buffer first branch).
             return reply(const.CMD_DATA, buffer)
         session.buffer, session.buffer_kind, session.reads = buffer, what, 0
-        return reply(const.CMD_ACK_OK, b"\x00" + struct.pack("<I", len(buffer)) + b"\x00\x00\x00\x00")
+        # ex_data.md's `data stat`, 13 bytes: 00, the size twice, then 4 bytes it calls "a kind of
+        # checksum" (our CRC-32 of the table; no client reads them).
+        size = len(buffer)
+        return reply(const.CMD_ACK_OK, b"\x00" + struct.pack("<III", size, size, zlib.crc32(buffer)))
+
+    def _data_packets(self, chunk: bytes, session: Session, reply_id: int) -> list[bytes]:
+        if self.faults.split_data:
+            step = zp.DEVICE_PACKET_DATA
+        elif session.udp:
+            step = zp.UDP_PACKET_DATA
+        else:
+            return [zp.make_packet(const.CMD_DATA, session.session_id, reply_id, chunk)]
+        return [
+            zp.make_packet(const.CMD_DATA, session.session_id, reply_id, chunk[i : i + step])
+            for i in range(0, len(chunk), step)
+        ] or [zp.make_packet(const.CMD_DATA, session.session_id, reply_id, b"")]
+
+    def _prepare_packet(self, size: int, session: Session, reply_id: int) -> bytes:
+        payload = struct.pack("<II", size, zp.DEVICE_PACKET_DATA)
+        return zp.make_packet(const.CMD_PREPARE_DATA, session.session_id, reply_id, payload)
+
+    def _send_table(self, table: bytes, session: Session, reply_id: int) -> list[bytes]:
+        ack = zp.make_packet(const.CMD_ACK_OK, session.session_id, reply_id)
+        return [
+            self._prepare_packet(len(table), session, reply_id),
+            *self._data_packets(table, session, reply_id),
+            ack,
+        ]
 
     def _read_buffer(self, payload: bytes, session: Session, reply_id: int) -> list[bytes]:
         def packet(code: int, data: bytes = b"") -> bytes:
@@ -386,14 +476,8 @@ class SimDevice:
         chunk = session.buffer[start : start + size]
         is_attlog = session.buffer_kind == const.CMD_ATTLOG_RRQ
         session.reads += 1
-        prepare = packet(const.CMD_PREPARE_DATA, struct.pack("<II", len(chunk), 0))
-        if session.udp:
-            data_packets = [
-                packet(const.CMD_DATA, chunk[i : i + zp.UDP_PACKET_DATA])
-                for i in range(0, len(chunk), zp.UDP_PACKET_DATA)
-            ]
-        else:
-            data_packets = [packet(const.CMD_DATA, chunk)]
+        prepare = self._prepare_packet(len(chunk), session, reply_id)
+        data_packets = self._data_packets(chunk, session, reply_id)
         if is_attlog and self.faults.stall and start + size >= len(session.buffer) // 2:
             # Half-way through the log the device hangs: the transport sends part of this answer,
             # then nothing more.
@@ -407,6 +491,13 @@ class SimDevice:
                 # TCP cannot lose bytes; the device-side equivalent is a chunk it fails to send.
                 return [packet(const.CMD_ACK_ERROR)]
         return [prepare, *data_packets, packet(const.CMD_ACK_OK)]
+
+
+def _reset_clock_time(origin: int, stamp: int) -> int:
+    """The ZK time of a clock restarted at 2000-01-01 00:00:00 at `origin`, when the true time is
+    `stamp` (both ZK-encoded; the encoding has 31-day months, so re-encode rather than subtract)."""
+    elapsed = max(zp.decode_time(stamp) - zp.decode_time(origin), timedelta(0))
+    return zp.encode_time(CLOCK_RESET_TIME + elapsed)
 
 
 def _encode_text_time(text: str) -> int:

@@ -2,8 +2,11 @@
 
 One selector thread accepts TCP connections and receives UDP datagrams for every device; each TCP
 connection gets its own thread (a device handles one client at a time per connection, as pyzk
-expects), UDP requests go to a small pool. Faults that wait (latency, stall) wait on the stop event,
-so stopping never hangs.
+expects). UDP requests of one device are answered one at a time, in arrival order (its own worker
+thread): a device does not interleave the answers to a client's pipelined chunk requests. A multi-packet
+TCP answer goes out one write per packet, as devices send it (js_zklib #53 shows PREPARE_DATA, DATA and
+ACK_OK in separate segments; node-zklib reads one packet per segment), unless the `one_write` knob is on.
+Faults that wait (latency, stall, write_gap) wait on the stop event, so stopping never hangs.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ class DeviceServer:
         self._listeners: list[socket.socket] = []
         self._connections: set[socket.socket] = set()
         self._conn_lock = threading.Lock()
-        self._pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="zk-udp")
+        self._udp_workers: dict[int, ThreadPoolExecutor] = {}  # per device: one request at a time
         self._thread: threading.Thread | None = None
 
     # ---- lifecycle --------------------------------------------------------------------------
@@ -52,7 +55,8 @@ class DeviceServer:
             for conn in list(self._connections):
                 _shutdown(conn)
             self._connections.clear()
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        for worker in self._udp_workers.values():
+            worker.shutdown(wait=False, cancel_futures=True)
 
     def __enter__(self) -> DeviceServer:
         return self.start()
@@ -126,12 +130,31 @@ class DeviceServer:
                         ).start()  # fmt: skip
                     else:
                         data, addr = sock.recvfrom(65535)
-                        self._pool.submit(self._serve_udp, device, sock, data, addr)
+                        self._udp_worker(device).submit(self._serve_udp, device, sock, data, addr)
                 except (BlockingIOError, InterruptedError):
                     continue
                 except OSError:
                     if self._stop.is_set():
                         return
+
+    def _udp_worker(self, device: SimDevice) -> ThreadPoolExecutor:
+        worker = self._udp_workers.get(id(device))
+        if worker is None:
+            worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"zk-udp-{device.spec.serial}")
+            self._udp_workers[id(device)] = worker
+        return worker
+
+    def _send_tcp(self, device: SimDevice, conn: socket.socket, packets: list[bytes]) -> bool:
+        """Send an answer; False when the server is stopping."""
+        faults = device.faults
+        if faults.one_write:
+            conn.sendall(b"".join(zp.tcp_frame(p) for p in packets))
+            return True
+        for packet in packets:
+            if faults.write_gap and self._stop.wait(faults.write_gap):
+                return False
+            conn.sendall(zp.tcp_frame(packet))
+        return True
 
     def _serve_tcp(self, device: SimDevice, conn: socket.socket) -> None:
         session = None
@@ -155,8 +178,8 @@ class DeviceServer:
                     return
                 if device.faults.latency and self._stop.wait(device.faults.latency):
                     return
-                if packets:
-                    conn.sendall(b"".join(zp.tcp_frame(p) for p in packets))
+                if packets and not self._send_tcp(device, conn, packets):
+                    return
         except OSError:
             return
         finally:
@@ -176,6 +199,8 @@ class DeviceServer:
             if device.faults.latency and self._stop.wait(device.faults.latency):
                 return
             for packet in packets:
+                if device.faults.write_gap and self._stop.wait(device.faults.write_gap):
+                    return
                 sock.sendto(packet, addr)
         except OSError:
             return

@@ -9,8 +9,8 @@ import pytest
 
 from absensi.demo import simulated_regency
 from absensi.orchestration import airflow_local
-from ingest.usb import import_attlog
 from tests.conftest import resolved_settings
+from tests.ingest.zk_regency import store_unchecked_usb_batch
 from warehouse.months import local_today
 
 
@@ -29,10 +29,11 @@ def regency_with_a_ghost_device(db_url, conn, tmp_path, monkeypatch):
         seed=3,
         offline=0,
     ) as simulated:
-        # A technician imports a flash drive from a machine nobody registered: the gate must stop it.
+        # Punches of a machine nobody registered (loaded before import-usb checked serials): the gate
+        # must stop them.
         ghost = tmp_path / "GHOST9_attlog.dat"
         ghost.write_text(f"      101\t{today - timedelta(days=1)} 07:20:00\t1\t0\t0\t0\n", encoding="utf-8")
-        import_attlog(conn, ghost, "GHOST9")
+        store_unchecked_usb_batch(conn, ghost, "GHOST9")
         yield simulated
 
 

@@ -70,6 +70,19 @@ def warehouse(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> I
                 f"nip,jenis,mulai,sampai,nomor_surat\n{nip},SAKIT,{day},{day},445/9999/DINKES/2026\n"
             )
             load_reference_file(conn, "leave", late)
+            # a flash drive of one device imported under another with --force-serial, then retracted
+            from ingest.retraction import retract_batch
+            from ingest.usb import import_attlog
+
+            source, target = conn.execute("select min(device_sn), max(device_sn) from raw.device").fetchone()
+            wrong = folder / "attlog" / f"{source}_attlog.dat"
+            copy = tmp_path_factory.mktemp("flashdisk") / wrong.name
+            copy.write_text(
+                "".join(wrong.read_text(encoding="utf-8").splitlines(True)[:20]), encoding="utf-8"
+            )
+            batch = import_attlog(conn, copy, target, force_serial=True)
+            assert batch.batch_id is not None
+            retract_batch(conn, batch.batch_id, f"berkas mesin {source} diimpor sebagai {target}")
         run_build(url, resolved_settings(), vars=window, unit_tests=False)
     assert info  # the generator reports what it wrote
     yield Warehouse(url, folder)

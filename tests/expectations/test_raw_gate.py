@@ -9,8 +9,10 @@ import psycopg
 
 from expectations.gate import decide
 from expectations.runner import run_checks
+from ingest.retraction import retract_batch
 from ingest.usb import import_attlog
 from tests.expectations.warehouse import EMPLOYEES, WINDOW, attlog
+from tests.ingest.zk_regency import store_unchecked_usb_batch
 from warehouse.settings import DEFAULT_TIMEZONE as TZ
 
 
@@ -50,14 +52,29 @@ def test_clean_regency_passes_and_is_stored(
 def test_punches_from_unregistered_device_block(
     raw_conn: psycopg.Connection, db_url: str, tmp_path: Path
 ) -> None:
-    # A technician imports a flash drive from a machine nobody registered.
+    # Punches of a machine nobody registered (loaded before import-usb checked serials).
     path = attlog(tmp_path, "GHOST9_attlog.dat", ["      101\t2025-06-04 07:20:00\t1\t0\t0\t0"])
-    import_attlog(raw_conn, path, "GHOST9")
+    batch_id = store_unchecked_usb_batch(raw_conn, path, "GHOST9")
     run, decision = _check(db_url, "raw")
     assert not decision.publishable
     outcome = run.outcome("raw", "punch_device_registered")
     assert not outcome.success and outcome.failing_rows[0]["device_sn"] == "GHOST9"
     assert any("punch_device_registered" in r and "device_sn=GHOST9" in r for r in decision.reasons)
+    # The reason names the blocking batch and the way out.
+    reason = next(r for r in decision.reasons if "punch_device_registered" in r)
+    assert (
+        f"batch_id={batch_id}" in reason
+        and f'perintah=absensi batch retract {batch_id} --reason "…"' in reason
+    )
+    assert "absensi load devices" in reason
+
+    # Retracted, the batch stops counting and the gate opens; raw still holds every row of it.
+    retract_batch(raw_conn, batch_id, "flashdisk mesin tak dikenal, salah impor", requested_by="operator")
+    run, decision = _check(db_url, "raw")
+    assert run.outcome("raw", "punch_device_registered").success and decision.publishable, decision.reasons
+    assert raw_conn.execute(
+        "select count(*) from raw.device_punch where batch_id = %s", (batch_id,)
+    ).fetchone() == (1,)
 
 
 def test_reset_clock_blocks_until_quarantined(

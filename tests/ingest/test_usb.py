@@ -7,6 +7,7 @@ from datetime import datetime
 import pytest
 
 from ingest.usb import AttlogError, import_attlog
+from tests.ingest.zk_regency import register_serials
 from warehouse.errors import UserError
 
 GOOD = (
@@ -16,6 +17,12 @@ GOOD = (
     "      205\t2000-01-01 00:03:10\t1\t0\n"  # battery reset: stored as is, flagged later
     "\n"
 )
+
+
+@pytest.fixture(autouse=True)
+def registered(conn, tmp_path):
+    """The devices these files come from are registered (import-usb refuses others)."""
+    register_serials(conn, tmp_path / "registry", ["A1B2", "DEV1", "DEV2", "REP1", "C3", "D"])
 
 
 def _punches(conn):
@@ -43,6 +50,7 @@ def test_import_stores_every_punch_once_and_reimport_adds_nothing(conn, tmp_path
         "select batch_id, kind, device_sn, status, records_read, records_new, source_file, content_sha256"
         " from raw.ingest_batch order by batch_id"
     ).fetchall()
+    batches = [b for b in batches if b[1] == "usb"]
     assert [b[1:6] for b in batches] == [("usb", "A1B2", "ok", 4, 4), ("usb", "A1B2", "ok", 4, 0)]
     assert batches[0][6] == str(path) and len(batches[0][7]) == 64
     assert {r[0] for r in conn.execute("select batch_id from raw.device_punch")} == {first.batch_id}
@@ -95,7 +103,7 @@ def test_malformed_file_is_refused_whole_naming_every_bad_line(conn, tmp_path):
     # nothing from the bad file landed; what was there is untouched; the refusal is on record
     assert len(_punches(conn)) == 4
     failed = conn.execute(
-        "select device_sn, records_new, error from raw.ingest_batch where status = 'failed'"
+        "select device_sn, records_new, error from raw.ingest_batch where status = 'failed' and kind = 'usb'"
     ).fetchall()
     assert len(failed) == 1 and failed[0][:2] == ("DEV1", 0) and f"{path}:2" in failed[0][2]
 
@@ -144,3 +152,46 @@ def test_concurrent_loads_of_one_device_count_each_punch_once(db_url, tmp_path):
         stored = check.execute("select count(*) from raw.device_punch").fetchone()[0]
     assert sorted(r.records_new for r in results) == [0, 0, 0, stored]
     assert stored == len({(f"{100 + i % 40}", i % 20, i % 60, i % 59) for i in range(3000)})
+
+
+def _usb_batches(conn):
+    return conn.execute(
+        "select device_sn, status, records_new, forced_serial from raw.ingest_batch where kind = 'usb' order by batch_id"
+    ).fetchall()
+
+
+def test_unregistered_serial_is_refused_and_says_how_to_register(conn, tmp_path, run_cli):
+    path = tmp_path / "AF6P202445782_attlog.dat"
+    path.write_text(GOOD)
+    with pytest.raises(UserError) as caught:
+        import_attlog(conn, path, "NOPE123")
+    message = str(caught.value)
+    assert (
+        "'NOPE123' belum terdaftar" in message and "absensi load devices" in message and str(path) in message
+    )
+    register_serials(conn, tmp_path / "more", ["AF6P202445782"])
+    typo = run_cli("import-usb", path, "--device", "AF6P 202445782")
+    assert typo.exit_code == 2 and "Traceback" not in typo.output
+    assert "belum terdaftar (maksud Anda 'AF6P202445782'?)" in typo.stderr
+    assert _usb_batches(conn) == [] and _punches(conn) == []  # nothing stored, not even a failed batch
+
+
+def test_file_named_after_another_serial_needs_force_serial_which_is_recorded(conn, tmp_path, run_cli):
+    path = tmp_path / "DEV2_attlog.dat"  # a registered device's file ...
+    path.write_text(GOOD)
+    with pytest.raises(UserError, match="nama berkas menyebut mesin terdaftar 'DEV2', bukan 'DEV1'"):
+        import_attlog(conn, path, "DEV1")  # ... offered as another's
+    stranger = tmp_path / "AF6P202445782_attlog.dat"  # a serial the registry does not know
+    stranger.write_text(GOOD)
+    refused = run_cli("import-usb", stranger, "--device", "DEV1")
+    assert refused.exit_code == 2 and "nomor seri 'AF6P202445782', bukan 'DEV1'" in refused.stderr
+    assert "--force-serial" in refused.stderr and _usb_batches(conn) == []
+
+    forced = run_cli("import-usb", path, "--device", "DEV1", "--force-serial")
+    assert forced.exit_code == 0, forced.output
+    assert "nama berkas menyebut DEV2" in forced.stdout and "absensi batch retract" in forced.stdout
+    assert import_attlog(conn, tmp_path / "DEV2_attlog.dat", "DEV2").records_new == 4  # its own name: fine
+    assert _usb_batches(conn) == [("DEV1", "ok", 4, "DEV2"), ("DEV2", "ok", 4, None)]
+    machine_number = tmp_path / "1_attlog.dat"  # devices also name files by machine number: no serial
+    machine_number.write_text(GOOD)
+    assert import_attlog(conn, machine_number, "REP1").records_new == 4

@@ -77,3 +77,33 @@ def stored_punches(conn, serial: str) -> list[tuple]:
             (serial,),
         )
     ]
+
+
+def register_serials(conn, folder: Path, serials: list[str]) -> None:
+    """Register devices by serial only (one OPD), as `absensi load devices` would."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "opd_reg.csv").write_text(
+        "opd_code,nama_opd,jenis_opd\nOPD01,Dinas Uji,dinas\n", encoding="utf-8"
+    )
+    load_reference_file(conn, "opd", folder / "opd_reg.csv")
+    rows = "".join(f"{sn},Mesin {sn},OPD01,127.0.0.1,4370,tcp,\n" for sn in serials)
+    (folder / "devices_reg.csv").write_text(
+        "device_sn,nama,opd_code,host,port,protocol,timezone\n" + rows, encoding="utf-8"
+    )
+    load_reference_file(conn, "devices", folder / "devices_reg.csv")
+
+
+def store_unchecked_usb_batch(conn, path: Path, device_sn: str) -> int:
+    """A USB batch stored without the serial check, as versions before `import-usb` checked it did
+    (the way punches of an unregistered device got into raw): returns its batch id."""
+    from ingest.raw_loader import DeviceSnapshot, utcnow, write_punch_batch
+    from ingest.usb import parse_attlog
+
+    punch_copy, count = parse_attlog(path)
+    snapshot = DeviceSnapshot(punch_copy=punch_copy, records_read=count)
+    result = write_punch_batch(
+        conn, kind="usb", source="usb", device_sn=device_sn, started_at=utcnow(), snapshot=snapshot,
+        source_file=str(path),
+    )  # fmt: skip
+    assert result.batch_id is not None
+    return result.batch_id

@@ -2,7 +2,8 @@
 -- The days this run recomputes, as ranges: nip null = every employee on those dates.
 -- Full mode (first run, --full-refresh): the whole window. Incremental: the dates of punches in
 -- batches not seen yet, the window's tail (lookback) and days not computed yet, and for employees
--- whose reference data changed (employee row, PIN, leave letter, their OPD's type) their affected days.
+-- whose reference data changed (employee row, PIN, leave letter, their OPD's type) their affected days,
+-- and what a retraction recorded since the last run takes back (`absensi batch retract`).
 -- high_batch_id is the newest batch this run covers and run_started_at when it read them;
 -- fct_attendance_daily's post-hook records both in ops.transform_state.
 {%- set full = attendance_full_mode() %}
@@ -55,6 +56,32 @@ new_batches as (
             batches.batch_id > previous_run.last_batch_id
             or batches.finished_at
             >= previous_run.last_run_started_at - interval '{{ var("late_commit_minutes") }} minutes'
+        )
+),
+
+-- Retractions since the last run (the same late-commit margin as batches). A retracted punch batch
+-- touches the dates of its punches (read from raw: staging no longer shows them; the batch BRIN finds
+-- them); a retracted reference batch may change any day of anyone. Days of locked months become
+-- corrections, hence adjustments (int_attendance_corrections), never a change to what was paid.
+new_retractions as (
+    select
+        retractions.batch_id,
+        batches.kind
+    from {{ source('raw', 'batch_retraction') }} as retractions
+    inner join {{ source('raw', 'ingest_batch') }} as batches on batches.batch_id = retractions.batch_id
+    cross join previous_run
+    where
+        retractions.retracted_at
+        >= previous_run.last_run_started_at - interval '{{ var("late_commit_minutes") }} minutes'
+),
+
+retracted_punch_dates as (
+    select distinct punches.punch_local::date as punch_date
+    from {{ source('raw', 'device_punch') }} as punches
+    where
+        punches.batch_id in (
+            select new_retractions.batch_id from new_retractions
+            where new_retractions.kind in ('pull', 'usb', 'push')
         )
 ),
 
@@ -225,6 +252,25 @@ touched_ranges as (
         'pin' as touched_by
     from changed_pins cross join attendance_window
     where changed_pins.old_nip is not null
+    union all
+    select
+        null::text as nip,
+        retracted_punch_dates.punch_date as date_from,
+        retracted_punch_dates.punch_date as date_to,
+        'retraction' as touched_by
+    from retracted_punch_dates
+    union all
+    select
+        null::text as nip,
+        attendance_window.window_start as date_from,
+        attendance_window.window_end as date_to,
+        'retraction' as touched_by
+    from attendance_window
+    where
+        exists (
+            select 1 from new_retractions
+            where new_retractions.kind not in ('pull', 'usb', 'push')
+        )
     union all
     select
         changed_leave.nip,

@@ -39,6 +39,10 @@ earliest_punch as (
                 where
                     punches.device_sn = punch_devices.device_sn
                     and punches.punch_local >= '{{ var("min_plausible_punch") }}'::timestamp
+                    -- a retracted batch's punches do not open the window (absensi batch retract)
+                    and punches.batch_id not in (
+                        select retractions.batch_id from {{ source('raw', 'batch_retraction') }} as retractions
+                    )
                 order by punches.punch_local
                 limit 1
             ) as first_punch

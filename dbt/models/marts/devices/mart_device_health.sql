@@ -1,5 +1,6 @@
 -- Per device: last successful read, clock skew, log fill against capacity, days since its last
--- new punch. Reads the batch log (small, indexed by device) rather than every punch.
+-- new punch, and its retracted batches (`absensi batch retract`): a retracted batch is no success.
+-- Reads the batch log (small, indexed by device) rather than every punch.
 with devices as (
     select * from {{ ref('stg_raw__devices') }}
 ),
@@ -33,18 +34,30 @@ last_ok as (
         records_read,
         clock_skew_seconds
     from batches
-    where status = 'ok'
+    where is_counted
     order by device_sn asc, batch_id desc
 ),
 
 last_any as (
     select distinct on (device_sn)
         device_sn,
-        status,
+        case when is_retracted then 'retracted' else status end as status,
         finished_at,
         error
     from batches
     order by device_sn asc, batch_id desc
+),
+
+retracted as (
+    select distinct on (device_sn)
+        device_sn,
+        batch_id as last_retracted_batch_id,
+        retracted_at as last_retracted_at,
+        retraction_reason as last_retraction_reason,
+        count(*) over (partition by device_sn) as retracted_batches
+    from batches
+    where is_retracted
+    order by device_sn asc, retracted_at desc, batch_id desc
 ),
 
 last_new as (
@@ -52,7 +65,7 @@ last_new as (
         device_sn,
         batch_id
     from batches
-    where status = 'ok' and records_new > 0
+    where is_counted and records_new > 0
     order by device_sn asc, batch_id desc
 ),
 
@@ -95,7 +108,11 @@ select
     (attendance_window.window_end - last_punch.last_punch_at::date)::integer as silent_days,
     last_any.status::text as last_batch_status,
     last_any.error::text as last_error,
-    coalesce(failures.failed_last_24h, 0)::integer as failed_last_24h
+    coalesce(failures.failed_last_24h, 0)::integer as failed_last_24h,
+    coalesce(retracted.retracted_batches, 0)::integer as retracted_batches,
+    retracted.last_retracted_batch_id::bigint as last_retracted_batch_id,
+    retracted.last_retracted_at::timestamptz as last_retracted_at,
+    retracted.last_retraction_reason::text as last_retraction_reason
 from known_devices
 cross join attendance_window
 left join devices on devices.device_sn = known_devices.device_sn
@@ -103,3 +120,4 @@ left join last_ok on last_ok.device_sn = known_devices.device_sn
 left join last_any on last_any.device_sn = known_devices.device_sn
 left join last_punch on last_punch.device_sn = known_devices.device_sn
 left join failures on failures.device_sn = known_devices.device_sn
+left join retracted on retracted.device_sn = known_devices.device_sn

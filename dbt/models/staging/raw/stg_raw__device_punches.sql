@@ -1,8 +1,11 @@
 -- One row per punch. raw.device_punch already refuses a second row with the same natural key
 -- (device_sn, device_pin, punch_local), so deduplication is the database's constraint; this view
 -- only types and trims (a PIN typed as ' 0042' on one device and '0042' on another is the same PIN).
+-- Only punches of counted batches: a failed batch leaves no punch (its transaction rolls back), and
+-- a retracted one (`absensi batch retract`, raw.batch_retraction) stops counting here.
 with source as (
     select * from {{ source('raw', 'device_punch') }}
+    where batch_id not in (select retractions.batch_id from {{ source('raw', 'batch_retraction') }} as retractions)
 ),
 
 renamed as (

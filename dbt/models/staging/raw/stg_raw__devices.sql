@@ -1,10 +1,15 @@
--- Current device registry: for each device_sn, the row of the newest ok batch that carries it.
+-- Current device registry: for each device_sn, the row of the newest counted batch (ok, not
+-- retracted) that carries it.
 with source as (
     select devices.* from {{ source('raw', 'device') }} as devices
-    where devices.batch_id in (
-        select batches.batch_id from {{ source('raw', 'ingest_batch') }} as batches
-        where batches.status = 'ok'
-    )
+    where
+        devices.batch_id in (
+            select batches.batch_id from {{ source('raw', 'ingest_batch') }} as batches
+            where batches.status = 'ok'
+        )
+        and devices.batch_id not in (
+            select retractions.batch_id from {{ source('raw', 'batch_retraction') }} as retractions
+        )
 ),
 
 current_rows as (
