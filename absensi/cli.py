@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from absensi.commands import (
+    adms,
     dashboards,
     db,
     demo,
@@ -36,6 +37,7 @@ app.command("load-folder")(reference.load_folder)
 app.command("pull")(devices.pull)
 app.command("simulate")(devices.simulate)
 app.command("import-usb")(devices.import_usb)
+app.add_typer(adms.app, name="adms")
 app.command("transform")(transform.transform)
 app.command("check")(quality.check)
 app.add_typer(dashboards.dashboards_app, name="dashboards")
