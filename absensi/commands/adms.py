@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from dataclasses import replace
 from typing import Annotated
 
@@ -43,7 +44,15 @@ def serve(
             highlight=False,
         )
 
-    serve_receiver(edge.url, adms, edge.timezone, on_ready=ready)
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM (what is queued is committed and answered),
+    # then re-raises the signal to the handler it found: a quiet one here, so the command ends
+    # normally (exit 0, a last line) instead of dying by the signal.
+    quiet = {sig: signal.signal(sig, lambda *_: None) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        serve_receiver(edge.url, adms, edge.timezone, on_ready=ready)
+    finally:
+        for sig, handler in quiet.items():
+            signal.signal(sig, handler)
     console.print("Penerima ADMS berhenti.")
 
 

@@ -67,9 +67,11 @@ class Stats:
 class Receiver:
     """The application's state: registry cache, store, settings, warning throttle."""
 
-    def __init__(self, url: str, adms: AdmsSettings, timezone: str, log: Callable[[str], None]):
+    def __init__(
+        self, url: str, adms: AdmsSettings, timezone: str, log: Callable[[str], None], registry_retry: float
+    ):
         self.adms = adms
-        self.registry = store.Registry(url, timezone)
+        self.registry = store.Registry(url, timezone, retry=registry_retry)
         self.store = store.Store(url)
         self.log = log
         self.stats = Stats()
@@ -349,10 +351,16 @@ async def healthz(request: Request) -> Response:
 
 
 def create_app(
-    url: str, adms: AdmsSettings, timezone: str, *, log: Callable[[str], None] = log_stderr
+    url: str,
+    adms: AdmsSettings,
+    timezone: str,
+    *,
+    log: Callable[[str], None] = log_stderr,
+    registry_retry: float = 5.0,
 ) -> Starlette:
-    """The receiver for the warehouse at `url`; the writer thread runs while the app is served."""
-    receiver = Receiver(url, adms, timezone, log)
+    """The receiver for the warehouse at `url`; the writer thread runs while the app is served.
+    `registry_retry`: seconds before an unknown serial makes the registry be read again."""
+    receiver = Receiver(url, adms, timezone, log, registry_retry)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

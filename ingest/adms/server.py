@@ -16,9 +16,11 @@ from warehouse.errors import UserError
 from warehouse.settings import AdmsSettings
 
 
-def _config(url: str, adms: AdmsSettings, timezone: str, log: Callable[[str], None]) -> uvicorn.Config:
+def _config(
+    url: str, adms: AdmsSettings, timezone: str, log: Callable[[str], None], registry_retry: float = 5.0
+) -> uvicorn.Config:
     return uvicorn.Config(
-        create_app(url, adms, timezone, log=log),
+        create_app(url, adms, timezone, log=log, registry_retry=registry_retry),
         # One process: the store's single writer orders each device's posts and stamps.
         workers=1,
         proxy_headers=True,
@@ -79,11 +81,12 @@ def running_receiver(
     timezone: str,
     *,
     log: Callable[[str], None] = log_stderr,
+    registry_retry: float = 5.0,
 ) -> Iterator[str]:
     """The receiver in a background thread for the block; yields its base URL (port 0 = any free)."""
     sock = _bind(adms.host, adms.port)
     host, port = sock.getsockname()[:2]
-    server = uvicorn.Server(_config(url, adms, timezone, log))
+    server = uvicorn.Server(_config(url, adms, timezone, log, registry_retry))
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="adms-receiver", daemon=True
     )

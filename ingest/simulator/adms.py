@@ -107,6 +107,7 @@ class AdmsDevice:
     clock_offset: float = 0.0  # seconds the device clock is ahead of true local time
     seed: int = 0
     name: str = "ZK Push Simulator"
+    error_delay: float = DEFAULT_ERROR_DELAY  # until a handshake tells it the server's ErrorDelay
 
     def __post_init__(self) -> None:
         self._records = list(self.records)
@@ -124,7 +125,8 @@ class AdmsDevice:
         self._thread: threading.Thread | None = None
         self._client: httpx.Client | None = None
         self._next_heartbeat = 0.0
-        self._error_delay = DEFAULT_ERROR_DELAY
+        self._error_delay = self.error_delay
+        self.handshakes = 0
         self._delay = DEFAULT_DELAY
         self._realtime = True
         self._realtime_pending = False
@@ -269,6 +271,7 @@ class AdmsDevice:
             self._lock.notify_all()
         self._users_sent = protocol.parse_stamp(options.get("OPERLOGStamp")) is not None
         self._handshaken = True
+        self.handshakes += 1
         self._next_heartbeat = time.monotonic()
 
     def _post(self, table: str, stamp: int, lines: Sequence[str]) -> httpx.Response:
