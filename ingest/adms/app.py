@@ -105,7 +105,9 @@ async def _device(receiver: Receiver, request: Request) -> tuple[Device, str | N
     if not protocol.SERIAL_RE.match(serial):
         raise Refused(_text("ERROR: SN tidak sah", 400))
     try:
-        device = await run_in_threadpool(receiver.registry.get, serial)
+        device, fresh = receiver.registry.cached(serial)
+        if not fresh:
+            device = await run_in_threadpool(receiver.registry.get, serial)
     except Exception as exc:  # noqa: BLE001 - the registry lives in the warehouse
         receiver.warn("registry", f"daftar mesin tidak dapat dibaca: {exc}")
         raise Refused(_text("ERROR: server sibuk", 503)) from exc

@@ -137,11 +137,17 @@ class Registry:
         with self._lock:
             self._devices, self._loaded_at = devices, time.monotonic()
 
-    def get(self, serial: str) -> Device | None:
-        """The push device, or None (unknown, not push, inactive). Blocking: call from a thread."""
+    def cached(self, serial: str) -> tuple[Device | None, bool]:
+        """(the device as cached, whether that answer is fresh enough to use without a reload)."""
         age = time.monotonic() - self._loaded_at
         device = self._devices.get(serial)
-        if age > self.ttl or (device is None and age > self.retry):
+        return device, not (age > self.ttl or (device is None and age > self.retry))
+
+    def get(self, serial: str) -> Device | None:
+        """The push device, or None (unknown, not push, inactive). May read the warehouse: call it
+        from a thread when `cached` says the answer is stale."""
+        device, fresh = self.cached(serial)
+        if not fresh:
             self.load()
             device = self._devices.get(serial)
         return device
@@ -217,7 +223,10 @@ class Store:
 
     def _connection(self) -> psycopg.Connection:
         if self._conn is None or self._conn.closed or self._conn.broken:
-            self._conn = psycopg.connect(self.url, connect_timeout=10)
+            conn = psycopg.connect(self.url, connect_timeout=10)
+            with conn.transaction():
+                create_temp_tables(conn)
+            self._conn = conn
         return self._conn
 
     def _process(self, jobs: list[Job]) -> None:
@@ -439,20 +448,26 @@ def _write_punch_posts(conn: psycopg.Connection, posts: Sequence[PunchPost]) -> 
         by_device.setdefault(post.device_sn, []).append(post)
     for device_sn in sorted(by_device):  # one order everywhere: no deadlock with a pull or USB import
         device_lock(conn, device_sn)
-    _temp_tables(conn)
-    columns = ", ".join(("device_sn", "post", "line", *PUNCH_COLUMNS))
+    conn.execute("set local work_mem = '64MB'")
+    # Each post's COPY text already holds each key once; the batch's constant columns are appended
+    # to every line with one bytes.replace (no per-line Python work).
+    columns = ", ".join((*PUNCH_COLUMNS, "device_sn", "post"))
     with conn.cursor() as cur, cur.copy(f"copy tmp_push ({columns}) from stdin") as copy:
         for number, post in enumerate(posts):
-            prefix = f"{copy_escape(post.device_sn)}\t{number}\t".encode()
-            for line_no, line in enumerate(post.parsed.punch_copy.splitlines(keepends=True)):
-                copy.write(prefix + str(line_no).encode() + b"\t" + line)
-    # Each key once (the first post, first line wins), then only keys raw does not hold yet.
+            suffix = f"\t{copy_escape(post.device_sn)}\t{number}\n".encode()
+            copy.write(post.parsed.punch_copy.replace(b"\n", suffix))
+    # Each key once (the first post wins; a post holds each key once already, so only several posts
+    # of one device need the sort), then only keys raw does not hold yet.
+    repeated = any(len(device_posts) > 1 for device_posts in by_device.values())
+    firsts = (
+        "select distinct on (device_sn, device_pin, punch_local) * from tmp_push "
+        "order by device_sn, device_pin, punch_local, post"
+        if repeated
+        else "select * from tmp_push"
+    )
     new_counts: dict[str, int] = dict(
         conn.execute(
-            """with firsts as (
-                   select distinct on (device_sn, device_pin, punch_local) *
-                     from tmp_push order by device_sn, device_pin, punch_local, post, line
-               ), kept as (
+            f"""with firsts as ({firsts}), kept as (
                    insert into tmp_push_new
                    select f.device_sn, f.device_pin, f.punch_local, f.verify_type, f.punch_state, f.work_code
                      from firsts f
@@ -498,13 +513,12 @@ def _write_punch_posts(conn: psycopg.Connection, posts: Sequence[PunchPost]) -> 
     return [batches[post.device_sn] for post in posts]
 
 
-def _temp_tables(conn: psycopg.Connection) -> None:
-    """The group's staging tables: per session, kept across transactions, emptied at each commit
-    (no catalog churn per group)."""
-    conn.execute("set local work_mem = '64MB'")
+def create_temp_tables(conn: psycopg.Connection) -> None:
+    """The groups' staging tables, created once per session (the writer's connection), kept across
+    transactions and emptied at each commit: no catalog churn per group."""
     conn.execute(
         """create temp table if not exists tmp_push (
-               device_sn text not null, post integer not null, line integer not null,
+               device_sn text not null, post integer not null,
                device_pin text not null, punch_local timestamp not null,
                verify_type integer, punch_state integer, work_code integer) on commit delete rows"""
     )

@@ -92,6 +92,7 @@ class PostRecord:
     status: str  # ok | error | refused | dropped
     seconds: float
     realtime: bool
+    finished: float = field(default_factory=time.perf_counter)  # perf_counter() when the answer came
 
 
 @dataclass
