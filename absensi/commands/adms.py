@@ -60,13 +60,21 @@ def serve(
 def command(
     device: Annotated[str, typer.Argument(help="Nomor seri mesin push")],
     name: Annotated[str, typer.Argument(help="info | check | reboot | time (sinkron-jam)")],
+    from_start: Annotated[
+        bool,
+        typer.Option(
+            "--dari-awal",
+            "--from-start",
+            help="Dengan check: minta mesin mengunggah seluruh lognya lagi (yang sudah tersimpan tidak dobel)",
+        ),
+    ] = False,
 ) -> None:
     """Antrekan perintah untuk mesin push; dikirim saat mesin berikutnya menghubungi server."""
     from ingest.adms.commands import queue_command
 
     edge = resolve()
     with db.connect(edge.url) as conn:
-        command_id = queue_command(conn, device, name, edge.timezone)
+        command_id = queue_command(conn, device, name, edge.timezone, from_start=from_start)
     console.print(
         f"Perintah #{command_id} ({name}) diantrekan untuk mesin {device}; dikirim pada detak berikutnya "
         f"(setiap {edge.settings.adms.delay} detik). Lihat hasilnya: absensi adms status --device {device}",

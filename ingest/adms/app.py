@@ -338,10 +338,9 @@ async def healthz(request: Request) -> Response:
     try:
         future = receiver.store.submit(store.Ping("-", utcnow(), None))
         await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), 5.0)
-    except Exception as exc:  # noqa: BLE001 - unhealthy, whatever the reason
-        return JSONResponse(
-            {"status": "error", "database": str(exc).splitlines()[0] if str(exc) else "?"}, 503
-        )
+    except Exception as exc:  # noqa: BLE001 - unhealthy, whatever the reason (details in the log)
+        receiver.warn("healthz", f"pemeriksaan kesehatan gagal: {exc}")
+        return JSONResponse({"status": "error", "database": type(exc).__name__}, 503)
     return JSONResponse(
         {
             "status": "ok",

@@ -29,9 +29,15 @@ ALIASES = {
 }
 
 
-def queue_command(conn: psycopg.Connection, device_sn: str, command: str, default_timezone: str) -> int:
+def queue_command(
+    conn: psycopg.Connection, device_sn: str, command: str, default_timezone: str, *, from_start: bool = False
+) -> int:
     """Queue `command` (info | check | reboot | time, or an alias) for a registered push device;
-    returns its id. UserError for an unknown command or a device that is not an active push device."""
+    returns its id. UserError for an unknown command or a device that is not an active push device.
+
+    `from_start` (with check): forget the device's upload stamps first, so at its next handshake it
+    is told `None` and uploads its whole log again (after its log was cleared, or to be sure): the
+    natural key keeps what is already stored from counting twice."""
     name = ALIASES.get(command.strip().lower())
     if name is None:
         raise UserError(
@@ -47,7 +53,15 @@ def queue_command(conn: psycopg.Connection, device_sn: str, command: str, defaul
         )
     if not device.active:
         raise UserError(f"mesin {device_sn} tidak aktif di daftar mesin")
+    if from_start and name != "CHECK":
+        raise UserError("--dari-awal hanya untuk perintah check")
     with conn.transaction():
+        if from_start:
+            conn.execute(
+                """update ops.adms_device set attlog_stamp = null, operlog_stamp = null, attphoto_stamp = null
+                    where device_sn = %s""",
+                (device_sn,),
+            )
         command_id = conn.execute(
             "insert into ops.adms_command (device_sn, command) values (%s, %s) returning command_id",
             (device_sn, name),

@@ -448,7 +448,12 @@ def _write_punch_posts(conn: psycopg.Connection, posts: Sequence[PunchPost]) -> 
         by_device.setdefault(post.device_sn, []).append(post)
     for device_sn in sorted(by_device):  # one order everywhere: no deadlock with a pull or USB import
         device_lock(conn, device_sn)
-    conn.execute("set local work_mem = '64MB'")
+    # The staging tables have no statistics (temporary, emptied at every commit), so the planner
+    # guesses their size; a wrong guess hashes a whole device history instead of probing the
+    # natural key once per posted line. Probe, always.
+    conn.execute(
+        "set local work_mem = '64MB'; set local enable_hashjoin = off; set local enable_mergejoin = off"
+    )
     # Each post's COPY text already holds each key once; the batch's constant columns are appended
     # to every line with one bytes.replace (no per-line Python work).
     columns = ", ".join((*PUNCH_COLUMNS, "device_sn", "post"))

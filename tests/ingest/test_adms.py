@@ -310,16 +310,26 @@ def test_command_queue_round_trip(push_db, db_url, run_cli):
             deadline = time.monotonic() + 15
             while time.monotonic() < deadline and (len(device.commands) < 3 or device.handshakes < 2):
                 time.sleep(0.1)
+            # Ask for the whole log again (its log was cleared, or to be sure): nothing doubles.
+            resend = run_cli("adms", "command", "P1", "check", "--dari-awal")
+            assert resend.exit_code == 0, resend.output
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline and not any(p.first_stamp == 1 for p in device.posts[1:]):
+                time.sleep(0.1)
+            assert device.wait_uploaded(10)
         finally:
             device.stop()
+    assert [(p.first_stamp, p.last_stamp, p.status) for p in device.posts] == [(1, 3, "ok"), (1, 3, "ok")]
+    assert [r[1:3] for r in batches(push_db, "P1")] == [(3, 3), (3, 0)]
     assert [command for _id, command, _code in device.commands][0::2] == ["INFO", "REBOOT"]
+    assert device.commands[3][1] == "CHECK"
     assert device.commands[1][1].startswith("SET OPTIONS DateTime=")
     assert abs(device.clock_offset) < 5, "the TIME command set the device clock to WITA local time"
     assert device.handshakes >= 2  # the reboot made it ask for its options again
     rows = push_db.execute(
         "select command, sent_text, return_code, result from ops.adms_command order by command_id"
     ).fetchall()
-    assert [(r[0], r[2]) for r in rows] == [("INFO", 0), ("TIME", 0), ("REBOOT", 0)]
+    assert [(r[0], r[2]) for r in rows] == [("INFO", 0), ("TIME", 0), ("REBOOT", 0), ("CHECK", 0)]
     assert rows[1][1].startswith("SET OPTIONS DateTime=")
     info = push_db.execute("select device_info from ops.adms_device where device_sn = 'P1'").fetchone()[0]
     assert info["TransactionCount"] == "3" and info["DeviceName"]
