@@ -130,6 +130,7 @@ class Registry:
         self._devices: dict[str, Device] = {}
         self._loaded_at = -1e9
         self._lock = threading.Lock()
+        self._loading = threading.Lock()  # one reload at a time: 85 devices at the TTL are one query
 
     def load(self) -> None:
         with db.connect(self.url) as conn:
@@ -147,9 +148,13 @@ class Registry:
         """The push device, or None (unknown, not push, inactive). May read the warehouse: call it
         from a thread when `cached` says the answer is stale."""
         device, fresh = self.cached(serial)
-        if not fresh:
-            self.load()
-            device = self._devices.get(serial)
+        if fresh:
+            return device
+        with self._loading:
+            device, fresh = self.cached(serial)  # another request may have reloaded meanwhile
+            if not fresh:
+                self.load()
+                device = self._devices.get(serial)
         return device
 
 
