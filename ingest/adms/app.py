@@ -239,6 +239,11 @@ async def cdata(receiver: Receiver, request: Request) -> Response:
             parsed = protocol.parse_attlog(body)
         except protocol.PushDataError as exc:
             return await _refuse_garbage(receiver, device, remote, received_at, table, stamp, sha, exc)
+        if parsed.records == 0:  # an empty upload: nothing to store, no batch row
+            await receiver.run(
+                store.StampOnly(device.device_sn, received_at, remote, table=table, stamp=stamp)
+            )
+            return _text("OK: 0")
         result = await receiver.run(
             store.PunchPost(device.device_sn, received_at, remote, stamp=stamp, parsed=parsed, sha256=sha)
         )

@@ -18,7 +18,7 @@ import json
 import queue
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -76,7 +76,7 @@ class UserPost(Job):
 
 @dataclass
 class StampOnly(Job):
-    """A post of a table we acknowledge without storing (photos): remember its stamp only."""
+    """A post acknowledged without storing anything (photos, an empty upload): its stamp only."""
 
     table: str = "ATTPHOTO"
     stamp: int | None = None
@@ -162,9 +162,8 @@ class Registry:
 class Store:
     """Owns the writer thread. `submit(job)` returns the job's Future (resolved after commit)."""
 
-    def __init__(self, url: str, *, on_event: Callable[[str], None] = lambda _m: None):
+    def __init__(self, url: str):
         self.url = url
-        self.on_event = on_event
         self._queue: queue.Queue[Job | None] = queue.Queue()
         self._conn: psycopg.Connection | None = None
         self._thread = threading.Thread(target=self._run, name="adms-writer", daemon=True)
@@ -249,11 +248,10 @@ class Store:
         except Exception:  # noqa: BLE001 - isolate the job that broke the group
             if conn.broken:
                 self._conn = None
-            if len(jobs) == 1:
-                self._alone(jobs[0])
-            else:
-                for job in jobs:
-                    self._alone(job)
+            # Each job once more on its own, in arrival order (a device's posts stay in order); a
+            # transient failure of a lone job gets this second chance too.
+            for job in jobs:
+                self._alone(job)
             return
         self.groups += 1
         for job, answer in zip(jobs, answers, strict=True):

@@ -246,6 +246,12 @@ def test_garbage_is_refused_whole_with_one_clear_failed_batch(push_db, db_url):
             f"{base}/iclock/cdata", params={**post, "Stamp": "6"}, content=good.encode() * 2_000
         )  # 80 kB > ABSENSI_ADMS_MAX_BODY
         fine = httpx.post(f"{base}/iclock/cdata", params=post, content=good.encode())
+        empty = httpx.post(f"{base}/iclock/cdata", params={**post, "Stamp": "7"}, content=b"\r\n")
+        photo = httpx.post(
+            f"{base}/iclock/cdata",
+            params={"SN": "P1", "table": "ATTPHOTO", "Stamp": "3"},
+            content=b"\xff\xd8jpeg",
+        )
         health = httpx.get(f"{base}/healthz")
     assert (first.status_code, again.status_code, binary.status_code, huge.status_code) == (
         400,
@@ -254,6 +260,7 @@ def test_garbage_is_refused_whole_with_one_clear_failed_batch(push_db, db_url):
         413,
     )
     assert not first.text.startswith("OK") and fine.text == "OK: 1"
+    assert (empty.text, photo.text) == ("OK: 0", "OK")  # acknowledged, nothing stored, no batch row
     assert health.status_code == 200 and health.json()["status"] == "ok"
     rows = batches(push_db, "P1")
     assert [r[0] for r in rows] == ["failed", "failed", "failed", "ok"]  # the resend added no row
@@ -263,6 +270,9 @@ def test_garbage_is_refused_whole_with_one_clear_failed_batch(push_db, db_url):
     assert "baris 3: PIN kosong" in error and "baris 4: kolom state 'x' bukan bilangan bulat" in error
     assert "bukan teks UTF-8" in rows[1][3] and "lebih dari" in rows[2][3]
     assert stored(push_db, "P1") == [("1001", "2026-03-02 07:01:00", 1, 0, 0)]
+    assert push_db.execute(
+        "select attlog_stamp, attphoto_stamp from ops.adms_device where device_sn = 'P1'"
+    ).fetchone() == (7, 3)
 
 
 def test_source_allow_list_and_token_and_no_secret_in_any_answer(conn, db_url, tmp_path):
