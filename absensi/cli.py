@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from absensi.commands import (
+    adms,
     batches,
     dashboards,
     db,
@@ -39,6 +40,7 @@ app.command("pull")(devices.pull)
 app.command("simulate")(devices.simulate)
 app.command("import-usb")(devices.import_usb)
 app.add_typer(batches.batch_app, name="batch")
+app.add_typer(adms.app, name="adms")
 app.command("transform")(transform.transform)
 app.command("check")(quality.check)
 app.add_typer(dashboards.dashboards_app, name="dashboards")

@@ -1,8 +1,9 @@
 """`absensi demo`: the product's main job on a fresh machine, end to end.
 
-Embedded PostgreSQL → a generated OKU-like regency (the current month so far) → every device served
-by the ZK simulator (one deliberately offline) → `attendance_hourly` through Airflow's `dag.test()`
-in a throwaway AIRFLOW_HOME → a short summary, with the offline dashboards rendered by the DAG.
+Embedded PostgreSQL → a generated OKU-like regency (the current month so far) → a few devices in
+ADMS push mode send their logs to the push receiver, every other device is served by the ZK
+simulator (one deliberately offline) → `attendance_hourly` through Airflow's `dag.test()` in a
+throwaway AIRFLOW_HOME → a short summary, with the offline dashboards rendered by the DAG.
 
 `simulated_regency()` is the same set-up the DAG tests use.
 """
@@ -50,6 +51,7 @@ class SimulatedRegency:
     summary: dict
     simulation: Any  # ingest.simulator.Simulation
     offline: list[str]
+    pushed: dict[str, tuple[int, int]] = field(default_factory=dict)  # push SN -> (records, acknowledged)
 
     @property
     def device_sns(self) -> list[str]:
@@ -69,21 +71,31 @@ def simulated_regency(
     seed: int = DEMO_SEED,
     offline: int = 1,
     regency: str = "oku",
+    push: int = 0,
 ) -> Iterator[SimulatedRegency]:
-    """Generate a regency into `folder`, serve its devices (the last `offline` ones refuse
-    connections) and register them, with the reference files, in the warehouse at `url`."""
+    """Generate a regency into `folder`, register its devices with the reference files in the
+    warehouse at `url`, let the first `push` devices push their logs through a push receiver
+    (ADMS, until each is acknowledged) and serve the others for the pull (the last `offline`
+    ones refuse connections)."""
     from ingest.generator import generate
     from ingest.reference import LOAD_ORDER, load_reference_file
     from ingest.simulator import serve_regency
 
     folder = Path(folder)
     summary = generate(
-        folder, employees=employees, devices=devices, start=start, days=days, seed=seed, regency=regency
+        folder,
+        employees=employees,
+        devices=devices,
+        start=start,
+        days=days,
+        seed=seed,
+        regency=regency,
+        push_devices=push,
     )
     import csv
 
     with (folder / "devices.csv").open(newline="", encoding="utf-8") as fh:
-        serials = [row["device_sn"] for row in csv.DictReader(fh)]
+        serials = [row["device_sn"] for row in csv.DictReader(fh) if row["protocol"] != "push"]
     down = serials[len(serials) - offline :] if offline else []
     # Free ports: tests and a second demo can run beside each other.
     with serve_regency(
@@ -101,7 +113,29 @@ def simulated_regency(
                 path = devices_csv if kind == "devices" else folder / f"{kind}.csv"
                 load_reference_file(conn, kind, path)
             conn.commit()
-        yield SimulatedRegency(folder, summary, simulation, down)
+        pushed = push_logs(folder, url, settings) if push else {}
+        yield SimulatedRegency(folder, summary, simulation, down, pushed)
+
+
+def push_logs(
+    folder: Path, url: str, settings: Settings, timeout: float = 300.0
+) -> dict[str, tuple[int, int]]:
+    """Run a push receiver on a free loopback port and let every push device of `folder` upload
+    its log (handshake, chunks, OK after commit); returns SN -> (records, acknowledged)."""
+    from dataclasses import replace
+
+    from ingest.adms.server import running_receiver
+    from ingest.simulator import push_regency
+
+    receiver = replace(settings.adms, host="127.0.0.1", port=0)
+    with (
+        running_receiver(url, receiver, settings.timezone, log=lambda _message: None) as base,
+        push_regency(folder, base, tokens=settings.adms.tokens, timezone=settings.timezone) as devices,
+    ):
+        deadline = time.monotonic() + timeout
+        for device in devices.values():
+            device.wait_uploaded(max(1.0, deadline - time.monotonic()))
+        return {sn: (len(d.log), d.acknowledged) for sn, d in devices.items()}
 
 
 def fresh_database(server_url: str, name: str = DEMO_DATABASE) -> str:
@@ -130,6 +164,8 @@ class DemoSummary:
     devices_failed: list[tuple[str, str]] = field(default_factory=list)
     punches_read: int = 0
     punches_new: int = 0
+    pushed: dict[str, tuple[int, int]] = field(default_factory=dict)  # push SN -> (records, acknowledged)
+    push_new: int = 0  # rows the push batches added to raw.device_punch
     gate_state: str = ""
     gate_reasons: list[str] = field(default_factory=list)
     most_disciplined: list[tuple] = field(default_factory=list)
@@ -191,6 +227,7 @@ def run_demo(
     employees: int = 3000,
     devices: int = 85,
     offline: int = 1,
+    push: int = 3,
     seed: int = DEMO_SEED,
     today: date | None = None,
     database: str = DEMO_DATABASE,
@@ -232,10 +269,13 @@ def run_demo(
             days=days,
             seed=seed,
             offline=offline,
+            push=push,
         ) as regency:
+            pushed = regency.pushed
             progress(
-                f"3/5 Simulator ZKTeco melayani {len(regency.device_sns)} mesin di 127.0.0.1 "
-                f"(sengaja mati: {', '.join(regency.offline) or '-'}); menyiapkan Airflow di {airflow_home} …"
+                f"3/5 {len(pushed)} mesin push (ADMS) mengirim lognya ke penerima; simulator ZKTeco melayani "
+                f"{len(regency.device_sns)} mesin di 127.0.0.1 (sengaja mati: {', '.join(regency.offline) or '-'}); "
+                f"menyiapkan Airflow di {airflow_home} …"
             )
             with db.connect(url) as conn:
                 before = db.scalar(conn, "select coalesce(max(batch_id), 0) from raw.ingest_batch")
@@ -253,6 +293,11 @@ def run_demo(
             ok, failed, read, new = pull_outcomes(conn, before)
             summary.devices_ok, summary.devices_failed = ok, failed
             summary.punches_read, summary.punches_new = read, new
+            summary.pushed = pushed
+            summary.push_new = db.scalar(
+                conn,
+                "select coalesce(sum(records_new), 0) from raw.ingest_batch where kind = 'push' and status = 'ok'",
+            )
             if summary.gate_state == "failed":
                 summary.gate_reasons = _latest_gate_reasons(edge)
             if db.relation_exists(conn, "marts.fct_attendance_daily"):

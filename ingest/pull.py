@@ -179,7 +179,17 @@ def pull_device(url: str, device_sn: str, settings: Settings, *, clear_after: bo
         device = get_device(conn, device_sn, settings.timezone)
         if device is None:
             raise UserError(f"mesin {device_sn!r} tidak terdaftar (muat devices.csv dahulu)")
+        _refuse_push([device])
         return _pull(conn, device, settings, clear_after)
+
+
+def _refuse_push(devices: Sequence[Device]) -> None:
+    push = [d.device_sn for d in devices if not d.is_pulled]
+    if push:
+        raise UserError(
+            f"mesin {', '.join(push)} memakai protocol push: mesin itu mengirim sendiri ke "
+            "`absensi adms serve`, tidak ditarik"
+        )
 
 
 def _pull(conn: psycopg.Connection, device: Device, settings: Settings, clear_after: bool) -> BatchResult:
@@ -297,6 +307,7 @@ def pull_devices(
             if unknown:
                 raise UserError(f"mesin tidak terdaftar: {', '.join(unknown)} (muat devices.csv dahulu)")
             devices = [known[sn] for sn in dict.fromkeys(device_sns)]
+            _refuse_push(devices)
         else:
             devices = active_devices(conn, settings.timezone)
 

@@ -70,7 +70,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _device_lock(conn: psycopg.Connection, device_sn: str) -> None:
+def device_lock(conn: psycopg.Connection, device_sn: str) -> None:
     # Two loads of the same device at once (a pull and a USB import) must not both count a punch
     # as new: serialise per device for the rest of the transaction.
     conn.execute(
@@ -98,7 +98,7 @@ def write_punch_batch(
     """
     t0 = time.perf_counter()
     with conn.transaction():
-        _device_lock(conn, device_sn)
+        device_lock(conn, device_sn)
         first_load = not _has_punches(conn, device_sn)
         if first_load:
             # Nothing of this device is stored and a snapshot holds each key once: every punch is

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import ipaddress
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -20,8 +21,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import psycopg
 
 from ingest.nip import validate_nip
+from ingest.registry import PULL_PROTOCOLS
 from warehouse import db
 from warehouse.errors import UserError
+from warehouse.settings import ADMS_TOKEN_PREFIX
 
 JENIS_PEGAWAI = ("PNS", "CPNS", "PPPK", "HONORER")
 JENIS_LEAVE = ("CUTI", "SAKIT", "IZIN", "DL", "TB")
@@ -116,6 +119,35 @@ def _port(value: str) -> int:
     return int(value)
 
 
+def _optional_port(value: str) -> int | None:
+    return _port(value) if value else None
+
+
+def _push_token_ref(value: str) -> str | None:
+    if not value:
+        return None
+    if not re.fullmatch(re.escape(ADMS_TOKEN_PREFIX) + r"[A-Z0-9_]+", value):
+        raise ValueError(
+            f"harus nama variabel lingkungan {ADMS_TOKEN_PREFIX}<NAMA> (huruf besar), bukan {value!r}"
+        )
+    return value
+
+
+def _push_allow(value: str) -> str | None:
+    """IPs/CIDRs separated by spaces, commas or semicolons; stored normalised, space-separated."""
+    if not value.strip():
+        return None
+    networks = []
+    for part in re.split(r"[\s,;]+", value.strip()):
+        try:
+            networks.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError:
+            raise ValueError(
+                f"alamat/CIDR tidak sah {part!r} (contoh 203.0.113.7 atau 10.8.0.0/24)"
+            ) from None
+    return " ".join(networks)
+
+
 def _one_of(*allowed: str) -> Callable[[str], str]:
     def parse(value: str) -> str:
         if value not in allowed:
@@ -184,6 +216,14 @@ def _check_employee(row: dict, ctx: _Context) -> Iterable[tuple[str, str]]:
 def _check_device(row: dict, ctx: _Context) -> Iterable[tuple[str, str]]:
     if row["opd_code"] is not None and row["opd_code"] not in ctx.known_opd:
         yield "opd_code", f"OPD {row['opd_code']!r} tidak dikenal (muat opd.csv dahulu)"
+    if row["protocol"] in PULL_PROTOCOLS:
+        # A pulled device needs its address; a push device calls us (it may sit behind NAT).
+        for column in ("host", "port"):
+            if row[column] is None:
+                yield column, f"wajib diisi untuk protocol {row['protocol']} (mesin yang ditarik)"
+        for column in ("push_token_ref", "push_allow"):
+            if row.get(column):
+                yield column, "hanya untuk protocol push"
 
 
 def _check_pin(row: dict, ctx: _Context) -> Iterable[tuple[str, str]]:
@@ -220,12 +260,14 @@ KINDS: dict[str, ReferenceKind] = {
             _Column("device_sn", _code),
             _Column("nama", _required),
             _Column("opd_code", _code),
-            _Column("host", _required),
-            _Column("port", _port),
-            _Column("protocol", _one_of("tcp", "udp")),
+            _Column("host", lambda v: v or None),
+            _Column("port", _optional_port),
+            _Column("protocol", _one_of(*PULL_PROTOCOLS, "push")),
             _Column("timezone", _timezone),
             _Column("comm_key_ref", lambda v: v or None, required=False),
             _Column("active", _boolean, required=False),
+            _Column("push_token_ref", _push_token_ref, required=False),
+            _Column("push_allow", _push_allow, required=False),
         ),
         key=("device_sn",),
         row_check=_check_device,

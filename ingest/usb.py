@@ -31,7 +31,6 @@ from warehouse.errors import UserError
 
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 _MAX_PIN_CHARS = 24  # the widest user_id a ZK device stores (72-byte user record)
-_OPTIONAL_INT_FIELDS = ("verify", "state", "work code")
 
 
 class AttlogError(UserError):
@@ -85,15 +84,27 @@ def parse_attlog(path: Path) -> tuple[bytes, int]:
 
 
 def _parse_line(line: str) -> tuple[str | None, AttlogRecord]:
-    fields = line.split("\t")
-    if len(fields) < 2:
+    return parse_punch_line(line, USB_FIELDS)
+
+
+# The three number columns after PIN and time, in the order a source writes them. USB attlog files:
+# verify, state, work code. ADMS pushes (ingest.adms): state ("status"), verify, work code.
+USB_FIELDS = ("verify", "state", "work code")
+
+
+def parse_punch_line(line: str, fields: tuple[str, str, str]) -> tuple[str | None, AttlogRecord]:
+    """(problem, record) of one tab-separated punch line `PIN, YYYY-MM-DD HH:MM:SS, n, n, n, …`
+    whose number columns are named by `fields` (any order of verify/state/work code; blank = null).
+    The record is always (pin, time, verify, state, work code); `problem` (Indonesian) when bad."""
+    parts = line.split("\t")
+    if len(parts) < 2:
         return "kurang kolom: perlu PIN<TAB>YYYY-MM-DD HH:MM:SS", _NO_RECORD
-    pin = fields[0].strip()
+    pin = parts[0].strip()
     if not pin:
         return "PIN kosong", _NO_RECORD
     if len(pin) > _MAX_PIN_CHARS or not pin.isprintable() or " " in pin:
         return f"PIN {pin[:40]!r} tidak sah", _NO_RECORD
-    stamp = fields[1].strip()
+    stamp = parts[1].strip()
     try:
         # Shape first, then the C parser (strptime is ten times slower on 100,000-line files).
         if len(stamp) != 19 or stamp[10] != " " or stamp[4] + stamp[7] + stamp[13] + stamp[16] != "--::":
@@ -101,11 +112,10 @@ def _parse_line(line: str) -> tuple[str | None, AttlogRecord]:
         datetime.fromisoformat(stamp)
     except ValueError:
         return f"waktu {stamp[:40]!r} bukan YYYY-MM-DD HH:MM:SS", _NO_RECORD
-    numbers: list[int | None] = []
-    for name, value in zip(_OPTIONAL_INT_FIELDS, fields[2:5], strict=False):
+    numbers: dict[str, int | None] = dict.fromkeys(fields)
+    for name, value in zip(fields, parts[2:5], strict=False):
         value = value.strip()
         if value == "":
-            numbers.append(None)
             continue
         try:
             number = int(value)
@@ -113,9 +123,8 @@ def _parse_line(line: str) -> tuple[str | None, AttlogRecord]:
             return f"kolom {name} {value[:40]!r} bukan bilangan bulat", _NO_RECORD
         if not _INT_MIN <= number <= _INT_MAX:
             return f"kolom {name} {value[:40]!r} di luar jangkauan", _NO_RECORD
-        numbers.append(number)
-    numbers += [None] * (3 - len(numbers))
-    return None, (pin, stamp, numbers[0], numbers[1], numbers[2])
+        numbers[name] = number
+    return None, (pin, stamp, numbers["verify"], numbers["state"], numbers["work code"])
 
 
 _NO_RECORD: AttlogRecord = ("", "", None, None, None)

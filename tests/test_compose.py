@@ -129,3 +129,33 @@ def test_every_variable_is_documented_in_env_example_without_secrets():
         if any(word in key for word in ("PASSWORD", "SECRET", "FERNET", "API_KEY")):
             assert value == "change-me", f"{key} must not carry a real secret in .env.example"
     assert ".env" in (PROJECT_ROOT / ".gitignore").read_text().split()
+
+
+def test_the_adms_receiver_runs_from_the_same_image_with_its_port_and_health_check(compose):
+    services = compose["services"]
+    adms, scheduler = services["adms"], services["airflow-scheduler"]
+    assert adms["image"] == scheduler["image"] and adms["build"] == scheduler["build"]
+    entrypoint = adms["entrypoint"]
+    assert entrypoint[:2] == ["/usr/bin/dumb-init", "--"] and entrypoint[2:] == ["absensi", "adms", "serve"]
+    env = adms["environment"]
+    assert env["ABSENSI_ADMS_HOST"] == "0.0.0.0"  # reachable from outside the container
+    port = env["ABSENSI_ADMS_PORT"]
+    assert env["ABSENSI_DATABASE_URL"] == scheduler["environment"]["ABSENSI_DATABASE_URL"]
+    assert [mapping.split(":")[-1] for mapping in adms["ports"]] == [port]
+    health = " ".join(adms["healthcheck"]["test"])
+    assert f"http://localhost:{port}/healthz" in health and "--fail" in health
+    assert adms["depends_on"]["airflow-init"]["condition"] == "service_completed_successfully"
+    assert adms["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert adms.get("restart") == "unless-stopped"
+
+    # The entrypoint names a real command of the CLI, and the settings it sets are the ones read.
+    from typer.main import get_command
+
+    from absensi.cli import app
+    from warehouse import settings
+
+    cli = get_command(app)
+    group = cli.commands[entrypoint[3]]  # type: ignore[attr-defined]
+    assert entrypoint[4] in group.commands
+    loaded = settings.load({k: str(v) for k, v in env.items() if "${" not in str(v)})
+    assert (loaded.adms.host, loaded.adms.port) == ("0.0.0.0", int(port))

@@ -31,12 +31,23 @@ ENV_OUTPUT = "ABSENSI_OUTPUT"
 ENV_RETRY_DELAY = "ABSENSI_RETRY_DELAY_SECONDS"
 ENV_DBT_THREADS = "ABSENSI_DBT_THREADS"
 COMMKEY_PREFIX = "ABSENSI_COMMKEY_"
+ENV_ADMS_HOST = "ABSENSI_ADMS_HOST"
+ENV_ADMS_PORT = "ABSENSI_ADMS_PORT"
+ENV_ADMS_MAX_BODY = "ABSENSI_ADMS_MAX_BODY"
+ENV_ADMS_TRUSTED_PROXIES = "ABSENSI_ADMS_TRUSTED_PROXIES"
+ENV_ADMS_DELAY = "ABSENSI_ADMS_DELAY"
+ENV_ADMS_ERROR_DELAY = "ABSENSI_ADMS_ERROR_DELAY"
+ADMS_TOKEN_PREFIX = "ABSENSI_ADMS_TOKEN_"
 
 DEFAULT_PULL_TIMEOUT = 20.0  # seconds without an answer before a device counts as stalled
 DEFAULT_UDP_PROBE_TIMEOUT = 2.0  # seconds a UDP device has to answer one CMD_CONNECT before the pull
 DEFAULT_TRANSFORM_WAIT = 1800.0  # seconds; a full refresh of a year takes minutes, not half an hour
 DEFAULT_RETRY_DELAY = 300  # seconds between Airflow task retries
 DEFAULT_DBT_THREADS = 2
+DEFAULT_ADMS_PORT = 8081
+DEFAULT_ADMS_MAX_BODY = 8 * 1024 * 1024  # bytes of one device post (a backlog chunk is far smaller)
+DEFAULT_ADMS_DELAY = 10  # seconds between a push device's heartbeats (its command polls)
+DEFAULT_ADMS_ERROR_DELAY = 30  # seconds a push device waits before resending after an error
 
 
 @dataclass(frozen=True)
@@ -54,6 +65,26 @@ class MetabaseSettings:
 
 
 @dataclass(frozen=True)
+class AdmsSettings:
+    """The ADMS push receiver (`absensi adms serve`): where it listens and what it tells devices."""
+
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_ADMS_PORT
+    max_body_bytes: int = DEFAULT_ADMS_MAX_BODY
+    # Peers whose X-Forwarded-For is believed (the TLS reverse proxy); comma-separated IPs/CIDRs.
+    trusted_proxies: str = "127.0.0.1"
+    delay: int = DEFAULT_ADMS_DELAY
+    error_delay: int = DEFAULT_ADMS_ERROR_DELAY
+    tokens: Mapping[str, str] = field(default_factory=dict)  # ABSENSI_ADMS_TOKEN_* -> shared token
+
+    def token(self, ref: str) -> str:
+        """The shared token in the environment variable a push device's registry row names."""
+        if not ref.startswith(ADMS_TOKEN_PREFIX):
+            raise UserError(f"push_token_ref {ref!r} harus nama variabel {ADMS_TOKEN_PREFIX}…")
+        return self.tokens.get(ref, "").strip()
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str | None  # an external server; None = the embedded one under `home`
     home: Path  # local state: embedded database, generated demo data, quality docs
@@ -67,6 +98,7 @@ class Settings:
     comm_keys: Mapping[str, str] = field(default_factory=dict)  # ABSENSI_COMMKEY_* -> key
     udp_probe_timeout: float = DEFAULT_UDP_PROBE_TIMEOUT
     metabase: MetabaseSettings = field(default_factory=MetabaseSettings)
+    adms: AdmsSettings = field(default_factory=AdmsSettings)
 
     @property
     def pgdata(self) -> Path:
@@ -121,6 +153,15 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
             warehouse_db=env.get("METABASE_WAREHOUSE_DB", "absensi"),
             force_password_update=env.get("METABASE_READER_FORCE_UPDATE") == "1",
         ),
+        adms=AdmsSettings(
+            host=env.get(ENV_ADMS_HOST) or "127.0.0.1",
+            port=_whole(env, ENV_ADMS_PORT, DEFAULT_ADMS_PORT, 1, 65535),
+            max_body_bytes=_whole(env, ENV_ADMS_MAX_BODY, DEFAULT_ADMS_MAX_BODY, 1024, 1 << 30),
+            trusted_proxies=env.get(ENV_ADMS_TRUSTED_PROXIES, "127.0.0.1").strip(),
+            delay=_whole(env, ENV_ADMS_DELAY, DEFAULT_ADMS_DELAY, 1, 3600),
+            error_delay=_whole(env, ENV_ADMS_ERROR_DELAY, DEFAULT_ADMS_ERROR_DELAY, 1, 3600),
+            tokens={k: v for k, v in env.items() if k.startswith(ADMS_TOKEN_PREFIX)},
+        ),
     )
 
 
@@ -133,3 +174,13 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
         return float(raw)
     except ValueError as exc:
         raise UserError(f"{name}={raw!r} bukan angka detik") from exc
+
+
+def _whole(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    """A whole number from variable `name` between `low` and `high` (unset or blank: `default`)."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise UserError(f"{name}={raw!r} harus bilangan bulat {low}–{high}")
+    return int(raw)

@@ -19,6 +19,7 @@ def demo(
     employees: int = typer.Option(3000, "--employees", help="Jumlah pegawai sintetis"),
     devices: int = typer.Option(85, "--devices", help="Jumlah mesin sidik jari (OKU: 85)"),
     offline: int = typer.Option(1, "--offline", help="Berapa mesin yang sengaja dimatikan"),
+    push: int = typer.Option(3, "--push", help="Berapa mesin mengirim sendiri lewat ADMS (push)"),
     seed: int = typer.Option(20260101, "--seed", help="Benih acak kabupaten sintetis"),
     database: str = typer.Option(
         "absensi_demo", "--database", help="Nama database demo (dihapus dan dibuat ulang setiap demo)"
@@ -33,6 +34,7 @@ def demo(
         employees=employees,
         devices=devices,
         offline=offline,
+        push=push,
         seed=seed,
         database=database,
         progress=lambda line: console.print(f"[cyan]{line}[/]", highlight=False),
@@ -53,8 +55,17 @@ def print_summary(summary) -> None:
     )
     for serial, error in summary.devices_failed:
         console.print(f"  gagal: {serial} — {error} (dicoba lagi jam berikutnya)", highlight=False)
+    if summary.pushed:
+        sent = sum(acknowledged for _records, acknowledged in summary.pushed.values())
+        complete = sum(records == acknowledged for records, acknowledged in summary.pushed.values())
+        console.print(
+            f"Mesin push (ADMS): {complete} dari {len(summary.pushed)} terkirim lengkap, "
+            f"{sent:,} catatan dijawab OK setelah tersimpan",
+            highlight=False,
+        )
     console.print(
-        f"Rekaman absen: {summary.punches_read:,} dibaca, {summary.punches_new:,} baru di raw.device_punch; "
+        f"Rekaman absen: {summary.punches_read:,} dibaca dari mesin yang ditarik, "
+        f"{summary.punches_new + summary.push_new:,} baru di raw.device_punch; "
         f"{summary.daily_rows:,} baris marts.fct_attendance_daily",
         highlight=False,
     )

@@ -128,11 +128,31 @@ def simulate(
         list[str] | None,
         typer.Option("--drift", help="Jam mesin melenceng: SN=DETIK_PER_JAM (mis. OKU001=2)"),
     ] = None,
+    push_to: Annotated[
+        str | None,
+        typer.Option(
+            "--push-to",
+            help="URL penerima ADMS (mis. http://127.0.0.1:8081): mesin ber-protocol push mengirim ke sana",
+        ),
+    ] = None,
+    push_fault: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--push-fault",
+            help="Gangguan mesin push, SN=offline | latency=0.5 | slow=2000 (byte/detik) | flap=0.2 (gabung dengan koma)",
+        ),
+    ] = None,
+    chunk: Annotated[
+        int | None,
+        typer.Option("--chunk", min=1, help="Catatan per kiriman saat mesin push mengunggah tumpukan"),
+    ] = None,
 ) -> None:
-    """Jalankan mesin ZKTeco tiruan (TCP dan UDP) untuk setiap mesin di folder, sampai Ctrl-C."""
+    """Jalankan mesin ZKTeco tiruan sampai Ctrl-C: mesin tcp/udp menunggu ditarik (TCP dan UDP),
+    mesin push mengirim lognya ke --push-to seperti mesin ADMS sungguhan."""
     import threading
+    from contextlib import ExitStack
 
-    from ingest.simulator import serve_regency
+    from ingest.simulator import push_regency, serve_regency
     from warehouse import settings
 
     current = settings.load()
@@ -149,19 +169,37 @@ def simulate(
                 overrides.setdefault(serial, {})[field_name] = float(value)
             except ValueError as exc:
                 raise UserError(f"{option} {serial}={value!r}: harus angka detik") from exc
+    stack = ExitStack()
     try:
-        manager = serve_regency(
-            source,
-            faults=_pairs(fault, "--fault") or None,
-            ports=ports or None,
-            host=host,
-            overrides=overrides,
-            key_env=current.comm_keys,
-            timezone=current.timezone,
+        sim = stack.enter_context(
+            serve_regency(
+                source,
+                faults=_pairs(fault, "--fault") or None,
+                ports=ports or None,
+                host=host,
+                overrides=overrides,
+                key_env=current.comm_keys,
+                timezone=current.timezone,
+            )
         )
-        sim = manager.__enter__()
+        pushing = {}
+        if push_to:
+            pushing = stack.enter_context(
+                push_regency(
+                    source,
+                    push_to.rstrip("/"),
+                    faults=_pairs(push_fault, "--push-fault") or None,
+                    chunk=chunk,
+                    tokens=current.adms.tokens,
+                    timezone=current.timezone,
+                )
+            )
     except ValueError as exc:
-        raise UserError(f"--fault: {exc}") from exc
+        stack.close()
+        raise UserError(f"--fault/--push-fault: {exc}") from exc
+    except BaseException:
+        stack.close()
+        raise
     try:
         table = Table(title=f"Mesin tiruan dari {source}")
         for column in ("mesin", "alamat", "catatan", "pengguna", "gangguan"):
@@ -176,13 +214,27 @@ def simulate(
                 str(len(dev.spec.users)),
                 ", ".join(faults),
             )
+        for serial, push in pushing.items():
+            faults = [k for k, v in vars(push.faults).items() if v]
+            table.add_row(
+                serial, f"push → {push_to}", str(len(push.records)), str(len(push.users)), ", ".join(faults)
+            )
         console.print(table)
+        if not push_to and _has_push_devices(source):
+            console.print("Mesin ber-protocol push tidak dijalankan: beri --push-to URL penerima ADMS.")
         console.print("Berjalan; tekan Ctrl-C untuk berhenti.")
         threading.Event().wait()
     except KeyboardInterrupt:
         console.print("Simulator dihentikan.")
     finally:
-        manager.__exit__(None, None, None)
+        stack.close()
+
+
+def _has_push_devices(folder: Path) -> bool:
+    import csv
+
+    with (folder / "devices.csv").open(newline="", encoding="utf-8") as fh:
+        return any((row.get("protocol") or "").strip() == "push" for row in csv.DictReader(fh))
 
 
 def import_usb(

@@ -25,6 +25,9 @@ def generate_cmd(
         DEFAULT_BASE_PORT, "--base-port", help="Port mesin pertama (mesin ke-i: +i)"
     ),
     host: str = typer.Option("127.0.0.1", "--host", help="Alamat mesin di devices.csv"),
+    push: int = typer.Option(
+        0, "--push", help="Berapa mesin (yang pertama) mengirim sendiri lewat ADMS (protocol push)"
+    ),
 ) -> None:
     """Buat kabupaten sintetis: OPD, mesin, pegawai, PIN, cuti, attlog USB, dan kebenaran (truth)."""
     from ingest.generator import generate
@@ -39,6 +42,7 @@ def generate_cmd(
         regency=regency,
         base_port=base_port,
         host=host,
+        push_devices=push,
     )
     c = summary["counts"]
     console.print(

@@ -60,7 +60,19 @@ def write_reference(out: Path, reg: Regency) -> dict[str, int]:
         "devices": _write_csv(
             out / "devices.csv",
             ["device_sn", "nama", "opd_code", "host", "port", "protocol", "timezone"],
-            ([d.sn, d.nama, opds[d.opd_idx].code, d.host, d.port, d.protocol, d.timezone] for d in devices),
+            (
+                # A push device calls the server: no address to pull it at.
+                [
+                    d.sn,
+                    d.nama,
+                    opds[d.opd_idx].code,
+                    "" if d.protocol == "push" else d.host,
+                    "" if d.protocol == "push" else d.port,
+                    d.protocol,
+                    d.timezone,
+                ]
+                for d in devices
+            ),
         ),
         "employees": _write_csv(
             out / "employees.csv",
@@ -179,8 +191,12 @@ def generate(
     base_port: int = DEFAULT_BASE_PORT,
     host: str = "127.0.0.1",
     seeds_dir: Path = SEEDS_DIR,
+    push_devices: int = 0,
 ) -> dict:
-    """Write a synthetic regency to `out_dir`; same arguments, byte-identical files. Returns a summary."""
+    """Write a synthetic regency to `out_dir`; same arguments, byte-identical files. Returns a summary.
+
+    The first `push_devices` machines push to the ADMS receiver (protocol push, no address in
+    devices.csv) instead of being pulled; their logs are written all the same."""
     start = _parse_start(start)
     if regency not in catalog.REGENCIES:
         raise UserError(
@@ -192,6 +208,8 @@ def generate(
         raise UserError(f"--devices harus paling sedikit 1, bukan {devices}")
     if days < 1:
         raise UserError(f"--days harus paling sedikit 1, bukan {days}")
+    if not 0 <= push_devices <= devices:
+        raise UserError(f"--push harus 0–{devices} (jumlah mesin), bukan {push_devices}")
     if not 1 <= base_port or base_port + devices - 1 > 65535:
         raise UserError(f"--base-port {base_port}: port mesin harus di dalam 1–65535")
     end = start + dt.timedelta(days=days - 1)
@@ -199,6 +217,8 @@ def generate(
     reg = build_regency(
         random.Random(f"{seed}:regency"), regency, employees, devices, start, end, host, base_port
     )
+    for device in reg.devices[:push_devices]:
+        device.protocol = "push"  # after the random draws: the rest of the regency is unchanged
 
     out = Path(out_dir)
     attlog_dir = out / "attlog"

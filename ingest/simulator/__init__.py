@@ -1,8 +1,10 @@
-"""ZKTeco device simulator: the device side of the ZK protocol, as unmodified pyzk 0.9 expects it.
+"""ZKTeco device simulators: the device side of the ZK protocol, as unmodified pyzk 0.9 expects it,
+and devices in ADMS push mode (`ingest.simulator.adms`) that call the push receiver.
 
-`serve_regency(dir)` serves every device of a generated regency folder (devices.csv + attlog/) on
-its own host/port, TCP and UDP, until the `with` block ends; `absensi simulate --from DIR` runs the
-same until Ctrl-C.
+`serve_regency(dir)` serves every pulled device (protocol tcp/udp) of a generated regency folder
+(devices.csv + attlog/) on its own host/port, TCP and UDP, until the `with` block ends;
+`push_regency(dir, url)` starts every push device of the folder pushing its log to `url`.
+`absensi simulate --from DIR [--push-to URL]` runs both until Ctrl-C.
 """
 
 from __future__ import annotations
@@ -14,12 +16,25 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest.simulator.adms import AdmsDevice, PushFaults
 from ingest.simulator.device import DeviceSpec, Faults, SimDevice
 from ingest.simulator.server import DeviceServer
 from warehouse.errors import UserError
 from warehouse.settings import COMMKEY_PREFIX, DEFAULT_TIMEZONE
 
-__all__ = ["DeviceSpec", "Faults", "SimDevice", "DeviceServer", "Simulation", "serve_regency", "load_regency"]
+__all__ = [
+    "AdmsDevice",
+    "DeviceSpec",
+    "DeviceServer",
+    "Faults",
+    "PushFaults",
+    "SimDevice",
+    "Simulation",
+    "load_push_devices",
+    "load_regency",
+    "push_regency",
+    "serve_regency",
+]
 
 
 @dataclass
@@ -74,9 +89,7 @@ def load_regency(
     devices_csv = folder / "devices.csv"
     if not devices_csv.is_file():
         raise UserError(f"{devices_csv}: tidak ada; folder kabupaten hasil `absensi generate` diperlukan")
-    regency_json = folder / "regency.json"
-    if regency_json.is_file():
-        timezone = json.loads(regency_json.read_text(encoding="utf-8")).get("timezone") or timezone
+    timezone = _regency_timezone(folder, timezone)
     users = _users_by_device(folder)
     faults = dict(faults or {})
     unknown = set(faults) | set(ports or {}) | set(comm_keys or {}) | set(overrides or {})
@@ -89,6 +102,8 @@ def load_regency(
         serial = (row.get("device_sn") or "").strip()
         if not serial:
             raise UserError(f"{devices_csv}:{row_no}: device_sn kosong")
+        if _is_push(row):
+            continue  # it pushes (push_regency); nothing listens for a pull
         unknown.discard(serial)
         attlog = folder / "attlog" / f"{serial}_attlog.dat"
         records = read_attlog(attlog) if attlog.is_file() else []
@@ -116,6 +131,86 @@ def load_regency(
             f"{devices_csv}: mesin tidak dikenal dalam pengaturan simulasi: {', '.join(sorted(unknown))}"
         )
     return devices
+
+
+def _is_push(row: Mapping[str, str | None]) -> bool:
+    return (row.get("protocol") or "").strip() == "push"
+
+
+def _regency_timezone(folder: Path, timezone: str) -> str:
+    regency_json = folder / "regency.json"
+    if regency_json.is_file():
+        return json.loads(regency_json.read_text(encoding="utf-8")).get("timezone") or timezone
+    return timezone
+
+
+def load_push_devices(
+    folder: str | Path,
+    url: str,
+    *,
+    faults: Mapping[str, PushFaults | dict | str] | None = None,
+    chunk: int | None = None,
+    tokens: Mapping[str, str] | None = None,
+    overrides: Mapping[str, dict] | None = None,
+    timezone: str = DEFAULT_TIMEZONE,
+    seed: int = 0,
+) -> list[AdmsDevice]:
+    """The push devices (protocol push) of a generated folder, ready to push to `url` (not started).
+
+    `faults`/`overrides` are keyed by serial (overrides set AdmsDevice fields: chunk, clock_offset,
+    token, …); `tokens` are the `ABSENSI_ADMS_TOKEN_*` values a relay would add for rows that
+    name a push_token_ref.
+    """
+    folder = Path(folder)
+    devices_csv = folder / "devices.csv"
+    if not devices_csv.is_file():
+        raise UserError(f"{devices_csv}: tidak ada; folder kabupaten hasil `absensi generate` diperlukan")
+    timezone = _regency_timezone(folder, timezone)
+    users = _users_by_device(folder)
+    from ingest.usb import read_attlog
+
+    with devices_csv.open(newline="", encoding="utf-8") as fh:
+        rows = [r for r in csv.DictReader(fh) if _is_push(r)]
+    unknown = (set(faults or {}) | set(overrides or {})) - {(r.get("device_sn") or "").strip() for r in rows}
+    if unknown:
+        raise UserError(f"{devices_csv}: bukan mesin push di folder ini: {', '.join(sorted(unknown))}")
+    devices = []
+    for row in rows:
+        serial = (row.get("device_sn") or "").strip()
+        attlog = folder / "attlog" / f"{serial}_attlog.dat"
+        token_ref = (row.get("push_token_ref") or "").strip()
+        device = AdmsDevice(
+            serial=serial,
+            records=read_attlog(attlog) if attlog.is_file() else [],
+            url=url,
+            users=list(dict.fromkeys(users.get(serial, []) + users.get("", []))),
+            timezone=(row.get("timezone") or "").strip() or timezone,
+            faults=PushFaults.parse((faults or {}).get(serial)),
+            token=(tokens or {}).get(token_ref, "") if token_ref else "",
+            seed=seed,
+            name=(row.get("nama") or serial)[:24],
+        )
+        if chunk:
+            device.chunk = chunk
+        for name, value in (overrides or {}).get(serial, {}).items():
+            setattr(device, name, value)
+        devices.append(device)
+    return devices
+
+
+@contextmanager
+def push_regency(folder: str | Path, url: str, **options) -> Iterator[dict[str, AdmsDevice]]:
+    """Every push device of a generated folder pushing to `url` inside the block (see
+    load_push_devices for options); yields them by serial."""
+    devices = load_push_devices(folder, url, **options)
+    started: list[AdmsDevice] = []
+    try:
+        for device in devices:
+            started.append(device.start())
+        yield {d.serial: d for d in devices}
+    finally:
+        for device in started:
+            device.stop()
 
 
 def _comm_key(serial: str, row: dict, comm_keys: Mapping[str, int] | None, key_env: Mapping[str, str]) -> int:

@@ -1,5 +1,6 @@
 """`absensi demo` as a user runs it (a fresh process: Airflow gets its own throwaway home), scaled
-down: generate, simulate with one device offline, attendance_hourly through dag.test(), summary."""
+down: generate, one device pushing through the ADMS receiver, the others simulated for the pull with
+one offline, attendance_hourly through dag.test(), summary."""
 
 from __future__ import annotations
 
@@ -33,7 +34,9 @@ def test_demo_end_to_end(pg_server_url, tmp_path):
                 "--employees",
                 "40",
                 "--devices",
-                "3",
+                "4",
+                "--push",
+                "1",
                 "--database",
                 name,
             ],
@@ -48,6 +51,7 @@ def test_demo_end_to_end(pg_server_url, tmp_path):
         assert proc.returncode == 0, (out + proc.stderr)[-4000:]
         assert "DAG attendance_hourly: success" in out
         assert "Mesin ditarik: 2 berhasil, 1 gagal (dari 3)" in out
+        assert "Mesin push (ADMS): 1 dari 1 terkirim lengkap" in out
         assert "Gerbang mutu: LOLOS" in out
         assert "5 OPD paling disiplin bulan ini" in out and "5 OPD paling kurang disiplin bulan ini" in out
         assert "Traceback" not in out  # the offline device's task log goes to the Airflow log file
@@ -63,7 +67,16 @@ def test_demo_end_to_end(pg_server_url, tmp_path):
             failed = conn.execute(
                 "select count(*) from raw.ingest_batch where kind = 'pull' and status = 'failed'"
             ).fetchone()[0]
+            pushed = conn.execute(
+                """select count(distinct p.device_sn), count(*) from raw.device_punch p
+                    where p.source = 'push'"""
+            ).fetchone()
+            pulled_push_device = conn.execute(
+                """select count(*) from raw.ingest_batch b join raw.device d using (device_sn)
+                    where b.kind = 'pull' and d.protocol = 'push'"""
+            ).fetchone()[0]
         assert punches > 0 and daily > 0 and failed == 1
+        assert pushed[0] == 1 and pushed[1] > 0 and pulled_push_device == 0
         assert f"{punches:,} baru di raw.device_punch" in out
 
         # The next commands it prints use the demo's database, and they work as printed.
@@ -83,7 +96,7 @@ def test_demo_end_to_end(pg_server_url, tmp_path):
         )
         assert checked.returncode in (0, 1), checked.stderr  # the gate's verdict, not an error
         assert "Mutu data" in checked.stdout and "mart" not in checked.stderr
-        print(f"demo (40 employees, 3 devices) took {seconds:.0f}s")
+        print(f"demo (40 employees, 4 devices, 1 pushing) took {seconds:.0f}s")
     finally:
         with psycopg.connect(pg_server_url, autocommit=True) as admin:
             admin.execute(f'drop database if exists "{name}" with (force)')

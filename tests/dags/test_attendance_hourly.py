@@ -1,5 +1,6 @@
 """attendance_hourly through Airflow's `dag.test()`: simulated ZKTeco devices over real sockets
-(unmodified pyzk), the real warehouse, real dbt and GX. One device is offline."""
+(unmodified pyzk), the real warehouse, real dbt and GX. One device is offline; one pushes its log
+through the ADMS receiver instead of being pulled."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from ingest.usb import read_attlog
 from tests.conftest import resolved_settings
 from warehouse.months import local_today
 
-EMPLOYEES, DEVICES, DAYS = 60, 4, 10
+EMPLOYEES, DEVICES, DAYS = 60, 5, 10
 
 
 def _daily(conn) -> dict[tuple[str, str], tuple]:
@@ -52,6 +53,7 @@ def regency(db_url, tmp_path, monkeypatch):
         days=DAYS,
         seed=11,
         offline=1,
+        push=1,
     ) as simulated:
         yield simulated
 
@@ -59,6 +61,10 @@ def regency(db_url, tmp_path, monkeypatch):
 def test_one_offline_device_does_not_stop_the_others(airflow_db, regency, conn, tmp_path):
     [offline] = regency.offline
     online = [sn for sn in regency.device_sns if sn != offline]
+    [pushed] = regency.pushed
+    assert pushed not in regency.device_sns  # served for the push, not for the pull
+    records, acknowledged = regency.pushed[pushed]
+    assert records == acknowledged > 0
 
     report = airflow_local.run_dag("attendance_hourly")
 
@@ -74,11 +80,17 @@ def test_one_offline_device_does_not_stop_the_others(airflow_db, regency, conn, 
     error = conn.execute("select error from raw.ingest_batch where device_sn = %s", (offline,)).fetchone()[0]
     assert offline in error
 
-    # Every punch the online devices hold reached raw; none from the offline one.
+    # Every punch the online devices hold reached raw, the pushing one's too; none from the offline one.
     per_device = dict(conn.execute("select device_sn, count(*) from raw.device_punch group by 1").fetchall())
-    for serial in online:
-        assert per_device[serial] == len(read_attlog(regency.folder / "attlog" / f"{serial}_attlog.dat"))
+    for serial in [*online, pushed]:
+        assert per_device[serial] == len(set(read_attlog(regency.folder / "attlog" / f"{serial}_attlog.dat")))
     assert offline not in per_device
+    health = conn.execute(
+        """select protocol, last_success_kind, last_seen_at is not null, records_on_device, clock_skew_seconds
+             from marts.mart_device_health where device_sn = %s""",
+        (pushed,),
+    ).fetchone()
+    assert health == ("push", "push", True, None, None)  # alive; no INFO answer yet, no clock read
 
     # The others' days are in the mart exactly as the generator's truth says; employees who
     # punched on the offline device wait for its backlog (next hour).

@@ -1,8 +1,16 @@
 -- Per device: last successful read, clock skew, log fill against capacity, days since its last
+-- Per device: last successful read, clock skew, log fill against capacity, days since its last
 -- new punch, and its retracted batches (`absensi batch retract`): a retracted batch is no success.
 -- Reads the batch log (small, indexed by device) rather than every punch.
+-- Push devices (ADMS): a push batch is one upload, not a read of the whole log, so the log size
+-- comes from the device's answer to INFO and the clock skew from the last pull/USB read (none);
+-- last_seen_at is the receiver's last contact, heartbeats included.
 with devices as (
     select * from {{ ref('stg_raw__devices') }}
+),
+
+push_contact as (
+    select * from {{ ref('stg_ops__adms_devices') }}
 ),
 
 batches as (
@@ -30,11 +38,20 @@ last_ok as (
         device_sn,
         batch_id,
         kind,
-        finished_at,
+        finished_at
+    from batches
+    where is_counted
+    order by device_sn asc, batch_id desc
+),
+
+-- the last read of a whole device log (pull or USB file): its size and the clock skew seen then
+last_read as (
+    select distinct on (device_sn)
+        device_sn,
         records_read,
         clock_skew_seconds
     from batches
-    where is_counted
+    where is_counted and kind <> 'push'
     order by device_sn asc, batch_id desc
 ),
 
@@ -100,10 +117,12 @@ select
     -- facts
     last_ok.finished_at::timestamptz as last_success_at,
     last_ok.kind::text as last_success_kind,
-    last_ok.clock_skew_seconds::integer as clock_skew_seconds,
-    last_ok.records_read::integer as records_on_device,
+    last_read.clock_skew_seconds::integer as clock_skew_seconds,
+    coalesce(last_read.records_read, push_contact.records_on_device)::integer as records_on_device,
     {{ var('device_log_capacity') }}::integer as log_capacity,
-    round(last_ok.records_read::numeric / {{ var('device_log_capacity') }}, 4)::numeric(8, 4) as log_fill_ratio,
+    round(
+        coalesce(last_read.records_read, push_contact.records_on_device)::numeric / {{ var('device_log_capacity') }}, 4
+    )::numeric(8, 4) as log_fill_ratio,
     last_punch.last_punch_at::timestamp as last_punch_at,
     (attendance_window.window_end - last_punch.last_punch_at::date)::integer as silent_days,
     last_any.status::text as last_batch_status,
@@ -112,11 +131,15 @@ select
     coalesce(retracted.retracted_batches, 0)::integer as retracted_batches,
     retracted.last_retracted_batch_id::bigint as last_retracted_batch_id,
     retracted.last_retracted_at::timestamptz as last_retracted_at,
-    retracted.last_retraction_reason::text as last_retraction_reason
+    retracted.last_retraction_reason::text as last_retraction_reason,
+    devices.protocol::text as protocol,
+    push_contact.last_seen_at::timestamptz as last_seen_at
 from known_devices
 cross join attendance_window
 left join devices on devices.device_sn = known_devices.device_sn
 left join last_ok on last_ok.device_sn = known_devices.device_sn
+left join last_read on last_read.device_sn = known_devices.device_sn
+left join push_contact on push_contact.device_sn = known_devices.device_sn
 left join last_any on last_any.device_sn = known_devices.device_sn
 left join last_punch on last_punch.device_sn = known_devices.device_sn
 left join failures on failures.device_sn = known_devices.device_sn
