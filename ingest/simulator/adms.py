@@ -37,6 +37,7 @@ import httpx
 
 from ingest import zk_protocol as zp
 from ingest.adms import protocol
+from ingest.simulator.knobs import parse_knobs
 
 PUSH_VERSION = "2.4.1"
 USER_AGENT = "iClock Proxy/1.09"  # what real devices send
@@ -54,28 +55,8 @@ class PushFaults:
 
     @classmethod
     def parse(cls, spec: str | dict | PushFaults | None) -> PushFaults:
-        """`PushFaults`, a dict, or text like 'offline' / 'latency=0.2,flap=0.1'."""
-        if spec is None:
-            return cls()
-        if isinstance(spec, PushFaults):
-            return spec
-        if isinstance(spec, dict):
-            return cls(**spec)
-        values: dict = {}
-        for part in filter(None, (p.strip() for p in spec.split(","))):
-            name, _, raw = part.partition("=")
-            name = name.strip().replace("-", "_")
-            if name not in cls.__dataclass_fields__:
-                raise ValueError(f"gangguan push tidak dikenal: {name!r} (offline, latency, slow, flap)")
-            kind = type(getattr(cls(), name))
-            if kind is bool:
-                values[name] = raw.strip().lower() not in ("0", "false", "no", "tidak")
-                continue
-            try:
-                values[name] = kind(raw.strip())
-            except ValueError:
-                raise ValueError(f"gangguan {name} perlu angka, mis. {name}=1") from None
-        return cls(**values)
+        """`PushFaults`, a dict of fields, or text like 'offline' / 'latency=0.2'."""
+        return parse_knobs(cls, spec, "gangguan push")
 
 
 class LinkDropped(Exception):

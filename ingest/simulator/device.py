@@ -19,6 +19,7 @@ from zk import const
 from zk.base import make_commkey
 
 from ingest import zk_protocol as zp
+from ingest.simulator.knobs import parse_knobs
 
 CLOCK_RESET_TIME = datetime(2000, 1, 1)
 
@@ -60,29 +61,8 @@ class Faults:
 
     @classmethod
     def parse(cls, spec: str | dict | Faults | None) -> Faults:
-        """`Faults`, a dict of fields, or text like 'offline' / 'latency=0.2,drop_chunk=1'."""
-        if spec is None:
-            return cls()
-        if isinstance(spec, Faults):
-            return spec
-        if isinstance(spec, dict):
-            return cls(**spec)
-        values: dict = {}
-        for part in filter(None, (p.strip() for p in spec.split(","))):
-            name, _, raw = part.partition("=")
-            name = name.strip().replace("-", "_")
-            if name not in cls.__dataclass_fields__:
-                raise ValueError(f"gangguan tidak dikenal: {name!r}")
-            kind = type(getattr(cls(), name))
-            raw = raw.strip()
-            if kind is bool:
-                values[name] = raw.lower() not in ("0", "false", "no", "tidak")  # bare name = on
-                continue
-            try:
-                values[name] = kind(raw)
-            except ValueError:
-                raise ValueError(f"gangguan {name} perlu angka, mis. {name}=1") from None
-        return cls(**values)
+        """`Faults`, a dict of fields, or text like 'offline' / 'latency=0.2'."""
+        return parse_knobs(cls, spec, "gangguan")
 
 
 @dataclass
