@@ -30,7 +30,7 @@ from warehouse import db
 from warehouse.errors import UserError
 from warehouse.migrate import migrate
 from warehouse.months import local_today
-from warehouse.settings import ENV_DATABASE_URL, ENV_OUTPUT, ENV_RETRY_DELAY, Settings
+from warehouse.settings import ENV_DATABASE_URL, ENV_OUTPUT, ENV_REGENCY_NAME, ENV_RETRY_DELAY, Settings
 
 DEMO_DATABASE = "absensi_demo"
 DEMO_SEED = 20260101
@@ -245,6 +245,9 @@ def run_demo(
     if folder.exists():
         shutil.rmtree(folder)
     os.environ.setdefault(ENV_OUTPUT, str(settings.demo_dir / "out"))
+    from ingest.generator.catalog import REGENCIES
+
+    os.environ.setdefault(ENV_REGENCY_NAME, REGENCIES["oku"].name)  # the demo's regency heads its reports
 
     progress("1/5 Menyalakan PostgreSQL tertanam dan menyiapkan database demo …")
     url = fresh_database(resolve_edge(settings).url, database)

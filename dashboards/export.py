@@ -2,7 +2,7 @@
 
 Deductions file, CSV (UTF-8, comma separated, `\\n` line ends):
     BULAN,2026-03
-    STATUS,FINAL            (or DRAFT: the month is not locked yet and must not be paid from)
+    STATUS,FINAL            (or DRAF: the month is not locked yet and must not be paid from)
     jenis_baris,nip,nama,kode_opd,nama_opd,tunjangan_pokok,persen_potongan,potongan,tunjangan_diterima,...
     DATA,...                one row per employee, ordered by kode_opd, nip
     TOTAL_OPD,...           one row per OPD
@@ -235,7 +235,7 @@ def _totals(rows: list[DeductionRow]) -> tuple[list[list[Any]], list[Any]]:
 
 def export_deductions(month: date, fmt: str, out: Path, url: str, *, draft: bool = False) -> ExportResult:
     """Write the deductions of the month starting `month` for finance; an unlocked month only with
-    draft=True (marked DRAFT)."""
+    draft=True (marked DRAF)."""
     fmt = fmt.lower()
     if fmt not in ("csv", "xlsx"):
         raise UserError(f"format '{fmt}' tidak dikenal untuk ekspor potongan: pilih csv atau xlsx")
@@ -252,9 +252,9 @@ def export_deductions(month: date, fmt: str, out: Path, url: str, *, draft: bool
     if not locked and not draft:
         raise UserError(
             f"bulan {month_text} belum dikunci (tutup buku bulanan belum dijalankan): angka masih bisa berubah; "
-            "pakai --draft untuk berkas DRAFT yang tidak boleh dipakai membayar"
+            "pakai --draft untuk berkas DRAF yang tidak boleh dipakai membayar"
         )
-    status = "FINAL" if locked else "DRAFT"
+    status = "FINAL" if locked else "DRAF"
     data_lines = [csv_line(r.cells()) for r in rows]
     adjustment_lines = [csv_line(a.cells()) for a in adjustments]
     checksum = checksum_of(data_lines + adjustment_lines)
@@ -345,9 +345,9 @@ def _write_xlsx(
         ),
     ]:
         info.append(list(pair))
-    if status == "DRAFT":
+    if status == "DRAF":
         ws.sheet_properties.tabColor = "FF0000"
-        info.append(["PERINGATAN", "DRAFT: bulan belum dikunci, jangan dipakai untuk pembayaran"])
+        info.append(["PERINGATAN", "DRAF: bulan belum dikunci, jangan dipakai untuk pembayaran"])
     wb.save(out)
 
 

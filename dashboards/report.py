@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
+from zoneinfo import ZoneInfo
 
 import matplotlib
 
@@ -20,34 +21,94 @@ from reportlab.lib import colors  # noqa: E402
 from reportlab.lib.pagesizes import A4  # noqa: E402
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet  # noqa: E402
 from reportlab.lib.units import cm  # noqa: E402
-from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle  # noqa: E402
+from reportlab.pdfgen import canvas as pdfcanvas  # noqa: E402
+from reportlab.platypus import Image, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle  # noqa: E402
 
 from dashboards.marts import require_marts, run_card  # noqa: E402
 from dashboards.render import fmt  # noqa: E402
 from dashboards.spec import load_specs  # noqa: E402
 from warehouse import db  # noqa: E402
 from warehouse.errors import UserError  # noqa: E402
-from warehouse.months import iso_month, month_label  # noqa: E402
+from warehouse.months import iso_month, month_label, next_month, previous_month, zone_label  # noqa: E402
 
 TOP_N = 10
+CHART_N = 10  # the chart shows the best and the worst CHART_N OPDs; the table lists every OPD
 
-# Regency-wide, ordered like the mart's rank inside an OPD: fewest TK days, most on-time days,
-# fewest late / early-leave days.
+# Regency-wide, ranked like the mart's rank inside an OPD: fewest TK days, most on-time days, fewest
+# late / early-leave days. Equal figures share a rank (shown as a tie), listed by name: never by the
+# NIP string, which would put 16-digit honorer NIKs first.
 MOST_DISCIPLINED_SQL = """
-select e.nip, e.nama, o.nama_opd, e.days_hadir, e.days_tk, e.days_on_time, e.days_late, e.days_early_leave
-from marts.mart_employee_discipline_monthly as e
-left join marts.mart_opd_discipline_monthly as o on o.opd_code = e.opd_code and o.month = e.month
-where e.month = %s
-order by e.days_tk, e.days_on_time desc, e.days_late + e.days_early_leave, e.nip
-limit %s
+with ranked as (
+    select e.nip, e.nama, o.nama_opd, e.days_hadir, e.days_tk, e.days_on_time, e.days_late, e.days_early_leave,
+           rank() over (order by e.days_tk, e.days_on_time desc, e.days_late + e.days_early_leave)::integer
+               as peringkat
+    from marts.mart_employee_discipline_monthly as e
+    left join marts.mart_opd_discipline_monthly as o on o.opd_code = e.opd_code and o.month = e.month
+    where e.month = %s
+)
+select * from ranked where peringkat <= %s order by peringkat, nama, nip
 """
 MOST_ABSENT_SQL = """
-select e.nip, e.nama, o.nama_opd, e.days_tk, e.days_hadir, e.days_late, e.days_early_leave
-from marts.mart_employee_discipline_monthly as e
-left join marts.mart_opd_discipline_monthly as o on o.opd_code = e.opd_code and o.month = e.month
-where e.month = %s and e.days_tk > 0
-order by e.days_tk desc, e.days_hadir, e.nip
-limit %s
+with ranked as (
+    select e.nip, e.nama, o.nama_opd, e.days_tk, e.days_hadir, e.days_late, e.days_early_leave,
+           rank() over (order by e.days_tk desc, e.days_hadir)::integer as peringkat
+    from marts.mart_employee_discipline_monthly as e
+    left join marts.mart_opd_discipline_monthly as o on o.opd_code = e.opd_code and o.month = e.month
+    where e.month = %s and e.days_tk > 0
+)
+select * from ranked where peringkat <= %s order by peringkat, nama, nip
+"""
+
+# Machine health as it was for the month reported (not today's state): reads that counted and failed
+# during the month, the last read before its end and the first after it (the one that proves the
+# month's last day was collected), and the month's workdays on which the machine recorded nothing.
+DEVICES_AS_OF_SQL = """
+with bounds as (
+    select %(first)s::date::timestamp::timestamptz as start_at, %(next)s::date::timestamp::timestamptz as end_at
+),
+reads as (
+    select b.device_sn,
+           count(*) filter (where b.is_counted and b.started_at >= bounds.start_at and b.started_at < bounds.end_at)
+               ::integer as baca_berhasil,
+           count(*) filter (where b.state = 'failed' and b.started_at >= bounds.start_at
+                            and b.started_at < bounds.end_at)::integer as baca_gagal,
+           max(b.started_at) filter (where b.is_counted and b.started_at < bounds.end_at) as terakhir_dibaca,
+           min(b.started_at) filter (where b.is_counted and b.started_at >= bounds.end_at) as dibaca_setelahnya
+    from marts.mart_ingest_batch as b cross join bounds
+    where b.kind in ('pull', 'usb', 'push')
+    group by b.device_sn
+),
+workdays as (
+    select distinct work_date from marts.fct_attendance_daily
+    where work_date >= %(first)s and work_date < %(next)s
+),
+punch_days as (
+    select p.device_sn, count(distinct p.punch_date)::integer as days
+    from staging.stg_raw__device_punches as p
+    join workdays on workdays.work_date = p.punch_date
+    group by p.device_sn
+),
+opd as (
+    select distinct on (opd_code) opd_code, nama_opd from marts.mart_opd_discipline_monthly
+    where month <= %(first)s order by opd_code, month desc
+)
+select h.device_sn, coalesce(opd.nama_opd, h.opd_code) as nama_opd,
+       coalesce(reads.baca_berhasil, 0) as baca_berhasil, coalesce(reads.baca_gagal, 0) as baca_gagal,
+       reads.terakhir_dibaca, reads.dibaca_setelahnya,
+       (select count(*) from workdays)::integer - coalesce(punch_days.days, 0) as hari_tanpa_catatan,
+       case
+           when reads.terakhir_dibaca is null and reads.dibaca_setelahnya is null then 'TIDAK PERNAH TERBACA'
+           when reads.dibaca_setelahnya is null then 'BELUM TERBACA SETELAH AKHIR BULAN'
+           when (select count(*) from workdays) - coalesce(punch_days.days, 0) >= 2 then 'ADA HARI TANPA CATATAN'
+           when coalesce(reads.baca_gagal, 0) > 0 then 'ADA PEMBACAAN GAGAL'
+           else 'BAIK'
+       end as keadaan
+from marts.mart_device_health as h
+left join reads on reads.device_sn = h.device_sn
+left join punch_days on punch_days.device_sn = h.device_sn
+left join opd on opd.opd_code = h.opd_code
+where h.is_active or reads.baca_berhasil > 0
+order by (reads.dibaca_setelahnya is null) desc, hari_tanpa_catatan desc, h.device_sn
 """
 
 
@@ -151,7 +212,7 @@ def quality_status(conn, month: date) -> tuple[str, list[str]]:
         conn.rollback()
         return f"belum diperiksa ({str(exc).splitlines()[0]})", []
     run_id, finished, publishable, total, blocking, warning = run
-    verdict = "LULUS (layak terbit)" if publishable else "TIDAK LULUS (tidak layak terbit)"
+    verdict = "LULUS (layak terbit)" if publishable else "BLOKIR (tidak layak terbit)"
     line = (
         f"{verdict}; {fmt(total)} pemeriksaan, {fmt(blocking)} gagal kritis, {fmt(warning)} peringatan "
         f"(pemeriksaan {fmt(finished)})"
@@ -159,29 +220,53 @@ def quality_status(conn, month: date) -> tuple[str, list[str]]:
     return line, failed
 
 
+def _chart_rows(section: Section) -> tuple[list[tuple], int]:
+    """The rows the chart shows: every OPD when few, else the best and the worst CHART_N (ranked
+    order) with the number left out between them."""
+    rows = section.rows
+    if len(rows) <= 2 * CHART_N:
+        return list(rows), 0
+    return list(rows[:CHART_N]) + list(rows[-CHART_N:]), len(rows) - 2 * CHART_N
+
+
 def _ranking_chart(section: Section) -> Image | None:
     if section.error or not section.rows:
         return None
     cols = section.columns
-    names = [str(r[cols.index("nama_opd")]) for r in section.rows]
-    att = [float(r[cols.index("tingkat_kehadiran")] or 0) for r in section.rows]
-    punct = [float(r[cols.index("tingkat_tepat_waktu")] or 0) for r in section.rows]
-    height = max(2.5, 0.28 * len(names) + 1.0)
+    rows, skipped = _chart_rows(section)
+    names = [f"{r[cols.index('peringkat')]}. {mathtext_safe(str(r[cols.index('nama_opd')]))}" for r in rows]
+    att = [float(r[cols.index("tingkat_kehadiran")] or 0) for r in rows]
+    punct = [float(r[cols.index("tingkat_tepat_waktu")] or 0) for r in rows]
+    # one band per OPD, plus a gap row where the middle of the ranking is left out
+    positions = [float(i) for i in range(len(rows))]
+    if skipped:
+        positions = [p + (1.0 if i >= CHART_N else 0.0) for i, p in enumerate(positions)]
+    height = 0.27 * (len(rows) + (1 if skipped else 0)) + 1.3
     fig, ax = plt.subplots(figsize=(7.0, height), dpi=120)
-    pos = range(len(names))
-    ax.barh([p - 0.2 for p in pos], att, height=0.4, label="Kehadiran (%)", color="#1f5fa8")
-    ax.barh([p + 0.2 for p in pos], punct, height=0.4, label="Tepat waktu (%)", color="#f0a030")
-    ax.set_yticks(list(pos), names, fontsize=7)
+    ax.barh([p - 0.2 for p in positions], att, height=0.4, label="Kehadiran (%)", color="#1f5fa8")
+    ax.barh([p + 0.2 for p in positions], punct, height=0.4, label="Tepat waktu (%)", color="#f0a030")
+    ax.set_yticks(positions, names, fontsize=7)
+    if skipped:
+        ax.axhline(CHART_N + 0.0, color="#999999", linewidth=0.6, linestyle=":")
+        ax.text(50, CHART_N, f"… {skipped} OPD lain (lihat tabel) …", ha="center", va="center", fontsize=7,
+                color="#555555", backgroundcolor="white")  # fmt: skip
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
-    ax.legend(fontsize=7, loc="lower right")
-    ax.set_title("Peringkat OPD", fontsize=9)
+    ax.set_xlabel("%", fontsize=7)
+    ax.tick_params(axis="x", labelsize=7)
+    # the legend above the plot, never over the bars
+    ax.legend(fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     plt.close(fig)
     buffer.seek(0)
     return Image(buffer, width=16 * cm, height=16 * cm * height / 7.0)
+
+
+def mathtext_safe(text: str) -> str:
+    """Text for a matplotlib label: a `$` would start mathtext (and can break the rendering)."""
+    return text.replace("$", r"\$")
 
 
 CONTENT_WIDTH = A4[0] - 3.2 * cm
@@ -196,8 +281,9 @@ def _column_widths(labels: list[str], texts: list[list[str]]) -> list[float]:
         natural.append((max([longest_word] + [len(t[k]) for t in texts]) + 1) * per_char + pad)
     if sum(natural) <= CONTENT_WIDTH:
         return natural
-    fixed = [w if w <= 3.2 * cm else 0.0 for w in natural]
-    flexible = [w if w > 3.2 * cm else 0.0 for w in natural]
+    # up to 3.6 cm keeps its width: an 18-digit NIP never wraps
+    fixed = [w if w <= 3.6 * cm else 0.0 for w in natural]
+    flexible = [w if w > 3.6 * cm else 0.0 for w in natural]
     room = max(CONTENT_WIDTH - sum(fixed), 2 * cm)
     return [f or room * x / sum(flexible) for f, x in zip(fixed, flexible, strict=True)]
 
@@ -231,11 +317,140 @@ def _table(section: Section, columns: list[tuple[str, str]], empty: str) -> Any:
     return table
 
 
-def build_monthly_report(month: date, out: Path, url: str, timezone: str) -> Path:
-    """Write the PDF for the month starting `month` and return its path; times in `timezone`."""
+def _ranked(section: Section, limit: int) -> tuple[Section, str | None]:
+    """The first `limit` rows of a ranked section with ties marked ("1 (seri)"), and a sentence when
+    more rows share the last rank shown than fit."""
+    if section.error or not section.rows:
+        return section, None
+    k = section.columns.index("peringkat")
+    counts: dict[Any, int] = {}
+    for row in section.rows:
+        counts[row[k]] = counts.get(row[k], 0) + 1
+    shown = section.rows[:limit]
+    rows = [
+        tuple(f"{v} (seri)" if i == k and counts[v] > 1 else v for i, v in enumerate(row)) for row in shown
+    ]
+    note = None
+    if len(section.rows) > limit:
+        last = shown[-1][k]
+        more = sum(1 for row in section.rows[limit:] if row[k] == last)
+        note = f"{fmt(more)} pegawai lain juga berperingkat {last} (nilai sama) dan tidak ditampilkan."
+    return Section(section.columns, rows), note
+
+
+def _headlines(
+    ranking: Section, attendance: Any, previous: Any, previous_label: str, tk_people: int, deduction: Any
+) -> list[str]:
+    """The sentences a reader needs first: the regency's attendance against last month, the best and
+    the worst OPD, how many people have TK days and what was deducted."""
+    lines = []
+    if attendance is not None:
+        if previous is None:
+            change = f"belum ada data {previous_label} untuk pembanding"
+        else:
+            delta = float(attendance) - float(previous)
+            if abs(delta) < 0.05:
+                change = f"sama dengan {previous_label}"
+            else:
+                arah = "naik" if delta > 0 else "turun"
+                change = f"{arah} {fmt(round(abs(delta), 1))} poin dari {previous_label} ({fmt(previous)} %)"
+        lines.append(f"Tingkat kehadiran kabupaten {fmt(attendance)} %, {change}.")
+    if not ranking.error and ranking.rows:
+        cols = ranking.columns
+        best, worst = ranking.rows[0], ranking.rows[-1]
+
+        def describe(row: tuple) -> str:
+            return (
+                f"{row[cols.index('nama_opd')]} (hadir {fmt(row[cols.index('tingkat_kehadiran')])} %, "
+                f"tepat waktu {fmt(row[cols.index('tingkat_tepat_waktu')])} %)"
+            )
+
+        if len(ranking.rows) > 1:
+            lines.append(f"OPD paling disiplin: {describe(best)}; paling rendah: {describe(worst)}.")
+        else:
+            lines.append(f"Satu OPD: {describe(best)}.")
+    lines.append(
+        f"{fmt(tk_people)} pegawai memiliki hari tanpa keterangan (TK); total potongan Rp {fmt(deduction)}."
+    )
+    return lines
+
+
+def _device_problems(devices: Section) -> tuple[Section, str]:
+    """The machines whose month is not complete, listed, and one sentence for the rest."""
+    if devices.error or not devices.rows:
+        return (
+            devices,
+            "Data kesehatan mesin belum tersedia." if devices.error else "Tidak ada mesin terdaftar.",
+        )
+    k = devices.columns.index("keadaan")
+    problems = [r for r in devices.rows if r[k] != "BAIK"]
+    complete = len(devices.rows) - len(problems)
+    summary = (
+        f"{fmt(complete)} dari {fmt(len(devices.rows))} mesin baik (tercatat pada hari kerja, tidak ada "
+        "pembacaan gagal, terbaca sesudah akhir bulan)" + (f"; {fmt(len(problems))} mesin perlu perhatian:" if problems else ".")
+    )
+    return Section(devices.columns, problems), summary
+
+
+def _page_canvas(header: str, footer: str, draft: bool) -> type[pdfcanvas.Canvas]:
+    """A canvas that writes the header, "Halaman i dari n", the generation time and, on a draft, a
+    DRAF watermark on every page (pages are kept until the end so the total is known)."""
+
+    class PageCanvas(pdfcanvas.Canvas):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._saved_pages: list[dict[str, Any]] = []
+
+        def showPage(self) -> None:  # noqa: N802 (reportlab's name)
+            self._saved_pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self) -> None:
+            total = len(self._saved_pages)
+            for number, state in enumerate(self._saved_pages, start=1):
+                self.__dict__.update(state)
+                self._decorate(number, total)
+                super().showPage()
+            super().save()
+
+        def _decorate(self, number: int, total: int) -> None:
+            width, height = A4
+            self.saveState()
+            if draft:
+                self.setFillColor(colors.HexColor("#c0392b"))
+                self.setFillAlpha(0.13)
+                self.setFont("Helvetica-Bold", 110)
+                self.translate(width / 2, height / 2)
+                self.rotate(45)
+                self.drawCentredString(0, -40, "DRAF")
+                self.rotate(-45)
+                self.translate(-width / 2, -height / 2)
+                self.setFillAlpha(1)
+            self.setFillColor(colors.HexColor("#555555"))
+            self.setFont("Helvetica", 7.5)
+            self.drawString(1.6 * cm, height - 1.0 * cm, header)
+            self.drawString(1.6 * cm, 0.9 * cm, footer)
+            self.drawRightString(width - 1.6 * cm, 0.9 * cm, f"Halaman {number} dari {total}")
+            self.restoreState()
+
+    return PageCanvas
+
+
+def build_monthly_report(
+    month: date,
+    out: Path,
+    url: str,
+    timezone: str,
+    *,
+    regency_name: str = "",
+    generated_at: datetime | None = None,
+) -> Path:
+    """Write the PDF for the month starting `month` and return its path; times in `timezone`.
+    `regency_name` heads every page; `generated_at` (default now) is printed in the regency's zone."""
     first_day = month
     styles = getSampleStyleSheet()
     h1, h2, body = styles["Title"], styles["Heading2"], styles["BodyText"]
+    prev = previous_month(first_day)
     with db.connect(url, timezone=timezone) as conn:
         require_marts(conn, "marts.fct_allowance_deduction_monthly", "marts.fct_attendance_daily")
         n_rows = db.scalar(
@@ -250,7 +465,8 @@ def build_monthly_report(month: date, out: Path, url: str, timezone: str) -> Pat
         lock_table = db.relation_exists(conn, "ops.month_lock")
         headline = conn.execute(
             """select count(*), max(workdays), sum(days_hadir), sum(days_tk), sum(days_leave),
-                      sum(base_amount), sum(deduction_amount), sum(net_amount)
+                      sum(base_amount), sum(deduction_amount), sum(net_amount),
+                      count(*) filter (where days_tk > 0)
                from marts.fct_allowance_deduction_monthly where month = %s""",
             (first_day,),
         ).fetchone()
@@ -260,30 +476,53 @@ def build_monthly_report(month: date, out: Path, url: str, timezone: str) -> Pat
         attendance = cards.scalar("peringkat_disiplin_opd/kehadiran_kabupaten")
         punctuality = cards.scalar("peringkat_disiplin_opd/tepat_waktu_kabupaten")
         ranking = cards.run("peringkat_disiplin_opd/tabel_peringkat_opd")
-        best = _query(conn, MOST_DISCIPLINED_SQL, (first_day, TOP_N))
-        worst = _query(conn, MOST_ABSENT_SQL, (first_day, TOP_N))
+        has_previous = db.scalar(
+            conn, "select count(*) from marts.mart_opd_discipline_monthly where month = %s", (prev,)
+        )
+        previous_attendance = (
+            _Cards(conn, {"bulan": prev, "tahun": prev.year}).scalar(
+                "peringkat_disiplin_opd/kehadiran_kabupaten"
+            )
+            if has_previous
+            else None
+        )
+        best, best_note = _ranked(_query(conn, MOST_DISCIPLINED_SQL, (first_day, TOP_N)), TOP_N)
+        worst, worst_note = _ranked(_query(conn, MOST_ABSENT_SQL, (first_day, TOP_N)), TOP_N)
         sanctions = sanctions_as_of(conn, first_day)
-        devices = cards.run("kesehatan_mesin/status_mesin")
+        devices = _query(conn, DEVICES_AS_OF_SQL, {"first": first_day, "next": next_month(first_day)})
         quarantine = cards.run("kesehatan_mesin/jumlah_karantina")
         quality, quality_failures = quality_status(conn, first_day)
 
     label = month_label(first_day)
+    draft = not locked
+    device_problems, devices_summary = _device_problems(devices)
     if locked:
-        status = "TERKUNCI: bulan ini sudah ditutup; angka potongan final dan dipakai untuk pembayaran."
+        status = "FINAL: bulan ini sudah dikunci; angka potongan final dan dipakai untuk pembayaran."
     elif lock_table:
         status = "DRAF: bulan ini belum dikunci; angka masih dapat berubah sampai tutup buku bulanan."
     else:
         status = "DRAF: penguncian bulan belum tersedia di gudang; angka masih dapat berubah."
+    moment = (generated_at or datetime.now(UTC)).astimezone(ZoneInfo(timezone))
+    generated = f"{moment:%d-%m-%Y %H:%M} {zone_label(timezone)}"
+    regency = regency_name or "Pemerintah Daerah"
+    assert headline is not None  # an aggregate without group by returns one row
+    count, workdays, hadir, tk, leave, base, deduction, net, tk_people = headline
     story: list[Any] = [
-        Paragraph(f"Laporan Disiplin Pegawai ASN<br/>{label}", h1),
+        Paragraph(f"{escape(regency)}<br/>Laporan Disiplin Pegawai ASN<br/>{label}", h1),
         Paragraph(f"<b>Status data:</b> {status}", body),
-        Paragraph(f"<b>Mutu data:</b> {quality}", body),
+        Paragraph(f"<b>Mutu data:</b> {escape(quality)}", body),
         *[Paragraph(f"&bull; {escape(f)}", body) for f in quality_failures],
+        Paragraph(f"<b>Dibuat:</b> {generated}", body),
         Spacer(1, 0.3 * cm),
+        Paragraph("Pokok-pokok", h2),
+        *[
+            Paragraph(f"&bull; {escape(line)}", body)
+            for line in _headlines(
+                ranking, attendance, previous_attendance, month_label(prev), tk_people, deduction
+            )
+        ],
         Paragraph("Ringkasan", h2),
     ]
-    assert headline is not None  # an aggregate without group by returns one row
-    count, workdays, hadir, tk, leave, base, deduction, net = headline
     figures = [
         ("Jumlah pegawai", fmt(count)),
         ("Hari kerja dalam bulan", fmt(workdays)),
@@ -302,10 +541,17 @@ def build_monthly_report(month: date, out: Path, url: str, timezone: str) -> Pat
         ("Total dibayar bulan ini", f"Rp {fmt(net - sum(a.penyesuaian_potongan for a in adjustments))}"),
     ]
     story.append(_table(Section(["k", "v"], figures), [("k", "Ukuran"), ("v", "Nilai")], ""))
-    story += [Paragraph("Peringkat OPD", h2)]
     chart = _ranking_chart(ranking)
-    if chart:
-        story.append(chart)
+    if not chart:
+        story.append(Paragraph("Peringkat OPD", h2))
+    else:
+        caption: list[Any] = [Paragraph("Peringkat OPD", h2)]
+        if len(ranking.rows) > 2 * CHART_N:
+            caption.append(Paragraph(
+                f"Grafik: {CHART_N} OPD teratas dan {CHART_N} terbawah dari {len(ranking.rows)} OPD; "
+                "tabel di bawahnya memuat semua OPD.", body,
+            ))  # fmt: skip
+        story.append(KeepTogether([*caption, chart]))
     story.append(
         _table(
             ranking,
@@ -318,20 +564,25 @@ def build_monthly_report(month: date, out: Path, url: str, timezone: str) -> Pat
     story.append(
         _table(
             best,
-            [("nip", "NIP"), ("nama", "Nama"), ("nama_opd", "OPD"), ("days_hadir", "Hadir"), ("days_tk", "TK"),
-             ("days_on_time", "Tepat waktu"), ("days_late", "Terlambat"), ("days_early_leave", "Pulang cepat")],
+            [("peringkat", "No"), ("nip", "NIP"), ("nama", "Nama"), ("nama_opd", "OPD"), ("days_hadir", "Hadir"),
+             ("days_tk", "TK"), ("days_on_time", "Tepat waktu"), ("days_late", "Terlambat"),
+             ("days_early_leave", "Pulang cepat")],
             "Tidak ada data.",
         )
     )  # fmt: skip
+    if best_note:
+        story.append(Paragraph(f"<i>{escape(best_note)}</i>", body))
     story += [Paragraph(f"{TOP_N} pegawai paling banyak tidak hadir tanpa keterangan", h2)]
     story.append(
         _table(
             worst,
-            [("nip", "NIP"), ("nama", "Nama"), ("nama_opd", "OPD"), ("days_tk", "TK"), ("days_hadir", "Hadir"),
-             ("days_late", "Terlambat"), ("days_early_leave", "Pulang cepat")],
+            [("peringkat", "No"), ("nip", "NIP"), ("nama", "Nama"), ("nama_opd", "OPD"), ("days_tk", "TK"),
+             ("days_hadir", "Hadir"), ("days_late", "Terlambat"), ("days_early_leave", "Pulang cepat")],
             "Tidak ada pegawai dengan hari TK bulan ini.",
         )
     )  # fmt: skip
+    if worst_note:
+        story.append(Paragraph(f"<i>{escape(worst_note)}</i>", body))
     story += [
         Paragraph(f"Tingkat hukuman disiplin PP 94/2021 (kumulatif TK Januari–{label})", h2),
         _table(
@@ -340,12 +591,15 @@ def build_monthly_report(month: date, out: Path, url: str, timezone: str) -> Pat
              ("sanksi", "Tingkat hukuman")],
             "Belum ada pegawai yang mencapai tingkat hukuman disiplin.",
         ),
-        Paragraph("Kesehatan mesin absensi", h2),
+        Paragraph(f"Kesehatan mesin absensi selama {label}", h2),
+        Paragraph(escape(devices_summary), body),
         _table(
-            devices,
-            [("device_sn", "Mesin"), ("nama_opd", "OPD"), ("terakhir_berhasil", "Terakhir berhasil dibaca"),
-             ("selisih_jam_detik", "Selisih jam (detik)"), ("hari_senyap", "Hari senyap"), ("status", "Status")],
-            "Tidak ada mesin terdaftar.",
+            device_problems,
+            [("device_sn", "Mesin"), ("nama_opd", "OPD"), ("baca_berhasil", "Baca berhasil"),
+             ("baca_gagal", "Baca gagal"), ("terakhir_dibaca", "Terakhir dibaca dalam bulan"),
+             ("dibaca_setelahnya", "Pertama dibaca sesudah bulan"), ("hari_tanpa_catatan", "Hari kerja tanpa catatan"),
+             ("keadaan", "Keadaan")],
+            "Semua mesin baik untuk bulan ini.",
         ),
         Spacer(1, 0.2 * cm),
         _table(quarantine, [("jenis_karantina", "Karantina"), ("jumlah", "Jumlah")], "Karantina kosong."),
@@ -355,5 +609,7 @@ def build_monthly_report(month: date, out: Path, url: str, timezone: str) -> Pat
         str(out), pagesize=A4, title=f"Laporan Disiplin {label}", author="Gudang Data Absensi ASN",
         leftMargin=1.6 * cm, rightMargin=1.6 * cm, topMargin=1.5 * cm, bottomMargin=1.5 * cm,
     )  # fmt: skip
-    doc.build(story)
+    header = f"{regency} · Laporan Disiplin Pegawai ASN {label} · {'DRAF' if draft else 'FINAL'}"
+    footer = f"Dibuat {generated} dari gudang data absensi"
+    doc.build(story, canvasmaker=_page_canvas(header, footer, draft))
     return out

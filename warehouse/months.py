@@ -64,3 +64,17 @@ def local_month(timezone: str, moment: datetime | date | None = None) -> date:
     if isinstance(moment, date) and not isinstance(moment, datetime):
         return month_start(moment)
     return month_start(local_today(timezone, moment))
+
+
+# Indonesia's three zones by their legal names (UU/Keppres 41/1987); other zones show their own name.
+ZONE_LABELS = {
+    "Asia/Jakarta": "WIB",
+    "Asia/Pontianak": "WIB",
+    "Asia/Makassar": "WITA",
+    "Asia/Jayapura": "WIT",
+}
+
+
+def zone_label(timezone: str) -> str:
+    """`WIB`, `WITA` or `WIT` for the regency's zone (the IANA name for any other)."""
+    return ZONE_LABELS.get(timezone, timezone)

@@ -23,6 +23,7 @@ DEFAULT_TIMEZONE = "Asia/Jakarta"
 ENV_DATABASE_URL = "ABSENSI_DATABASE_URL"
 ENV_HOME = "ABSENSI_HOME"
 ENV_TIMEZONE = "ABSENSI_TIMEZONE"
+ENV_REGENCY_NAME = "ABSENSI_REGENCY_NAME"
 ENV_PULL_TIMEOUT = "ABSENSI_PULL_TIMEOUT"
 ENV_UDP_PROBE_TIMEOUT = "ABSENSI_UDP_PROBE_TIMEOUT"
 ENV_TRANSFORM_WAIT = "ABSENSI_TRANSFORM_WAIT"
@@ -99,6 +100,7 @@ class Settings:
     udp_probe_timeout: float = DEFAULT_UDP_PROBE_TIMEOUT
     metabase: MetabaseSettings = field(default_factory=MetabaseSettings)
     adms: AdmsSettings = field(default_factory=AdmsSettings)
+    regency_name: str = ""  # shown on reports and exports, e.g. "Kabupaten Ogan Komering Ulu"
 
     @property
     def pgdata(self) -> Path:
@@ -135,6 +137,7 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         database_url=env.get(ENV_DATABASE_URL) or None,
         home=home,
         timezone=env.get(ENV_TIMEZONE) or DEFAULT_TIMEZONE,
+        regency_name=(env.get(ENV_REGENCY_NAME) or "").strip(),
         pull_timeout=_seconds(env, ENV_PULL_TIMEOUT, DEFAULT_PULL_TIMEOUT),
         udp_probe_timeout=_seconds(env, ENV_UDP_PROBE_TIMEOUT, DEFAULT_UDP_PROBE_TIMEOUT),
         transform_wait=_seconds(env, ENV_TRANSFORM_WAIT, DEFAULT_TRANSFORM_WAIT),

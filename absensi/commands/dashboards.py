@@ -88,7 +88,7 @@ def monthly_cmd(
 
     first = parse_month(month)
     edge = resolve()
-    path = build_monthly_report(first, out, edge.url, edge.timezone)
+    path = build_monthly_report(first, out, edge.url, edge.timezone, regency_name=edge.settings.regency_name)
     console.print(f"Laporan bulanan ditulis ke {path}")
 
 
@@ -97,13 +97,13 @@ def deductions_cmd(
     month: str = typer.Option(..., "--month", help="Bulan, YYYY-MM"),
     fmt: str = typer.Option("csv", "--format", help="csv atau xlsx"),
     out: Path = typer.Option(..., "--out", help="Berkas keluaran"),
-    draft: bool = typer.Option(False, "--draft", help="Izinkan bulan yang belum dikunci (ditandai DRAFT)"),
+    draft: bool = typer.Option(False, "--draft", help="Izinkan bulan yang belum dikunci (ditandai DRAF)"),
 ) -> None:
     """Potongan tunjangan per pegawai untuk BPKAD, dengan total per OPD dan checksum."""
     first = parse_month(month)
     result = export_deductions(first, fmt, out, resolve().url, draft=draft)
     total = f"{result.total_deduction:,}".replace(",", ".")
-    marker = " (DRAFT: bulan belum dikunci)" if result.draft else ""
+    marker = " (DRAF: bulan belum dikunci)" if result.draft else ""
     console.print(f"{result.rows} pegawai, total potongan Rp {total}{marker} → {result.path}")
     if result.adjustments:
         adjustment = f"{result.total_adjustment:,}".replace(",", ".")

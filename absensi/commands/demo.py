@@ -69,7 +69,7 @@ def print_summary(summary) -> None:
         f"{summary.daily_rows:,} baris marts.fct_attendance_daily",
         highlight=False,
     )
-    gate = {"success": "LOLOS", "failed": "GAGAL (tidak ada yang dipublikasi)"}.get(
+    gate = {"success": "LULUS", "failed": "GAGAL (tidak ada yang dipublikasi)"}.get(
         summary.gate_state, summary.gate_state
     )
     console.print(f"Gerbang mutu: [bold]{gate}[/]", highlight=False)

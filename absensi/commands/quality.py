@@ -91,8 +91,8 @@ def print_summary(run: QualityRun, decision: GateDecision) -> None:
         f"Waktu pemeriksaan: {run.seconds:.1f} detik (termasuk memuat Great Expectations {run.import_seconds:.1f} detik)"
     )
     if decision.publishable:
-        console.print("[bold green]LAYAK TERBIT[/]: tidak ada pemeriksaan pemblokir yang gagal.")
+        console.print("[bold green]LULUS[/]: layak terbit, tidak ada pemeriksaan pemblokir yang gagal.")
     else:
         console.print(
-            f"[bold red]TIDAK LAYAK TERBIT[/]: {len(decision.reasons)} pemeriksaan pemblokir gagal."
+            f"[bold red]BLOKIR[/]: tidak layak terbit, {len(decision.reasons)} pemeriksaan pemblokir gagal."
         )

@@ -16,6 +16,7 @@ from typing import Any
 from absensi.edge import Edge
 from absensi.orchestration.hourly import as_plain, quality_gate, transform
 from warehouse import db
+from warehouse.errors import UserError
 from warehouse.months import iso_month, local_month, parse_month, previous_month
 
 
@@ -50,21 +51,50 @@ def lock(edge: Edge, month: date) -> dict[str, Any]:
 
 
 def report_and_export(edge: Edge, month: date, out_dir: Path | None = None) -> dict[str, Any]:
-    """The leadership PDF and the finance export of a locked month, under `out/<YYYY-MM>/`."""
+    """The finance export and the leadership PDF of a locked month, under `out/<YYYY-MM>/`.
+
+    The export comes first (finance pays from it) and a failure in one output never hides the other:
+    both are attempted, then one UserError names what failed. Both overwrite their files, so running
+    the close again retries them."""
     from dashboards.export import export_deductions
     from dashboards.report import build_monthly_report
 
     target = out_dir or edge.settings.month_dir(iso_month(month))
     target.mkdir(parents=True, exist_ok=True)
-    report = build_monthly_report(
-        month, target / f"laporan_disiplin_{iso_month(month)}.pdf", edge.url, edge.timezone
-    )
-    # Both formats: people open the workbook; finance systems import the CSV (with its checksum).
-    exports = [
-        export_deductions(month, fmt, target / f"potongan_tunjangan_{iso_month(month)}.{fmt}", edge.url)
-        for fmt in ("xlsx", "csv")
-    ]
-    return {"out_dir": str(target), "report": str(report), "exports": as_plain(exports)}
+    result: dict[str, Any] = {"out_dir": str(target)}
+    failures: list[tuple[str, Exception]] = []
+    try:
+        # Both formats: people open the workbook; finance systems import the CSV (with its checksum).
+        result["exports"] = as_plain(
+            [
+                export_deductions(
+                    month, fmt, target / f"potongan_tunjangan_{iso_month(month)}.{fmt}", edge.url
+                )
+                for fmt in ("xlsx", "csv")
+            ]
+        )
+    except Exception as exc:  # reported below, after the report was attempted too
+        failures.append(("ekspor keuangan", exc))
+    try:
+        result["report"] = str(
+            build_monthly_report(
+                month,
+                target / f"laporan_disiplin_{iso_month(month)}.pdf",
+                edge.url,
+                edge.timezone,
+                regency_name=edge.settings.regency_name,
+            )
+        )
+    except Exception as exc:
+        failures.append(("laporan PDF", exc))
+    if failures:
+        what = "; ".join(f"{name} gagal: {str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}"
+                         for name, exc in failures)  # fmt: skip
+        raise UserError(
+            f"bulan {iso_month(month)} sudah dikunci, tetapi {what}. Perbaiki penyebabnya lalu jalankan ulang "
+            "`absensi close-month` (penguncian tidak diulang, keluaran ditulis ulang)"
+        ) from failures[0][1]
+    return result
 
 
 @dataclass

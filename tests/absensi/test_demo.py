@@ -52,7 +52,7 @@ def test_demo_end_to_end(pg_server_url, tmp_path):
         assert "DAG attendance_hourly: success" in out
         assert "Mesin ditarik: 2 berhasil, 1 gagal (dari 3)" in out
         assert "Mesin push (ADMS): 1 dari 1 terkirim lengkap" in out
-        assert "Gerbang mutu: LOLOS" in out
+        assert "Gerbang mutu: LULUS" in out
         assert "5 OPD paling disiplin bulan ini" in out and "5 OPD paling kurang disiplin bulan ini" in out
         assert "Traceback" not in out  # the offline device's task log goes to the Airflow log file
         index = tmp_path / "home" / "demo" / "out" / "dashboards" / "index.html"

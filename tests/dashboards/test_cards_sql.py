@@ -93,7 +93,7 @@ def test_scalars_match_the_marts(conn, filled):
     assert status == "DRAF"
     assert run_card(conn, _card("potongan_tunjangan/status_kunci_bulan"), {"bulan": date(2026, 8, 1)})[1][0][
         0
-    ] == ("TERKUNCI")
+    ] == ("FINAL")
 
 
 def test_not_punched_list_is_exactly_the_tk_rows_of_that_day(conn, filled):

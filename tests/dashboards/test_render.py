@@ -60,7 +60,7 @@ def test_render_with_filters_shows_only_that_opd_and_month(warehouse, run_cli, m
     page = (out / "potongan_tunjangan.html").read_text(encoding="utf-8")
     assert f"<div class='scalar'>{fmt(total)}</div>" in page
     assert name in page and other not in page
-    assert "TERKUNCI" in page  # August is locked
+    assert "FINAL" in page  # August is locked
     assert f"Filter — Bulan: 2026-08, Kode OPD: {opd}" in page
     bad = run_cli("dashboards", "render", "--out", out, "--date", "2026-02-30")
     assert bad.exit_code == 2 and "2026-02-30" in bad.stderr

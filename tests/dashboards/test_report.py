@@ -81,8 +81,8 @@ def test_locked_month_says_so_and_shows_the_quality_gate_verdict(warehouse, tmp_
         parse_month(LOCKED_MONTH), tmp_path / "agustus.pdf", warehouse.url, "Asia/Jakarta"
     )
     text = _text(out)
-    assert "Agustus 2026" in text and "TERKUNCI" in text
-    assert "TIDAK LULUS" in text and "41 pemeriksaan, 1 gagal kritis, 2 peringatan" in text
+    assert "Agustus 2026" in text and "FINAL" in text
+    assert "BLOKIR" in text and "41 pemeriksaan, 1 gagal kritis, 2 peringatan" in text
     assert "marts.fct_attendance_daily: satu baris per pegawai per hari" in text
 
 

@@ -17,14 +17,14 @@ def test_check_cli_clean_then_broken(raw_conn: psycopg.Connection, run_cli, tmp_
     docs = tmp_path / "docs"
     clean = run_cli("check", "--month", "2025-06", "--docs-dir", docs)
     assert clean.exit_code == 0, clean.output
-    assert "LAYAK TERBIT" in clean.stdout and "TIDAK LAYAK" not in clean.stdout
+    assert "LULUS" in clean.stdout and "BLOKIR" not in clean.stdout
     assert (docs / "index.html").is_file()
 
     nip = EMPLOYEES[1].nip
     raw_conn.execute(f"update marts.fct_allowance_deduction_monthly set net_amount = 0 where nip = '{nip}'")
     broken = run_cli("check", "--month", "2025-06", "--docs-dir", docs)
     assert broken.exit_code == 1, broken.output
-    assert "TIDAK LAYAK TERBIT" in broken.stdout
+    assert "BLOKIR" in broken.stdout
     assert "monthly_net_is_base_minus_deduction" in broken.stdout
     assert f"nip={nip}" in broken.stdout
 
