@@ -387,7 +387,8 @@ def _device_problems(devices: Section) -> tuple[Section, str]:
     complete = len(devices.rows) - len(problems)
     summary = (
         f"{fmt(complete)} dari {fmt(len(devices.rows))} mesin baik (tercatat pada hari kerja, tidak ada "
-        "pembacaan gagal, terbaca sesudah akhir bulan)" + (f"; {fmt(len(problems))} mesin perlu perhatian:" if problems else ".")
+        "pembacaan gagal, terbaca sesudah akhir bulan)"
+        + (f"; {fmt(len(problems))} mesin perlu perhatian:" if problems else ".")
     )
     return Section(devices.columns, problems), summary
 
