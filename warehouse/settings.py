@@ -21,6 +21,8 @@ DAGS_FOLDER = PROJECT_ROOT / "dags"
 DEFAULT_TIMEZONE = "Asia/Jakarta"
 
 ENV_DATABASE_URL = "ABSENSI_DATABASE_URL"
+# dbt's own login (a deployment's absensi_dbt: the transform role only); unset = ABSENSI_DATABASE_URL.
+ENV_DBT_DATABASE_URL = "ABSENSI_DBT_DATABASE_URL"
 ENV_HOME = "ABSENSI_HOME"
 ENV_TIMEZONE = "ABSENSI_TIMEZONE"
 ENV_PULL_TIMEOUT = "ABSENSI_PULL_TIMEOUT"
@@ -99,6 +101,7 @@ class Settings:
     udp_probe_timeout: float = DEFAULT_UDP_PROBE_TIMEOUT
     metabase: MetabaseSettings = field(default_factory=MetabaseSettings)
     adms: AdmsSettings = field(default_factory=AdmsSettings)
+    dbt_database_url: str | None = None  # the same warehouse as dbt's login; None = database_url's
 
     @property
     def pgdata(self) -> Path:
@@ -133,6 +136,7 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
     home = Path(env.get(ENV_HOME) or PROJECT_ROOT / ".absensi").resolve()
     return Settings(
         database_url=env.get(ENV_DATABASE_URL) or None,
+        dbt_database_url=env.get(ENV_DBT_DATABASE_URL) or None,
         home=home,
         timezone=env.get(ENV_TIMEZONE) or DEFAULT_TIMEZONE,
         pull_timeout=_seconds(env, ENV_PULL_TIMEOUT, DEFAULT_PULL_TIMEOUT),
