@@ -129,7 +129,9 @@ def _comm_key_ref(value: str) -> str | None:
     if not value:
         return None
     if not re.fullmatch(re.escape(COMMKEY_PREFIX) + r"[A-Z0-9_]+", value):
-        raise ValueError(f"harus nama variabel lingkungan {COMMKEY_PREFIX}<NAMA> (huruf besar), bukan {value!r}")
+        raise ValueError(
+            f"harus nama variabel lingkungan {COMMKEY_PREFIX}<NAMA> (huruf besar), bukan {value!r}"
+        )
     return value
 
 

@@ -116,7 +116,10 @@ def test_redact_hides_the_password_in_every_form(text):
 def test_redact_leaves_a_url_without_password_alone():
     from warehouse.db import redact
 
-    for url in ("postgresql://postgres@/absensi?host=/tmp/x&port=5433", "postgresql://postgres:@/absensi?host=/s"):
+    for url in (
+        "postgresql://postgres@/absensi?host=/tmp/x&port=5433",
+        "postgresql://postgres:@/absensi?host=/s",
+    ):
         assert redact(url) == url
 
 
@@ -124,7 +127,9 @@ def test_db_url_hides_the_password_unless_asked(run_cli, monkeypatch, db_url):
     from warehouse.db import conninfo_parts
 
     parts = conninfo_parts(db_url)
-    with_password = f"postgresql://{parts['user']}:{SECRET}@/{parts['dbname']}?host={parts['host']}&port={parts['port']}"
+    with_password = (
+        f"postgresql://{parts['user']}:{SECRET}@/{parts['dbname']}?host={parts['host']}&port={parts['port']}"
+    )
     monkeypatch.setenv("ABSENSI_DATABASE_URL", with_password)
     shown = run_cli("db", "url")
     assert shown.exit_code == 0 and SECRET not in shown.output and "***" in shown.stdout
