@@ -124,6 +124,11 @@ def run_build(
     from dbt.cli.main import dbtRunner
 
     db.connect(url).close()  # one clear line when the warehouse is unreachable, before dbt starts
+    # dbt logs in as its own login when the deployment has one (the transform role only: it cannot
+    # write raw, the month locks or the quality gate's results); the lock stays on `url`'s session.
+    dbt_url = settings.dbt_database_url or url
+    if dbt_url != url:
+        db.connect(dbt_url).close()
     args = build_args(select=select, full_refresh=full_refresh, vars=vars, unit_tests=unit_tests)
     args.append("--quiet")  # progress comes from the callback; dbt's own log goes to dbt/logs
 
@@ -150,7 +155,7 @@ def run_build(
     with (
         _BUILD_LOCK,
         _warehouse_build_lock(url, settings.transform_wait),
-        _environment(dbt_env(url, settings)),
+        _environment(dbt_env(dbt_url, settings)),
     ):
         runner = dbtRunner(callbacks=[callback])
         outcome = runner.invoke(args)

@@ -24,7 +24,7 @@ from ingest.nip import validate_nip
 from ingest.registry import PULL_PROTOCOLS
 from warehouse import db
 from warehouse.errors import UserError
-from warehouse.settings import ADMS_TOKEN_PREFIX
+from warehouse.settings import ADMS_TOKEN_PREFIX, COMMKEY_PREFIX
 
 JENIS_PEGAWAI = ("PNS", "CPNS", "PPPK", "HONORER")
 JENIS_LEAVE = ("CUTI", "SAKIT", "IZIN", "DL", "TB")
@@ -121,6 +121,18 @@ def _port(value: str) -> int:
 
 def _optional_port(value: str) -> int | None:
     return _port(value) if value else None
+
+
+def _comm_key_ref(value: str) -> str | None:
+    """Only an ABSENSI_COMMKEY_* variable: a registry row must not be able to name (and so read out
+    through a device) any other secret of the environment."""
+    if not value:
+        return None
+    if not re.fullmatch(re.escape(COMMKEY_PREFIX) + r"[A-Z0-9_]+", value):
+        raise ValueError(
+            f"harus nama variabel lingkungan {COMMKEY_PREFIX}<NAMA> (huruf besar), bukan {value!r}"
+        )
+    return value
 
 
 def _push_token_ref(value: str) -> str | None:
@@ -264,7 +276,7 @@ KINDS: dict[str, ReferenceKind] = {
             _Column("port", _optional_port),
             _Column("protocol", _one_of(*PULL_PROTOCOLS, "push")),
             _Column("timezone", _timezone),
-            _Column("comm_key_ref", lambda v: v or None, required=False),
+            _Column("comm_key_ref", _comm_key_ref, required=False),
             _Column("active", _boolean, required=False),
             _Column("push_token_ref", _push_token_ref, required=False),
             _Column("push_allow", _push_allow, required=False),

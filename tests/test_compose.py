@@ -140,7 +140,11 @@ def test_the_adms_receiver_runs_from_the_same_image_with_its_port_and_health_che
     env = adms["environment"]
     assert env["ABSENSI_ADMS_HOST"] == "0.0.0.0"  # reachable from outside the container
     port = env["ABSENSI_ADMS_PORT"]
-    assert env["ABSENSI_DATABASE_URL"] == scheduler["environment"]["ABSENSI_DATABASE_URL"]
+    assert (
+        env["ABSENSI_DATABASE_URL"].split("@")[1]
+        == scheduler["environment"]["ABSENSI_DATABASE_URL"].split("@")[1]
+    )
+    assert env["ABSENSI_DATABASE_URL"].startswith("postgresql://absensi_adms:")
     assert [mapping.split(":")[-1] for mapping in adms["ports"]] == [port]
     health = " ".join(adms["healthcheck"]["test"])
     assert f"http://localhost:{port}/healthz" in health and "--fail" in health
@@ -159,3 +163,26 @@ def test_the_adms_receiver_runs_from_the_same_image_with_its_port_and_health_che
     assert entrypoint[4] in group.commands
     loaded = settings.load({k: str(v) for k, v in env.items() if "${" not in str(v)})
     assert (loaded.adms.host, loaded.adms.port) == ("0.0.0.0", int(port))
+
+
+def test_each_service_logs_in_as_its_own_non_owner_login(compose):
+    """The warehouse logins the services use are the init script's, and only airflow-init has the
+    migration login (tests/warehouse/test_roles.py proves what each login can do)."""
+    script = (PROJECT_ROOT / "docker/postgres/init-databases.sh").read_text(encoding="utf-8")
+    created = set(re.findall(r"^create role (\w+) login", script, flags=re.M))
+    assert "create database absensi owner absensi_owner;" in script
+    assert re.search(r"^create role absensi_owner nologin;", script, flags=re.M)
+    users = {}
+    for name, service in compose["services"].items():
+        env = service.get("environment") or {}
+        for key in ("ABSENSI_DATABASE_URL", "ABSENSI_DBT_DATABASE_URL"):
+            if env.get(key):
+                users[(name, key)] = re.match(r"postgresql://(\w+):", env[key]).group(1)
+    assert set(users.values()) <= created
+    assert users[("airflow-init", "ABSENSI_DATABASE_URL")] == "absensi_migrator"
+    assert [k for k, u in users.items() if u == "absensi_migrator"] == [
+        ("airflow-init", "ABSENSI_DATABASE_URL")
+    ]
+    assert users[("airflow-scheduler", "ABSENSI_DATABASE_URL")] == "absensi_pipeline"
+    assert users[("airflow-scheduler", "ABSENSI_DBT_DATABASE_URL")] == "absensi_dbt"
+    assert users[("adms", "ABSENSI_DATABASE_URL")] == "absensi_adms"

@@ -66,14 +66,18 @@ def is_month_locked(conn: psycopg.Connection, month: date) -> bool:
     return bool(scalar(conn, "select exists (select 1 from ops.month_lock where month = %s)", (month,)))
 
 
-def redact(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    parsed = urlparse(url)
-    if parsed.password:
-        netloc = parsed.netloc.replace(f":{parsed.password}@", ":***@")
-        parsed = parsed._replace(netloc=netloc)
-    query = re.sub(r"(^|&)password=[^&]*", r"\1password=***", parsed.query)
-    return parsed._replace(query=query).geturl()
+# A password in any form a connection string takes: the user-info of a URL (`user:secret@`, up to
+# the last `@` of the token, so an unencoded `@` in the secret hides the host rather than leak), and
+# `password=` as a URL query parameter or a key=value DSN pair (quoted or not).
+_URL_USERINFO_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^\s]+@", re.IGNORECASE)
+_KEY_VALUE_PASSWORD = re.compile(r"""(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'?|[^\s&]+)""", re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """`text` (a URL, a key=value DSN, or a message quoting either) without any password in it,
+    for messages and logs."""
+    text = _URL_USERINFO_PASSWORD.sub(r"\1***@", text)
+    return _KEY_VALUE_PASSWORD.sub(r"\1***", text)
 
 
 def conninfo_parts(url: str) -> dict[str, str]:

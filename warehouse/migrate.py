@@ -10,6 +10,11 @@ import psycopg
 
 from warehouse.errors import UserError
 
+# Owns every warehouse object (migration 0009). A login that may become it (the migration-only
+# login of a deployment) applies the migrations as it, so what they create is the owner's; a
+# superuser (development, the embedded server, a one-off upgrade) applies them as itself.
+OWNER_ROLE = "absensi_owner"
+
 # Serialises concurrent `absensi db migrate` runs (two DAG tasks, a CLI and a test) on one database.
 _ADVISORY_LOCK_KEY = 0x4B5A_4D49
 
@@ -40,6 +45,8 @@ def migrate(conn: psycopg.Connection) -> list[str]:
     applied_now: list[str] = []
     with conn.transaction():
         conn.execute("select pg_advisory_xact_lock(%s)", (_ADVISORY_LOCK_KEY,))
+        if _acts_as_owner(conn):
+            conn.execute(f"set local role {OWNER_ROLE}")
         conn.execute(
             """create table if not exists public.schema_migrations (
                    version text primary key, name text not null, checksum text not null,
@@ -59,8 +66,21 @@ def migrate(conn: psycopg.Connection) -> list[str]:
                 continue
             conn.execute(migration.sql)
             conn.execute(
-                "insert into public.schema_migrations (version, name, checksum) values (%s, %s, %s)",
+                "insert into public.schema_migrations (version, name, checksum, applied_by)"
+                " values (%s, %s, %s, session_user)",
                 (migration.version, migration.name, migration.checksum),
             )
             applied_now.append(migration.version)
     return applied_now
+
+
+def _acts_as_owner(conn: psycopg.Connection) -> bool:
+    """Whether this session applies migrations as the owner role: it exists, the login is no
+    superuser and may SET ROLE to it."""
+    row = conn.execute(
+        """select case when r.rolsuper or not exists (select 1 from pg_roles where rolname = %s) then false
+                       else pg_has_role(session_user, %s, 'SET') end
+             from pg_roles r where r.rolname = session_user""",
+        (OWNER_ROLE, OWNER_ROLE),
+    ).fetchone()
+    return bool(row and row[0])

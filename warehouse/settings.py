@@ -21,6 +21,8 @@ DAGS_FOLDER = PROJECT_ROOT / "dags"
 DEFAULT_TIMEZONE = "Asia/Jakarta"
 
 ENV_DATABASE_URL = "ABSENSI_DATABASE_URL"
+# dbt's own login (a deployment's absensi_dbt: the transform role only); unset = ABSENSI_DATABASE_URL.
+ENV_DBT_DATABASE_URL = "ABSENSI_DBT_DATABASE_URL"
 ENV_HOME = "ABSENSI_HOME"
 ENV_TIMEZONE = "ABSENSI_TIMEZONE"
 ENV_REGENCY_NAME = "ABSENSI_REGENCY_NAME"
@@ -101,6 +103,7 @@ class Settings:
     metabase: MetabaseSettings = field(default_factory=MetabaseSettings)
     adms: AdmsSettings = field(default_factory=AdmsSettings)
     regency_name: str = ""  # shown on reports and exports, e.g. "Kabupaten Ogan Komering Ulu"
+    dbt_database_url: str | None = None  # the same warehouse as dbt's login; None = database_url's
 
     @property
     def pgdata(self) -> Path:
@@ -135,6 +138,7 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
     home = Path(env.get(ENV_HOME) or PROJECT_ROOT / ".absensi").resolve()
     return Settings(
         database_url=env.get(ENV_DATABASE_URL) or None,
+        dbt_database_url=env.get(ENV_DBT_DATABASE_URL) or None,
         home=home,
         timezone=env.get(ENV_TIMEZONE) or DEFAULT_TIMEZONE,
         regency_name=(env.get(ENV_REGENCY_NAME) or "").strip(),

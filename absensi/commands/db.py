@@ -31,9 +31,14 @@ def up() -> None:
 
 
 @app.command("url")
-def url() -> None:
-    """Cetak URL koneksi database yang dipakai semua perintah."""
-    print(resolve().url)
+def url(
+    show_password: bool = typer.Option(
+        False, "--show-password", help="Cetak juga kata sandinya (jangan di log atau layar bersama)."
+    ),
+) -> None:
+    """Cetak URL koneksi database yang dipakai semua perintah (kata sandi disamarkan ***)."""
+    current = resolve().url
+    print(current if show_password else db.redact(current))
 
 
 @app.command("down")

@@ -188,14 +188,15 @@ def test_registry_uses_newest_ok_batch_per_device(conn, tmp_path):
     load_reference_file(conn, "opd", tmp_path / "opd.csv")
     header = "device_sn,nama,opd_code,host,port,protocol,timezone,comm_key_ref,active\n"
     (tmp_path / "d1.csv").write_text(
-        header + "A1,A,OPD01,10.0.0.1,4370,tcp,,,ya\nB1,B,OPD01,10.0.0.2,4370,udp,Asia/Makassar,KEY_B,ya\n"
+        header
+        + "A1,A,OPD01,10.0.0.1,4370,tcp,,,ya\nB1,B,OPD01,10.0.0.2,4370,udp,Asia/Makassar,ABSENSI_COMMKEY_KEY_B,ya\n"
     )
     (tmp_path / "d2.csv").write_text(header + "A1,A,OPD01,10.0.0.9,4371,tcp,,,tidak\n")
     load_reference_file(conn, "devices", tmp_path / "d1.csv")
     load_reference_file(conn, "devices", tmp_path / "d2.csv")
     devices = active_devices(conn, TZ)
     assert [(d.device_sn, d.host, d.protocol, d.timezone, d.comm_key_ref) for d in devices] == [
-        ("B1", "10.0.0.2", "udp", "Asia/Makassar", "KEY_B")
+        ("B1", "10.0.0.2", "udp", "Asia/Makassar", "ABSENSI_COMMKEY_KEY_B")
     ]
     from ingest.registry import get_device
 

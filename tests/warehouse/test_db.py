@@ -85,3 +85,53 @@ def test_usage_errors_have_no_traceback(run_cli):
     result = run_cli("no-such-command")
     assert result.exit_code == 2
     assert "perintah 'no-such-command' tidak dikenal" in result.stderr and "Traceback" not in result.output
+
+
+SECRET = "s3cret-pw"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"postgresql://absensi:{SECRET}@db:5432/absensi",
+        f"postgresql://absensi:{SECRET}@db:5432/absensi?sslmode=require",
+        f"postgres://absensi:p@{SECRET}@db/absensi",  # an unencoded @ in the secret
+        f"postgresql://absensi@db/absensi?password={SECRET}",
+        f"postgresql://absensi@db/absensi?sslmode=require&password={SECRET}&application_name=x",
+        f"postgresql:///absensi?host=/tmp&PASSWORD={SECRET}",
+        f"host=db port=5432 user=absensi password={SECRET} dbname=absensi",
+        f"host=db password = {SECRET} dbname=absensi",
+        f"host=db password='{SECRET} with spaces' dbname=absensi",
+        f"gagal: koneksi ke postgresql://absensi:{SECRET}@db/absensi ditolak (dsn: user=x password={SECRET})",
+    ],
+)
+def test_redact_hides_the_password_in_every_form(text):
+    from warehouse.db import redact
+
+    shown = redact(text)
+    assert SECRET not in shown and "***" in shown
+    assert "absensi" in shown  # the rest of it stays readable
+
+
+def test_redact_leaves_a_url_without_password_alone():
+    from warehouse.db import redact
+
+    for url in (
+        "postgresql://postgres@/absensi?host=/tmp/x&port=5433",
+        "postgresql://postgres:@/absensi?host=/s",
+    ):
+        assert redact(url) == url
+
+
+def test_db_url_hides_the_password_unless_asked(run_cli, monkeypatch, db_url):
+    from warehouse.db import conninfo_parts
+
+    parts = conninfo_parts(db_url)
+    with_password = (
+        f"postgresql://{parts['user']}:{SECRET}@/{parts['dbname']}?host={parts['host']}&port={parts['port']}"
+    )
+    monkeypatch.setenv("ABSENSI_DATABASE_URL", with_password)
+    shown = run_cli("db", "url")
+    assert shown.exit_code == 0 and SECRET not in shown.output and "***" in shown.stdout
+    revealed = run_cli("db", "url", "--show-password")
+    assert revealed.exit_code == 0 and revealed.stdout.strip() == with_password

@@ -1,6 +1,6 @@
 -- The attendance window (inclusive). Vars win; otherwise the window ends today in the regency's
 -- timezone and starts on the first day of the earliest month that has a plausible punch.
-{{ config(materialized='table') }}
+{{ config(materialized='table', grants={'select': ['absensi_gate']}) }}
 -- Reads raw.device_punch directly (not through staging, whose view hides the indexes). Its only
 -- b-tree is the natural key (device_sn, punch_local, device_pin) — pulls stay fast because
 -- punch_local itself has just a BRIN index, which cannot answer "the first punch". So: walk the
