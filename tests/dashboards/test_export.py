@@ -245,13 +245,34 @@ def _hostile_rows():
     from dashboards.export import AdjustmentRow, DeductionRow
 
     rows = [
-        DeductionRow(f"19800101200001100{i}", text, f"OPD{i}", text, 5_000_000, Decimal("3.00"), 150_000,
-                     4_850_000, 21, 20, 1, 0)  # fmt: skip
+        DeductionRow(
+            f"19800101200001100{i}",
+            text,
+            f"OPD{i}",
+            text,
+            5_000_000,
+            Decimal("3.00"),
+            150_000,
+            4_850_000,
+            21,
+            20,
+            1,
+            0,
+        )  # fmt: skip
         for i, text in enumerate(HOSTILE_TEXTS)
     ]
     adjustments = [
-        AdjustmentRow("198001012000011000", HOSTILE_TEXTS[0], "OPD0", HOSTILE_TEXTS[3], "2026-08",
-                      150_000, 0, -150_000, "=1+1")  # fmt: skip
+        AdjustmentRow(
+            "198001012000011000",
+            HOSTILE_TEXTS[0],
+            "OPD0",
+            HOSTILE_TEXTS[3],
+            "2026-08",
+            150_000,
+            0,
+            -150_000,
+            "=1+1",
+        )  # fmt: skip
     ]
     return rows, adjustments
 
