@@ -51,7 +51,7 @@ app.command("inbox")(orchestration.inbox)
 app.command("close-month")(orchestration.close_month_cmd)
 app.command("demo")(demo.demo)
 
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, emoji=False)  # "FILE:100: ..." must not become an emoji
 
 # pydantic's words in typer's value errors, in the operators' language
 _VALUE_WORDS = [

@@ -18,6 +18,9 @@ ending in `\\n`), so finance can verify a CSV with standard tools:
 `grep -E '^(DATA|PENYESUAIAN),' potongan.csv | sha256sum`. The XLSX carries the same rows (sheets
 Potongan, Penyesuaian, Rekap OPD, Checksum) and the same checksum over the same canonical lines;
 `absensi export verify FILE` checks either format.
+
+Text cells that a spreadsheet would read as a formula (starting with `= + - @`, tab, CR, LF) are written
+with a leading `'` in every CSV and XLSX (OWASP CSV injection); the checksum is over those written lines.
 """
 
 from __future__ import annotations
@@ -107,9 +110,9 @@ class DeductionRow:
 
     def cells(self) -> list[Any]:
         return [
-            "DATA", self.nip, self.nama, self.kode_opd, self.nama_opd, self.tunjangan_pokok,
-            pct(self.persen_potongan), self.potongan, self.tunjangan_diterima, self.hari_kerja,
-            self.hari_hadir, self.hari_tk, self.hari_cuti_izin,
+            "DATA", safe_text(self.nip), safe_text(self.nama), safe_text(self.kode_opd),
+            safe_text(self.nama_opd), self.tunjangan_pokok, pct(self.persen_potongan), self.potongan,
+            self.tunjangan_diterima, self.hari_kerja, self.hari_hadir, self.hari_tk, self.hari_cuti_izin,
         ]  # fmt: skip
 
 
@@ -127,8 +130,9 @@ class AdjustmentRow:
 
     def cells(self) -> list[Any]:
         return [
-            "PENYESUAIAN", self.nip, self.nama, self.kode_opd, self.nama_opd, self.bulan_dikoreksi,
-            self.potongan_terkunci, self.potongan_koreksi, self.penyesuaian_potongan, self.alasan,
+            "PENYESUAIAN", safe_text(self.nip), safe_text(self.nama), safe_text(self.kode_opd),
+            safe_text(self.nama_opd), safe_text(self.bulan_dikoreksi), self.potongan_terkunci,
+            self.potongan_koreksi, self.penyesuaian_potongan, safe_text(self.alasan),
         ]  # fmt: skip
 
 
@@ -148,6 +152,19 @@ class ExportResult:
 
 def pct(value: Any) -> str:
     return f"{Decimal(value):.2f}"
+
+
+# OWASP "CSV injection": a cell starting with one of these is a formula (or becomes one) in Excel,
+# LibreOffice and Google Sheets. Such text cells get a leading apostrophe, in every format we write,
+# so the checksum (over the lines as written) and `export verify` see the same neutral text.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def safe_text(value: Any) -> Any:
+    """`value` unchanged unless it is text a spreadsheet would read as a formula: then `'` + text."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
 
 
 def csv_line(cells: list[Any]) -> str:
@@ -214,7 +231,8 @@ def _totals(rows: list[DeductionRow]) -> tuple[list[list[Any]], list[Any]]:
     per_opd: dict[str, list[Any]] = {}
     for r in rows:
         t = per_opd.setdefault(
-            r.kode_opd, ["TOTAL_OPD", "", 0, r.kode_opd, r.nama_opd, 0, "", 0, 0, 0, 0, 0, 0]
+            r.kode_opd,
+            ["TOTAL_OPD", "", 0, safe_text(r.kode_opd), safe_text(r.nama_opd), 0, "", 0, 0, 0, 0, 0, 0],
         )
         t[2] += 1
         for i, v in zip(range(5, 13), r.cells()[5:], strict=True):
@@ -254,7 +272,19 @@ def export_deductions(month: date, fmt: str, out: Path, url: str, *, draft: bool
             f"bulan {month_text} belum dikunci (tutup buku bulanan belum dijalankan): angka masih bisa berubah; "
             "pakai --draft untuk berkas DRAF yang tidak boleh dipakai membayar"
         )
-    status = "FINAL" if locked else "DRAF"
+    return write_deductions(out, fmt, month_text, "FINAL" if locked else "DRAF", rows, adjustments)
+
+
+def write_deductions(
+    out: Path,
+    fmt: str,
+    month_text: str,
+    status: str,
+    rows: list[DeductionRow],
+    adjustments: list[AdjustmentRow],
+) -> ExportResult:
+    """Write the deductions file (`fmt` csv or xlsx) from rows already read; the checksum is over the
+    DATA and PENYESUAIAN lines exactly as written (text cells neutralised against formulas)."""
     data_lines = [csv_line(r.cells()) for r in rows]
     adjustment_lines = [csv_line(a.cells()) for a in adjustments]
     checksum = checksum_of(data_lines + adjustment_lines)
@@ -288,7 +318,7 @@ def export_deductions(month: date, fmt: str, out: Path, url: str, *, draft: bool
         total_deduction=total[7],
         total_net=total[8],
         checksum=checksum,
-        draft=not locked,
+        draft=status != "FINAL",
         adjustments=len(adjustments),
         total_adjustment=total_adjustment,
         total_to_pay=to_pay,
@@ -424,7 +454,7 @@ def export_ekinerja(month: date, fmt: str, out: Path, url: str) -> ExportResult:
         with out.open("w", encoding="utf-8", newline="") as f:
             writer = csv.DictWriter(f, fieldnames=EKINERJA_COLUMNS, lineterminator="\n")
             writer.writeheader()
-            writer.writerows(records)
+            writer.writerows({k: safe_text(v) for k, v in record.items()} for record in records)
     else:
         payload = {"bulan": month_text, "jumlah_baris": len(records), "kehadiran": records}
         out.write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -7,11 +7,13 @@ transaction (batch row + COPY of its rows), so a crash leaves no partial batch.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
 import ipaddress
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -24,23 +26,51 @@ from ingest.nip import validate_nip
 from ingest.registry import PULL_PROTOCOLS
 from warehouse import db
 from warehouse.errors import UserError
+from warehouse.seeds import read_seed
 from warehouse.settings import ADMS_TOKEN_PREFIX, COMMKEY_PREFIX
 
 JENIS_PEGAWAI = ("PNS", "CPNS", "PPPK", "HONORER")
 JENIS_LEAVE = ("CUTI", "SAKIT", "IZIN", "DL", "TB")
-_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
-_PIN_RE = re.compile(r"^[0-9A-Za-z]{1,24}$")
-_MAX_ERRORS_STORED = 200  # in raw.ingest_batch.error; the operator sees all of them on screen
+_CODE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}", re.ASCII)
+_PIN_RE = re.compile(r"[0-9A-Za-z]{1,24}", re.ASCII)
+MAX_PROBLEMS_SHOWN = 200  # on screen, in the inbox report and in raw.ingest_batch.error; the rest is counted
+# Sanity bounds of the numeric columns (raw.employee): a value outside is a typo, never a real one.
+MAX_TUNJANGAN = 1_000_000_000  # Rp 1 miliar a month; also keeps Σ over a regency far inside bigint
+KELAS_JABATAN = range(1, 18)  # kelas jabatan 1–17 (Perpres on tunjangan kinerja, PermenPAN-RB 34/2011)
+DATE_RANGE = (date(1900, 1, 1), date(2100, 12, 31))
+_ISO_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 
 
 class ReferenceFileError(UserError):
-    """A reference file that cannot be loaded; `problems` lists every `FILE:ROW: column: problem`."""
+    """A reference file that cannot be loaded; `problems` holds the first MAX_PROBLEMS_SHOWN
+    `FILE:ROW: column: problem` lines and `total` counts all of them."""
 
-    def __init__(self, path: Path, problems: list[str]):
+    def __init__(self, path: Path, problems: list[str], total: int | None = None):
         self.path = path
-        self.problems = problems
-        summary = f"{path}: {len(problems)} masalah; tidak ada baris yang disimpan"
-        super().__init__("\n".join([*problems, summary]))
+        self.problems = problems[:MAX_PROBLEMS_SHOWN]
+        self.total = max(total or 0, len(problems))
+        lines = list(self.problems)
+        if self.total > len(self.problems):
+            lines.append(f"... dan {self.total - len(self.problems)} masalah lain")
+        lines.append(f"{path}: {self.total} masalah; tidak ada baris yang disimpan")
+        super().__init__("\n".join(lines))
+
+
+class _Problems:
+    """Problems of one file: the first MAX_PROBLEMS_SHOWN kept as text, every one counted (a
+    million-row bad file must not become a million lines or a million strings)."""
+
+    def __init__(self) -> None:
+        self.shown: list[str] = []
+        self.total = 0
+
+    def add(self, problem: str) -> None:
+        self.total += 1
+        if len(self.shown) < MAX_PROBLEMS_SHOWN:
+            self.shown.append(problem)
+
+    def __bool__(self) -> bool:
+        return self.total > 0
 
 
 @dataclass(frozen=True)
@@ -66,30 +96,58 @@ class _Context:
     known_opd: set[str] = field(default_factory=set)
     known_nip: set[str] = field(default_factory=set)
     known_device: set[str] = field(default_factory=set)
+    file_opd: set[str] = field(default_factory=set)  # codes seen earlier in the file being checked
+    leave_max_days: dict[str, int] = field(default_factory=dict)
 
 
 # ---- cell parsers: return the typed value or raise ValueError(problem in Bahasa Indonesia) ----
 
 
+def _invisible(ch: str) -> bool:
+    return ch.isspace() or unicodedata.category(ch) == "Cf"  # Cf: zero-width space/joiners, BOM
+
+
+def _control_problem(value: str) -> str | None:
+    """Line breaks and control characters (\\n \\r \\x0b NUL, U+0085, U+2028/2029...) split CSV rows
+    and are illegal in xlsx: refused in every cell."""
+    for ch in value:
+        if unicodedata.category(ch) in ("Cc", "Zl", "Zp"):
+            return f"berisi karakter kendali/ganti baris U+{ord(ch):04X}; hapus karakter itu"
+    return None
+
+
 def _required(value: str) -> str:
     if not value:
         raise ValueError("wajib diisi")
+    if all(_invisible(ch) for ch in value):
+        raise ValueError("wajib diisi (hanya berisi spasi/karakter tak terlihat)")
     return value
 
 
+def _optional_text(value: str) -> str | None:
+    if value and all(_invisible(ch) for ch in value):
+        raise ValueError("hanya berisi spasi/karakter tak terlihat; kosongkan atau isi teks")
+    return value or None
+
+
 def _code(value: str) -> str:
-    if not _CODE_RE.match(_required(value)):
+    if not _CODE_RE.fullmatch(_required(value)):
         raise ValueError(f"kode tidak sah {value!r} (huruf/angka/.-_, maks 32)")
     return value
 
 
 def _iso_date(value: str) -> date:
     try:
-        if len(value) != 10:
+        if not _ISO_DATE_RE.fullmatch(value):  # not ISO week dates (2026-W01-1) nor 20260101
             raise ValueError
-        return date.fromisoformat(_required(value))
+        day = date.fromisoformat(_required(value))
     except ValueError:
         raise ValueError(f"tanggal tidak sah {value!r} (format YYYY-MM-DD)") from None
+    if not DATE_RANGE[0] <= day <= DATE_RANGE[1]:
+        raise ValueError(
+            f"tanggal {value} di luar {DATE_RANGE[0]}..{DATE_RANGE[1]} (kosongkan aktif_sampai bila masih aktif)"
+        )
+    return day
 
 
 def _optional_date(value: str) -> date | None:
@@ -97,24 +155,29 @@ def _optional_date(value: str) -> date | None:
 
 
 def _whole_rupiah(value: str) -> int:
-    if not re.fullmatch(r"-?[0-9]+", _required(value)):
+    # re.ASCII: int() would also take "١٢" (Arabic-Indic digits) and "1_0"
+    if re.fullmatch(r"-[0-9]+", _required(value), re.ASCII):
+        raise ValueError(f"tidak boleh negatif ({value})")
+    if not re.fullmatch(r"[0-9]+", value, re.ASCII):
         raise ValueError(f"harus bilangan bulat rupiah tanpa pemisah, bukan {value!r}")
     amount = int(value)
-    if amount < 0:
-        raise ValueError(f"tidak boleh negatif ({amount})")
+    if amount > MAX_TUNJANGAN:
+        raise ValueError(f"{value} melebihi batas wajar Rp {MAX_TUNJANGAN:,} sebulan".replace(",", "."))
     return amount
 
 
-def _optional_int(value: str) -> int | None:
+def _kelas_jabatan(value: str) -> int | None:
     if not value:
         return None
-    if not re.fullmatch(r"[0-9]+", value):
-        raise ValueError(f"harus bilangan bulat, bukan {value!r}")
+    if not re.fullmatch(r"[0-9]+", value, re.ASCII) or int(value) not in KELAS_JABATAN:
+        raise ValueError(
+            f"kelas jabatan harus bilangan bulat {KELAS_JABATAN.start}–{KELAS_JABATAN.stop - 1}, bukan {value!r}"
+        )
     return int(value)
 
 
 def _port(value: str) -> int:
-    if not re.fullmatch(r"[0-9]+", _required(value)) or not 1 <= int(value) <= 65535:
+    if not re.fullmatch(r"[0-9]{1,5}", _required(value), re.ASCII) or not 1 <= int(value) <= 65535:
         raise ValueError(f"port harus 1–65535, bukan {value!r}")
     return int(value)
 
@@ -180,7 +243,7 @@ def _timezone(value: str) -> str | None:
 
 
 def _pin(value: str) -> str:
-    if not _PIN_RE.match(_required(value)):
+    if not _PIN_RE.fullmatch(_required(value)):
         raise ValueError(f"PIN mesin tidak sah {value!r}")
     return value
 
@@ -214,20 +277,52 @@ class ReferenceKind:
         return [c.name for c in self.columns]
 
 
+def _jenis_opd(value: str) -> str:
+    """One of seed opd_types, stored in its spelling (`dinas` -> `DINAS`, so opd_schedule matches)."""
+    known = [r["jenis_opd"] for r in read_seed("opd_types")]
+    spelled = next((k for k in known if k.lower() == _required(value).lower()), None)
+    if spelled is None:
+        raise ValueError(f"jenis_opd {value!r} tidak dikenal; pilih {'|'.join(known)} (seed opd_types)")
+    return spelled
+
+
+def _case_twin(code: str, known: set[str]) -> str | None:
+    """A known code equal to `code` except for letter case (SETDA vs setda): one OPD, typed twice."""
+    return next((k for k in sorted(known) if k != code and k.lower() == code.lower()), None)
+
+
+def _check_opd(row: dict, ctx: _Context) -> Iterable[tuple[str, str]]:
+    code = row["opd_code"]
+    if code is not None:
+        twin = _case_twin(code, ctx.known_opd | ctx.file_opd)
+        if twin:
+            yield (
+                "opd_code",
+                f"{code!r} hanya beda huruf besar/kecil dengan OPD {twin!r}; pakai satu penulisan",
+            )
+        ctx.file_opd.add(code)
+
+
+def _unknown_opd(code: str, ctx: _Context) -> str:
+    twin = _case_twin(code, ctx.known_opd)
+    hint = f"; maksud Anda {twin!r}? (huruf besar/kecil berbeda)" if twin else " (muat opd.csv dahulu)"
+    return f"OPD {code!r} tidak dikenal{hint}"
+
+
 def _check_employee(row: dict, ctx: _Context) -> Iterable[tuple[str, str]]:
     if row["jenis_pegawai"] is not None and row["nip"] is not None:
         problem = validate_nip(row["nip"], row["jenis_pegawai"])
         if problem:
             yield "nip", problem
     if row["opd_code"] is not None and row["opd_code"] not in ctx.known_opd:
-        yield "opd_code", f"OPD {row['opd_code']!r} tidak dikenal (muat opd.csv dahulu)"
+        yield "opd_code", _unknown_opd(row["opd_code"], ctx)
     if row["aktif_mulai"] and row["aktif_sampai"] and row["aktif_sampai"] < row["aktif_mulai"]:
         yield "aktif_sampai", f"{row['aktif_sampai']} sebelum aktif_mulai {row['aktif_mulai']}"
 
 
 def _check_device(row: dict, ctx: _Context) -> Iterable[tuple[str, str]]:
     if row["opd_code"] is not None and row["opd_code"] not in ctx.known_opd:
-        yield "opd_code", f"OPD {row['opd_code']!r} tidak dikenal (muat opd.csv dahulu)"
+        yield "opd_code", _unknown_opd(row["opd_code"], ctx)
     if row["protocol"] in PULL_PROTOCOLS:
         # A pulled device needs its address; a push device calls us (it may sit behind NAT).
         for column in ("host", "port"):
@@ -250,10 +345,21 @@ def _check_leave(row: dict, ctx: _Context) -> Iterable[tuple[str, str]]:
         yield "nip", f"NIP {row['nip']} tidak ada di data pegawai"
     if row["mulai"] and row["sampai"] and row["sampai"] < row["mulai"]:
         yield "sampai", f"{row['sampai']} sebelum mulai {row['mulai']}"
+    elif row["mulai"] and row["sampai"] and row["jenis"] in ctx.leave_max_days:
+        days = (row["sampai"] - row["mulai"]).days + 1
+        longest = ctx.leave_max_days[row["jenis"]]
+        if days > longest:
+            yield (
+                "sampai",
+                (
+                    f"{row['jenis']} {days} hari ({row['mulai']}..{row['sampai']}) melebihi batas {longest} hari "
+                    "(seed leave_max_days); periksa tahun pada tanggal"
+                ),
+            )
 
 
 def _nip_text(value: str) -> str:
-    if not re.fullmatch(r"[0-9]+", _required(value)):
+    if not re.fullmatch(r"[0-9]+", _required(value), re.ASCII):
         raise ValueError(f"NIP/NIK harus angka saja, bukan {value!r}")
     return value
 
@@ -262,8 +368,9 @@ KINDS: dict[str, ReferenceKind] = {
     "opd": ReferenceKind(
         "opd",
         "raw.opd",
-        (_Column("opd_code", _code), _Column("nama_opd", _required), _Column("jenis_opd", _required)),
+        (_Column("opd_code", _code), _Column("nama_opd", _required), _Column("jenis_opd", _jenis_opd)),
         key=("opd_code",),
+        row_check=_check_opd,
     ),
     "devices": ReferenceKind(
         "devices",
@@ -272,7 +379,7 @@ KINDS: dict[str, ReferenceKind] = {
             _Column("device_sn", _code),
             _Column("nama", _required),
             _Column("opd_code", _code),
-            _Column("host", lambda v: v or None),
+            _Column("host", _optional_text),
             _Column("port", _optional_port),
             _Column("protocol", _one_of(*PULL_PROTOCOLS, "push")),
             _Column("timezone", _timezone),
@@ -291,9 +398,9 @@ KINDS: dict[str, ReferenceKind] = {
             _Column("nip", _nip_text),
             _Column("nama", _required),
             _Column("jenis_pegawai", _one_of(*JENIS_PEGAWAI)),
-            _Column("golongan", lambda v: v or None),
-            _Column("jabatan", lambda v: v or None),
-            _Column("kelas_jabatan", _optional_int),
+            _Column("golongan", _optional_text),
+            _Column("jabatan", _optional_text),
+            _Column("kelas_jabatan", _kelas_jabatan),
             _Column("opd_code", _code),
             _Column("tunjangan_pokok", _whole_rupiah),
             _Column("aktif_mulai", _iso_date),
@@ -321,7 +428,7 @@ KINDS: dict[str, ReferenceKind] = {
             _Column("jenis", _one_of(*JENIS_LEAVE)),
             _Column("mulai", _iso_date),
             _Column("sampai", _iso_date),
-            _Column("nomor_surat", lambda v: v or None, required=False),
+            _Column("nomor_surat", _optional_text, required=False),
         ),
         key=("nip", "mulai"),
         row_check=_check_leave,
@@ -338,25 +445,40 @@ _TABLE_COLUMN_NAMES = {("devices", "nama"): "name"}
 
 
 def _decode(path: Path, data: bytes) -> str:
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise ReferenceFileError(path, [f"{path}:1: berkas UTF-16; simpan ulang sebagai UTF-8 (CSV UTF-8)"])
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise ReferenceFileError(
             path,
             [f"{path}:{line}: berkas bukan UTF-8 (byte 0x{data[exc.start]:02x}); simpan ulang sebagai UTF-8"],
         ) from None
+    if "\x00" in text:
+        # UTF-16 without a BOM decodes as "UTF-8" with a NUL after every ASCII letter.
+        line = text[: text.index("\x00")].count("\n") + 1
+        hint = "berkas UTF-16 tanpa BOM? " if text.count("\x00") * 3 > len(text) else ""
+        raise ReferenceFileError(
+            path, [f"{path}:{line}: berisi karakter NUL; {hint}simpan ulang sebagai CSV UTF-8"]
+        )
+    return text
 
 
 def parse_reference_file(path: Path, kind: ReferenceKind, ctx: _Context) -> list[_Row]:
-    """Check a whole file; returns typed rows or raises ReferenceFileError listing every problem."""
+    """Check a whole file; returns typed rows or raises ReferenceFileError listing its problems."""
     data = path.read_bytes()
     text = _decode(path, data)
     if not text.strip():
         raise ReferenceFileError(path, [f"{path}:1: berkas kosong (tanpa baris judul dan data)"])
     reader = csv.reader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in next(reader)]
+    try:
+        header = [h.strip() for h in next(reader)]
+    except csv.Error as exc:
+        raise ReferenceFileError(path, [f"{path}:1: header: CSV rusak ({exc})"]) from None
     expected = kind.table_columns
+    if len(header) == 1 and ";" in header[0] and set(header[0].split(";")) & set(expected):
+        raise ReferenceFileError(path, [f"{path}:1: header: pemisah ';' — gunakan ',' (CSV koma)"])
     missing = [c.name for c in kind.columns if c.required and c.name not in header]
     unknown = [h for h in header if h not in expected]
     duplicated = sorted({h for h in header if header.count(h) > 1})
@@ -372,40 +494,55 @@ def parse_reference_file(path: Path, kind: ReferenceKind, ctx: _Context) -> list
             path, [f"{path}:1: header: {'; '.join(parts)} (yang diharapkan: {','.join(expected)})"]
         )
     position = {name: header.index(name) for name in header}
-    problems: list[str] = []
+    problems = _Problems()
     rows: list[_Row] = []
     seen_keys: dict[tuple, int] = {}
-    for record in reader:
-        line = reader.line_num
+    while True:
+        line = reader.line_num + 1  # where the record starts (a quoted cell may span lines)
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise ReferenceFileError(
+                path,
+                [*problems.shown, f"{path}:{line}: baris: CSV rusak ({exc})"],
+                problems.total + 1,
+            ) from None
         if not any(cell.strip() for cell in record):
             continue  # blank lines (often a trailing one) carry nothing
         if len(record) != len(header):
-            problems.append(f"{path}:{line}: baris: {len(record)} kolom, header punya {len(header)}")
+            problems.add(f"{path}:{line}: baris: {len(record)} kolom, header punya {len(header)}")
             continue
         typed: dict[str, object] = {}
         for column in kind.columns:
             raw_value = record[position[column.name]].strip() if column.name in position else ""
+            control = _control_problem(raw_value)
             try:
+                if control:
+                    raise ValueError(control)
                 typed[column.name] = column.parse(raw_value)
             except ValueError as exc:
                 typed[column.name] = None
-                problems.append(f"{path}:{line}: {column.name}: {exc}")
+                problems.add(f"{path}:{line}: {column.name}: {exc}")
         if kind.row_check:
-            problems.extend(f"{path}:{line}: {col}: {msg}" for col, msg in kind.row_check(typed, ctx))
+            for col, msg in kind.row_check(typed, ctx):
+                problems.add(f"{path}:{line}: {col}: {msg}")
         key = tuple(typed[k] for k in kind.key)
         if all(part is not None for part in key[:1]):
             if key in seen_keys:
                 label = ",".join(f"{k}={v}" for k, v in zip(kind.key, key, strict=True) if v is not None)
-                problems.append(
+                problems.add(
                     f"{path}:{line}: {kind.key[0]}: kunci ganda ({label}), sudah ada di baris {seen_keys[key]}"
                 )
             else:
                 seen_keys[key] = line
-        rows.append(_Row(line, tuple(typed[c] for c in kind.table_columns)))
+        if not problems:
+            rows.append(_Row(line, tuple(typed[c] for c in kind.table_columns)))
     if not rows and not problems:
-        problems.append(f"{path}:2: berkas tanpa baris data")
+        problems.add(f"{path}:2: berkas tanpa baris data")
     if problems:
-        raise ReferenceFileError(path, problems)
+        raise ReferenceFileError(path, problems.shown, problems.total)
     return rows
 
 
@@ -423,6 +560,7 @@ def _current_keys(conn: psycopg.Connection) -> _Context:
         known_opd=keys(f"select distinct opd_code from raw.opd where {ok}"),
         known_nip=keys(f"select distinct nip from raw.employee where {ok}"),
         known_device=keys(f"select distinct device_sn from raw.device where {ok}"),
+        leave_max_days={r["leave_type"]: int(r["max_days"]) for r in read_seed("leave_max_days")},
     )
 
 
@@ -453,18 +591,29 @@ def load_reference_file(conn: psycopg.Connection, kind: str, path: Path | str) -
                 for row in rows:
                     copy.write_row((batch_id, row.line, *row.values))
     except ReferenceFileError as exc:
-        _record_failed(conn, kind, path, sha256, started, exc.problems)
+        _record_failed(conn, kind, path, sha256, started, exc.problems, exc.total)
         raise
+    except (psycopg.DataError, psycopg.IntegrityError) as exc:
+        # A value the checks above let through but the table refuses: still one line, still a failed batch.
+        problem = f"{path}: ditolak basis data: {exc.diag.message_primary or type(exc).__name__}"
+        _record_failed(conn, kind, path, sha256, started, [problem], 1)
+        raise ReferenceFileError(path, [problem]) from None
     return LoadResult(kind, batch_id, len(rows), path)
 
 
 def _record_failed(
-    conn: psycopg.Connection, kind: str, path: Path, sha256: str, started: datetime, problems: list[str]
+    conn: psycopg.Connection,
+    kind: str,
+    path: Path,
+    sha256: str,
+    started: datetime,
+    problems: list[str],
+    total: int,
 ) -> None:
     """Keep an audit row of the refused file; its data never reached raw."""
-    shown = problems[:_MAX_ERRORS_STORED]
-    if len(problems) > len(shown):
-        shown.append(f"... dan {len(problems) - len(shown)} masalah lain")
+    shown = problems[:MAX_PROBLEMS_SHOWN]
+    if total > len(shown):
+        shown.append(f"... dan {total - len(shown)} masalah lain")
     with conn.transaction():
         conn.execute(
             """insert into raw.ingest_batch (kind, source_file, content_sha256, started_at, status, error)

@@ -4,7 +4,9 @@ A file's kind comes from its name (`opd*.csv`, `devices*.csv`, `employees*.csv`,
 `leave*.csv`, or their Indonesian names). Files are loaded in dependency order (OPDs before devices
 and employees, employees before pins and leave). A file whose exact content was already loaded
 (same SHA-256 in an `ok` batch of `raw.ingest_batch`) is not loaded again. Afterwards each file is
-moved to `processed/` or, with an `.error.txt` report beside it, to `rejected/`.
+moved to `processed/` or, with an `.error.txt` report beside it, to `rejected/`: every refused file,
+whatever broke it, so one bad file never blocks the files after it (only a lost connection leaves a
+file in place for the next run).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import shutil
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+
+import psycopg
 
 from ingest.reference import LOAD_ORDER
 from warehouse import db
@@ -115,6 +119,10 @@ def process_file(conn, path: Path, inbox: Path) -> InboxOutcome:
         result = load_reference_file(conn, kind, path)
     except UserError as exc:
         return _reject(path, inbox, kind, str(exc))
+    except (psycopg.OperationalError, psycopg.InterfaceError):
+        raise  # the warehouse went away, not the file's fault: it stays and loads on the next run
+    except Exception as exc:  # noqa: BLE001 - a file that breaks the loader must not block the inbox
+        return _reject(path, inbox, kind, f"{path.name}: tidak dapat dimuat ({type(exc).__name__}: {exc})")
     moved = _move(path, inbox / PROCESSED)
     return InboxOutcome(path.name, kind, "loaded", result.batch_id, result.rows, str(moved))
 

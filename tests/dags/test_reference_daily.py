@@ -102,6 +102,33 @@ def test_inbox_cli_uses_the_same_function(conn, inbox, run_cli):
     assert run_cli("inbox").exit_code == 0  # nothing left: a quiet success
 
 
+def test_files_that_crashed_the_loader_go_to_rejected_and_the_rest_still_load(conn, inbox, run_cli):
+    """Issue 16 item 10: a 20-digit allowance, a NUL in a cell and a UTF-16 file once raised a
+    traceback, stayed in the inbox and blocked every later file, on every run."""
+    (inbox / "opd.csv").write_text(OPD, encoding="utf-8")
+    header, first, second = EMPLOYEES.splitlines(keepends=True)
+    (inbox / "pegawai_a.csv").write_text(header + first.replace("4500000", "1" * 20), encoding="utf-8")
+    (inbox / "pegawai_b.csv").write_text(header + first.replace("Siti", "Si\x00ti"), encoding="utf-8")
+    (inbox / "pegawai_c.csv").write_bytes((header + first).encode("utf-16-le"))
+    (inbox / "pegawai_d.csv").write_text(header + second, encoding="utf-8")  # good: must still load
+
+    result = run_cli("inbox")
+
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "3 berkas referensi ditolak" in result.stderr
+    rejected = inbox / "rejected"
+    for name in ("pegawai_a.csv", "pegawai_b.csv", "pegawai_c.csv"):
+        assert (rejected / name).is_file()
+        assert (rejected / f"{name}.error.txt").read_text(encoding="utf-8").count(name) >= 2
+    assert "melebihi batas wajar" in (rejected / "pegawai_a.csv.error.txt").read_text(encoding="utf-8")
+    assert "NUL" in (rejected / "pegawai_c.csv.error.txt").read_text(encoding="utf-8")
+    assert sorted(p.name for p in inbox.iterdir() if p.is_file()) == []
+    assert [b for b in _batches(conn) if b[1] == "failed"] == [
+        ("employees", "failed", name, 0) for name in ("pegawai_a.csv", "pegawai_b.csv", "pegawai_c.csv")
+    ]
+    assert ("employees", "ok", "pegawai_d.csv", 1) in _batches(conn)
+
+
 def test_close_month_cli_rejects_a_bad_month_in_one_line(db_url, run_cli):
     result = run_cli("close-month", "2026-13")
     assert result.exit_code == 2

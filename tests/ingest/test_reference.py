@@ -133,6 +133,76 @@ BAD_CASES = {
     ),
     "empty_file": ("", ":1: berkas kosong"),
     "header_only": (EMP_HEADER, ":2: berkas tanpa baris data"),
+    # issue 16 item 10: these crashed with a traceback (and left no failed batch)
+    "tunjangan_20_digits": (
+        EMP_HEADER + GOOD_PNS.replace("4500000", "12345678901234567890"),
+        ":2: tunjangan_pokok: 12345678901234567890 melebihi batas wajar",
+    ),
+    "kelas_jabatan_11_digits": (
+        EMP_HEADER + GOOD_PNS.replace(",Analis,9,", ",Analis,12345678901,"),
+        ":2: kelas_jabatan: kelas jabatan harus bilangan bulat 1–17",
+    ),
+    "nul_in_a_cell": (
+        EMP_HEADER + GOOD_PNS.replace("Siti Aminah", "Siti\x00Aminah"),
+        ":2: berisi karakter NUL",
+    ),
+    "utf16_without_bom": (
+        (EMP_HEADER + GOOD_PNS).encode("utf-16-le"),
+        ":1: berisi karakter NUL; berkas UTF-16 tanpa BOM?",
+    ),
+    "utf16_with_bom": ((EMP_HEADER + GOOD_PNS).encode("utf-16"), ":1: berkas UTF-16"),
+    # item 5: line breaks and control characters in text fields
+    **{
+        f"control_{name}": (
+            EMP_HEADER + GOOD_PNS.replace("Siti Aminah", f'"Siti{char}Aminah"'),
+            f":2: nama: berisi karakter kendali/ganti baris U+{ord(char):04X}",
+        )
+        for name, char in {
+            "lf": "\n",
+            "cr": "\r",
+            "u2028": "\u2028",
+            "nel": "\x85",
+            "vt": "\x0b",
+            "esc": "\x1b",
+        }.items()
+    },  # fmt: skip
+    "control_in_jabatan": (
+        EMP_HEADER + GOOD_PNS.replace(",Analis,", ',"Ana\u2029lis",'),
+        ":2: jabatan: berisi karakter kendali/ganti baris U+2029",
+    ),
+    # item 13: silent acceptances
+    "iso_week_date": (
+        EMP_HEADER + GOOD_PNS.replace("2020-01-01", "2020-W01-1"),
+        ":2: aktif_mulai: tanggal tidak sah '2020-W01-1'",
+    ),
+    "year_0001": (
+        EMP_HEADER + GOOD_PNS.replace("2020-01-01", "0001-01-01"),
+        ":2: aktif_mulai: tanggal 0001-01-01 di luar",
+    ),
+    "year_9999": (
+        EMP_HEADER + GOOD_PNS.replace("2020-01-01,", "2020-01-01,9999-12-31"),
+        ":2: aktif_sampai: tanggal 9999-12-31 di luar",
+    ),
+    "zero_width_name": (
+        EMP_HEADER + GOOD_PNS.replace("Siti Aminah", "\u200b\u200b\ufeff"),
+        ":2: nama: wajib diisi (hanya berisi spasi/karakter tak terlihat)",
+    ),
+    "tunjangan_minus_zero": (
+        EMP_HEADER + GOOD_PNS.replace("4500000", "-0"),
+        ":2: tunjangan_pokok: tidak boleh negatif (-0)",
+    ),
+    "tunjangan_non_ascii_digits": (
+        EMP_HEADER + GOOD_PNS.replace("4500000", "\u0664\u0665\u0660\u0660\u0660\u0660\u0660"),
+        ":2: tunjangan_pokok: harus bilangan bulat",
+    ),
+    "kelas_non_ascii_digits": (
+        EMP_HEADER + GOOD_PNS.replace(",Analis,9,", ",Analis,\uff19,"),
+        ":2: kelas_jabatan: kelas jabatan harus",
+    ),
+    "semicolon_separated": (
+        (EMP_HEADER + GOOD_PNS).replace(",", ";"),
+        ":1: header: pemisah ';' — gunakan ','",
+    ),
     "wrong_encoding": (
         (EMP_HEADER + GOOD_PNS.replace("Siti Aminah", "Siti Am\xednah")).encode("latin-1"),
         ":2: berkas bukan UTF-8",
@@ -223,3 +293,80 @@ def test_hundred_thousand_employees_load_with_copy(with_opd, tmp_path):
     assert result.rows == 100_000
     assert count(with_opd, "raw.employee") == 100_000
     print(f"100k employees loaded in {elapsed:.1f}s")
+
+
+def test_opd_codes_differing_only_in_case_and_unknown_kinds_are_refused(with_opd, tmp_path):
+    """SETDA and setda are one OPD typed twice (within a file or against the warehouse); a jenis_opd
+    outside seed opd_types is a typo; a known one in other case is stored in the seed's spelling."""
+    conn = with_opd
+    bad = write(
+        tmp_path,
+        "opd2.csv",
+        "opd_code,nama_opd,jenis_opd\nSETDA,Sekretariat Daerah,SETDA\nsetda,Setda,SETDA\n"
+        "dinkes,Dinas Kesehatan,DINAS\nDISHUB,Dinas Perhubungan,DINAS_LUAR\n",
+    )
+    with pytest.raises(UserError) as info:
+        load_reference_file(conn, "opd", bad)
+    text = "\n".join(info.value.problems)
+    assert f"{bad}:3: opd_code: 'setda' hanya beda huruf besar/kecil dengan OPD 'SETDA'" in text
+    assert f"{bad}:4: opd_code: 'dinkes' hanya beda huruf besar/kecil dengan OPD 'DINKES'" in text
+    assert f"{bad}:5: jenis_opd: jenis_opd 'DINAS_LUAR' tidak dikenal" in text
+    assert len(info.value.problems) == 3
+    good = write(tmp_path, "opd3.csv", "opd_code,nama_opd,jenis_opd\nSETDA,Sekretariat Daerah,setda\n")
+    load_reference_file(conn, "opd", good)
+    assert conn.execute("select jenis_opd from raw.opd where opd_code = 'SETDA'").fetchone() == ("SETDA",)
+    emp = write(tmp_path, "e.csv", EMP_HEADER + GOOD_PNS.replace(",DINKES,", ",Dinkes,"))
+    with pytest.raises(
+        UserError, match=r"e.csv:2: opd_code: OPD 'Dinkes' tidak dikenal; maksud Anda 'DINKES'"
+    ):
+        load_reference_file(conn, "employees", emp)
+
+
+def test_leave_longer_than_the_seed_maximum_is_refused(with_opd, tmp_path):
+    from warehouse.seeds import read_seed
+
+    conn = with_opd
+    load_reference_file(conn, "employees", write(tmp_path, "e.csv", EMP_HEADER + GOOD_PNS))
+    longest = {r["leave_type"]: int(r["max_days"]) for r in read_seed("leave_max_days")}
+    start = date(2026, 11, 2)
+    at_limit = start + timedelta(days=longest["SAKIT"] - 1)
+    ten_years = date(2036, 11, 6)
+    leave = write(
+        tmp_path,
+        "leave.csv",
+        "nip,jenis,mulai,sampai,nomor_surat\n"
+        f"198503122010011001,CUTI,{start},{ten_years},800/1/BKPSDM\n"
+        f"198503122010011001,SAKIT,2030-01-01,{date(2030, 1, 1) + timedelta(days=longest['SAKIT'])},\n",
+    )
+    with pytest.raises(UserError) as info:
+        load_reference_file(conn, "leave", leave)
+    assert [p.split(": ")[0:2] for p in info.value.problems] == [
+        [f"{leave}:2", "sampai"],
+        [f"{leave}:3", "sampai"],
+    ]
+    assert f"CUTI {(ten_years - start).days + 1} hari" in info.value.problems[0]
+    ok = write(
+        tmp_path,
+        "leave_ok.csv",
+        f"nip,jenis,mulai,sampai,nomor_surat\n198503122010011001,SAKIT,{start},{at_limit},\n",
+    )
+    assert load_reference_file(conn, "leave", ok).rows == 1
+
+
+def test_a_file_of_many_bad_rows_shows_the_first_200_and_the_count(with_opd, tmp_path, run_cli):
+    rows = "".join(
+        GOOD_PNS.replace("4500000", "-1").replace("198503122010011001", f"{i:018d}") for i in range(5000)
+    )
+    path = write(tmp_path, "employees.csv", EMP_HEADER + rows)
+    result = run_cli("load", "employees", path)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    lines = result.stderr.strip().splitlines()
+    problem_lines = [line for line in lines if line.startswith(f"{path}:")]
+    assert len(problem_lines) == 200  # rich once turned "FILE:100: ..." into "FILE💯 ..."
+    total = 5000 * 2  # each row: a bad NIP and a negative tunjangan
+    assert f"... dan {total - 200} masalah lain" in result.stderr
+    assert f"{path}: {total} masalah; tidak ada baris yang disimpan" in result.stderr
+    error = with_opd.execute(
+        "select error from raw.ingest_batch where status = 'failed' order by batch_id desc limit 1"
+    ).fetchone()[0]
+    assert len(error.splitlines()) == 201 and error.endswith(f"... dan {total - 200} masalah lain")
