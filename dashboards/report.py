@@ -404,7 +404,7 @@ def _page_canvas(header: str, footer: str, draft: bool) -> type[pdfcanvas.Canvas
 
         def showPage(self) -> None:  # noqa: N802 (reportlab's name)
             self._saved_pages.append(dict(self.__dict__))
-            self._startPage()
+            self._startPage()  # type: ignore[attr-defined]  # reportlab internal, no stub
 
         def save(self) -> None:
             total = len(self._saved_pages)
