@@ -6,7 +6,9 @@ full dbt build → quality gate → lock the month's deductions → monthly repo
 
 Trigger it by hand for any month with the `month` param (`YYYY-MM`), e.g. after a correction
 before finance pays. Locking is idempotent: re-running a closed month changes nothing. A failing
-quality gate stops the run before the lock. After the lock, a late punch or leave for that month
+quality gate stops the run before the lock. A month that has not ended yet (regency time) fails at
+`choose_month`; a month with MENUNGGU days (a device not read past a day) fails at `quality_gate`,
+whose log lists every device and day missing and how to resolve it: nothing is locked. After the lock, a late punch or leave for that month
 appears as an adjustment in the next open month, never as a change to the paid one.
 """
 
@@ -38,12 +40,17 @@ from absensi.orchestration import dag_settings
 def monthly_close():
     # Each task resolves its settings and the warehouse once (absensi.edge) and calls one function;
     # the month travels between tasks as its first day, 'YYYY-MM-DD'.
-    @task
+    # A refusal (month not over, days still MENUNGGU) is not fixed by retrying: retries=0.
+    @task(retries=0)
     def choose_month(params=None, logical_date=None) -> str:
-        from absensi.edge import resolve
-        from absensi.orchestration.monthly import month_to_close
+        from datetime import UTC, datetime
 
-        month = month_to_close((params or {}).get("month"), logical_date, resolve().timezone)
+        from absensi.edge import resolve
+        from absensi.orchestration.monthly import month_to_close, require_ended
+
+        edge = resolve()
+        month = month_to_close((params or {}).get("month"), logical_date, edge.timezone)
+        require_ended(edge, month, datetime.now(UTC))
         return month.isoformat()
 
     @task(pool=dag_settings.WAREHOUSE_POOL)
@@ -65,11 +72,13 @@ def monthly_close():
 
     @task(pool=dag_settings.WAREHOUSE_POOL)
     def lock(month: str) -> dict:
+        from datetime import UTC, datetime
+
         from absensi.edge import resolve
         from absensi.orchestration.monthly import lock as lock_month
         from warehouse.months import parse_month
 
-        return lock_month(resolve(), parse_month(month))
+        return lock_month(resolve(), parse_month(month), datetime.now(UTC))
 
     @task
     def report_and_export(month: str) -> dict:

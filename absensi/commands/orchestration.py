@@ -3,6 +3,7 @@ by hand (same functions)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
@@ -43,8 +44,11 @@ def close_month_cmd(
         None, "--out", help="Folder laporan dan ekspor (bawaan: ABSENSI_OUTPUT/YYYY-MM)"
     ),
 ) -> None:
-    """Tutup bulan: build penuh → gerbang mutu → kunci potongan → laporan bulanan dan ekspor keuangan."""
+    """Tutup bulan: build penuh → gerbang mutu → kunci potongan → laporan bulanan dan ekspor keuangan.
+
+    Ditolak (tidak ada yang dikunci) bila bulannya belum berakhir atau masih ada hari MENUNGGU data mesin."""
     first = parse_month(month)
+    now = datetime.now(UTC)  # the clock, read once at the edge
     with progress_bar(console, "tutup bulan", transient=True, announce=False) as bar:
         numbers = {key: i for i, key in enumerate(CLOSE_STEPS, 1)}
 
@@ -55,6 +59,7 @@ def close_month_cmd(
             resolve(),
             first,
             out_dir=out,
+            now=now,
             on_step=on_step,
             on_node=lambda node: bar.advance(node.unique_id.split(".", 2)[-1]),
         )

@@ -2,7 +2,10 @@
 
 Each step is one task of the `monthly_close` DAG; `close_month()` runs them in order for
 `absensi close-month`. Locking is idempotent and refused when the gate fails (the gate step raises
-before the lock step runs).
+before the lock step runs). A month that has not ended in the regency's timezone is refused before
+anything runs, and again right before the lock; a month with MENUNGGU days is refused by the gate
+step, with one line per device and day still missing (`absensi.close`). The clock (`now`) is
+resolved by the caller, at the edge: the CLI command or the DAG task.
 """
 
 from __future__ import annotations
@@ -35,17 +38,32 @@ def build_month(edge: Edge, month: date, on_node: Callable[[Any], None] | None =
     return {"month": month.isoformat(), "build": build}
 
 
+def require_ended(edge: Edge, month: date, now: datetime) -> None:
+    """Refuse (MonthNotClosable) a month that has not ended at `now` in the regency's timezone."""
+    from absensi.close import require_month_ended
+
+    require_month_ended(month, edge.timezone, now)
+
+
 def gate_month(edge: Edge, month: date) -> dict[str, Any]:
+    """The close's gate: every workday of the month final (else MonthNotClosable, one line per
+    device/day missing and how to resolve it), then the quality checks."""
+    from absensi.close import require_complete
+
+    with db.connect(edge.url) as conn:
+        require_complete(conn, month, edge.timezone)
     return quality_gate(edge, month)
 
 
-def lock(edge: Edge, month: date) -> dict[str, Any]:
+def lock(edge: Edge, month: date, now: datetime) -> dict[str, Any]:
     """Freeze the month's deductions; idempotent (`locked_now` is False when it was locked before).
-    The marts show `is_locked` at once; dbt reads the month from the frozen copies from then on."""
+    Refused for a month not ended at `now` or with MENUNGGU days. The marts show `is_locked` at once;
+    dbt reads the month from the frozen copies from then on."""
     from absensi.close import lock_month
 
+    require_ended(edge, month, now)
     with db.connect(edge.url) as conn:
-        locked_now = bool(lock_month(conn, month, note="monthly_close"))
+        locked_now = bool(lock_month(conn, month, note="monthly_close", timezone=edge.timezone))
         conn.commit()
     return {"month": month.isoformat(), "locked_now": locked_now}
 
@@ -116,17 +134,20 @@ def close_month(
     month: date,
     out_dir: Path | None = None,
     *,
+    now: datetime,
     on_step: Callable[[str], None] | None = None,
     on_node: Callable[[Any], None] | None = None,
 ) -> CloseSummary:
     """Every step of the close in order; stops (raises) at the first failure, so a failed gate
-    never locks. `on_step(key)` is called as each step of CLOSE_STEPS starts and `on_node` as each
-    dbt node of the build finishes (progress display)."""
+    never locks. A month not ended at `now` (an aware instant) is refused before the first step.
+    `on_step(key)` is called as each step of CLOSE_STEPS starts and `on_node` as each dbt node of
+    the build finishes (progress display)."""
+    require_ended(edge, month, now)
     summary = CloseSummary(month)
     steps: dict[str, Callable[[], dict[str, Any]]] = {
         "build": lambda: build_month(edge, month, on_node=on_node),
         "gate": lambda: gate_month(edge, month),
-        "lock": lambda: lock(edge, month),
+        "lock": lambda: lock(edge, month, now),
         "outputs": lambda: report_and_export(edge, month, out_dir=out_dir),
     }
     for key, run in steps.items():

@@ -93,15 +93,34 @@ def test_close_locks_rerun_changes_nothing_late_punch_is_an_adjustment(airflow_d
 
 
 def test_the_scheduled_close_on_the_first_takes_the_previous_month(airflow_db, db_url):
-    """06:00 on 1 December (regency time) closes November; only the month choice runs here."""
+    """06:00 on the 1st (regency time) closes the month before; only the month choice runs here.
+    The 1st of the current month, so the month chosen has ended by the real clock."""
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
     from warehouse import settings
+    from warehouse.months import local_month, previous_month
 
-    first = datetime(2026, 12, 1, 6, tzinfo=ZoneInfo(settings.load().timezone))
+    timezone = settings.load().timezone
+    first_day = local_month(timezone)
+    first = datetime(first_day.year, first_day.month, 1, 6, tzinfo=ZoneInfo(timezone))
     report = airflow_local.run_dag(
         "monthly_close", logical_date=first, mark_success_pattern="build|quality_gate|lock|report_and_export"
     )
     assert report.state_of("choose_month") == "success"
-    assert airflow_local.task_result(report, "choose_month") == "2026-11-01"
+    assert airflow_local.task_result(report, "choose_month") == previous_month(first_day).isoformat()
+
+
+def test_a_month_not_ended_is_refused_and_nothing_locked(airflow_db, db_url, conn):
+    """The current month, triggered by hand: choose_month refuses (real clock), nothing runs after."""
+    from warehouse import settings
+    from warehouse.months import iso_month, local_month
+
+    month = iso_month(local_month(settings.load().timezone))
+    report = airflow_local.run_dag("monthly_close", conf={"month": month})
+    assert report.state == "failed"
+    assert report.state_of("choose_month") == "failed"
+    assert all(
+        report.state_of(t) != "success" for t in ("build", "quality_gate", "lock", "report_and_export")
+    )
+    assert _rows(conn, "select count(*) from ops.month_lock") == [(0,)]
