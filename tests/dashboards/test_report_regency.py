@@ -138,7 +138,7 @@ def test_close_for_71_opds_writes_export_and_report_and_one_failure_hides_nothin
 
     url, _ = regency
     edge = Edge(resolved_settings(regency_name=REGENCY_NAME), url)
-    summary = close_month(edge, OCTOBER, out_dir=tmp_path / "out")
+    summary = close_month(edge, OCTOBER, out_dir=tmp_path / "out", now=datetime.now(UTC))
     outputs = summary.steps["outputs"]
     pdf = Path(outputs["report"])
     pages = _pages(pdf)

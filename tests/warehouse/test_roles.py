@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import psycopg
@@ -90,7 +90,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
             output=tmp_path_factory.mktemp("out"),
             home=tmp_path_factory.mktemp("home"),
         )
-        dep.close = close_month(Edge(settings, pipeline), MONTH)
+        dep.close = close_month(Edge(settings, pipeline), MONTH, now=datetime.now(UTC))
         dep.settings = settings  # type: ignore[attr-defined]
         yield dep
     finally:
