@@ -32,7 +32,14 @@ def regency_with_a_ghost_device(db_url, conn, tmp_path, monkeypatch):
         # Punches of a machine nobody registered (loaded before import-usb checked serials): the gate
         # must stop them.
         ghost = tmp_path / "GHOST9_attlog.dat"
-        ghost.write_text(f"      101\t{today - timedelta(days=1)} 07:20:00\t1\t0\t0\t0\n", encoding="utf-8")
+        # one punch yesterday (the hourly run) and one on the last day of last month (the close: only
+        # an ended month can be closed)
+        last_month_end = today.replace(day=1) - timedelta(days=1)
+        ghost.write_text(
+            f"      101\t{today - timedelta(days=1)} 07:20:00\t1\t0\t0\t0\n"
+            f"      101\t{last_month_end} 07:20:00\t1\t0\t0\t0\n",
+            encoding="utf-8",
+        )
         store_unchecked_usb_batch(conn, ghost, "GHOST9")
         yield simulated
 
@@ -49,7 +56,7 @@ def test_failing_gate_fails_the_run_publishes_nothing_and_never_locks(
     assert hourly.state_of("publish") == "upstream_failed"
     assert not (tmp_path / "out" / "dashboards").exists()
 
-    month = local_today(resolved_settings().timezone).strftime("%Y-%m")
+    month = (local_today(resolved_settings().timezone).replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
     close = airflow_local.run_dag("monthly_close", conf={"month": month})
 
     assert close.state == "failed"
