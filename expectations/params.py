@@ -44,6 +44,8 @@ class SuiteParams:
     ramadan: tuple[tuple[date, date], ...] = ()
     existing_tables: frozenset[str] = frozenset()
     table_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # The close's gate (absensi close-month): days still MENUNGGU block instead of warning.
+    closing: bool = False
 
     def mart(self, name: str) -> str:
         return f"{self.marts_schema}.{name}"

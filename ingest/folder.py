@@ -3,6 +3,7 @@ reference files in dependency order, then every device's USB attlog."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,10 +36,21 @@ def load_generated_regency(
         if (folder / f"{kind}.csv").is_file():
             result.references.append(load_reference_file(conn, kind, folder / f"{kind}.csv"))
     if attlogs:
-        from ingest.usb import import_attlog
+        from ingest.usb import import_attlog, parse_exported_at
 
+        # When each file was copied off its device (regency.json `exported_at`, {serial: device
+        # clock}): without it a file proves its device's log only up to its last punch.
+        exported: dict[str, object] = {}
+        meta_path = folder / "regency.json"
+        if meta_path.is_file():
+            exported = json.loads(meta_path.read_text(encoding="utf-8")).get("exported_at") or {}
         for path in sorted((folder / "attlog").glob(f"*{ATTLOG_SUFFIX}")):
-            batch = import_attlog(conn, path, path.name.removesuffix(ATTLOG_SUFFIX))
+            serial = path.name.removesuffix(ATTLOG_SUFFIX)
+            stamp = exported.get(serial) if isinstance(exported, dict) else None
+            exported_at = (
+                parse_exported_at(str(stamp), where=f"{meta_path}: exported_at {serial}") if stamp else None
+            )
+            batch = import_attlog(conn, path, serial, exported_at=exported_at)
             result.attlog_batches += 1
             result.punches_read += batch.records_read
             result.punches_new += batch.records_new

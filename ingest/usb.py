@@ -133,6 +133,22 @@ _NO_RECORD: AttlogRecord = ("", "", None, None, None)
 _SERIAL_LIKE = re.compile(r"(?=.*[A-Za-z])(?=.*\d)[A-Za-z0-9]{6,}")
 
 
+def parse_exported_at(text: str, *, where: str = "--exported-at") -> datetime:
+    """`YYYY-MM-DD HH:MM[:SS]` (the device's local clock) or a UserError naming the option."""
+    value = (text or "").strip()
+    try:
+        if len(value) not in (16, 19) or value[10] not in " T":
+            raise ValueError
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise UserError(
+            f"{where} {value[:40]!r} bukan waktu YYYY-MM-DD HH:MM (jam mesin saat berkas diunduh dari mesin)"
+        ) from None
+    if parsed.tzinfo is not None:
+        raise UserError(f"{where} {value[:40]!r}: tulis jam mesin tanpa zona waktu (YYYY-MM-DD HH:MM)")
+    return parsed
+
+
 def serial_in_file_name(path: Path) -> str | None:
     """The serial a file name `<SN>_attlog.dat` names (None for other names)."""
     name = path.name
@@ -169,9 +185,18 @@ def check_serial(conn: psycopg.Connection, path: Path, device_sn: str, *, force_
 
 
 def import_attlog(
-    conn: psycopg.Connection, path: str | Path, device_sn: str, *, force_serial: bool = False
+    conn: psycopg.Connection,
+    path: str | Path,
+    device_sn: str,
+    *,
+    force_serial: bool = False,
+    exported_at: datetime | None = None,
 ) -> BatchResult:
     """Load one attlog file for `device_sn` as one `usb` batch (committed); re-importing adds 0 rows.
+
+    `exported_at` is when the file was copied off the device, in the device's clock (naive local):
+    the batch's device_time, so the warehouse knows the device's log up to then (issue 13). Without
+    it the file proves the log only up to its last punch.
 
     The serial is checked first (`check_serial`: UserError, nothing stored). A malformed file is
     recorded as a failed batch and refused with AttlogError (a UserError).
@@ -197,7 +222,7 @@ def import_attlog(
             content_sha256=sha,
         )
         raise
-    snapshot = DeviceSnapshot(punch_copy=punch_copy, records_read=count)
+    snapshot = DeviceSnapshot(punch_copy=punch_copy, records_read=count, device_time=exported_at)
     try:
         result = write_punch_batch(
             conn,

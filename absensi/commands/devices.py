@@ -249,13 +249,22 @@ def import_usb(
             help="Impor walau nama berkas menyebut nomor seri lain (dicatat di batch)",
         ),
     ] = False,
+    exported_at: Annotated[
+        str | None,
+        typer.Option(
+            "--exported-at",
+            help="Jam mesin saat berkas diunduh dari mesin (YYYY-MM-DD HH:MM): hari sampai saat itu "
+            "dianggap lengkap untuk mesin ini; tanpa ini hanya sampai absen terakhir di berkas",
+        ),
+    ] = None,
 ) -> None:
     """Impor berkas attlog USB sebagai satu batch (berkas rusak ditolak seluruhnya; aman diulang).
     Mesin harus terdaftar; berkas bernama nomor seri lain ditolak kecuali --force-serial."""
-    from ingest.usb import import_attlog
+    from ingest.usb import import_attlog, parse_exported_at
 
+    exported = parse_exported_at(exported_at) if exported_at is not None else None
     with db.connect(resolve().url) as conn:
-        result = import_attlog(conn, file, device, force_serial=force_serial)
+        result = import_attlog(conn, file, device, force_serial=force_serial, exported_at=exported)
     console.print(
         f"{file}: {result.records_read} catatan dibaca, {result.records_new} baru "
         f"(mesin {result.device_sn}, batch {result.batch_id})",

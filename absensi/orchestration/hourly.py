@@ -103,15 +103,22 @@ def transform(
     }
 
 
-def quality_gate(edge: Edge, month: date | None) -> dict[str, Any]:
+def quality_gate(edge: Edge, month: date | None, *, closing: bool = False) -> dict[str, Any]:
     """Run the GX checks for `month` and decide; raises QualityGateFailed (with the reasons) when
-    not publishable."""
+    not publishable. `closing`: the close's gate, where MENUNGGU days block (monthly_complete); in
+    the hourly gate they are expected and come back as warnings with their counts."""
     from expectations.gate import decide
     from expectations.runner import run_checks
 
-    run = run_checks(edge.url, month, timezone=edge.timezone, docs_dir=edge.settings.quality_docs_dir)
+    run = run_checks(
+        edge.url, month, timezone=edge.timezone, docs_dir=edge.settings.quality_docs_dir, closing=closing
+    )
     decision = decide(run)
-    summary = {"publishable": bool(decision.publishable), "reasons": list(decision.reasons)}
+    summary = {
+        "publishable": bool(decision.publishable),
+        "reasons": list(decision.reasons),
+        "warnings": list(decision.warnings),
+    }
     if not decision.publishable:
         reasons = "; ".join(decision.reasons) or "tanpa alasan tercatat"
         raise QualityGateFailed(f"gerbang mutu menolak publikasi: {reasons}")

@@ -52,7 +52,7 @@ def gate_month(edge: Edge, month: date) -> dict[str, Any]:
 
     with db.connect(edge.url) as conn:
         require_complete(conn, month, edge.timezone)
-    return quality_gate(edge, month)
+    return quality_gate(edge, month, closing=True)
 
 
 def lock(edge: Edge, month: date, now: datetime) -> dict[str, Any]:

@@ -39,3 +39,15 @@
         {%- endif -%}
     {%- endif -%}
 {% endmacro %}
+
+
+{#- "Now" in the regency's local time: the dbt var `as_of` ('YYYY-MM-DD HH:MM[:SS]', local; validated
+    by `absensi transform`) for a fixed clock, else the database clock. A day that has not ended at
+    this moment is MENUNGGU (issue 13). -#}
+{% macro as_of_local() -%}
+    {%- if var('as_of', '') -%}
+        '{{ var("as_of") }}'::timestamp
+    {%- else -%}
+        (now() at time zone '{{ var("timezone") }}')
+    {%- endif -%}
+{%- endmacro %}

@@ -21,6 +21,7 @@ from ingest.generator.punches import Scenario, boundary_scenarios, plan_day, pla
 from ingest.generator.regency import UNKNOWN_PIN_BASE, Regency, build_regency
 from ingest.generator.rules import MonthTotals, Rules, evaluate_day, load_rules, month_amounts
 from warehouse.errors import UserError
+from warehouse.seeds import read_seed
 from warehouse.settings import SEEDS_DIR
 
 DEFAULT_BASE_PORT = 4370  # ZKTeco's own port; device i listens on base_port + i
@@ -29,7 +30,7 @@ TRUTH_HEADER = (
     "nip,work_date,status,tl_tier,psw_tier,late_minutes,early_minutes,deduction_pct,first_in,last_out\n"
 )
 MONTHLY_HEADER = (
-    "nip,month,workdays,days_hadir,days_tk,days_leave,total_pct_uncapped,total_pct,"
+    "nip,month,workdays,days_hadir,days_tk,days_leave,days_menunggu,total_pct_uncapped,total_pct,"
     "base_amount,deduction_amount,net_amount\n"
 )
 # One machine loses its clock in a power cut at 06:00 on a mid-period workday (battery reset: it
@@ -38,6 +39,9 @@ CLOCK_RESET_AT, CLOCK_FIXED_AT = 6 * 3600, 10 * 3600
 CLOCK_RESET_DATE = "2000-01-01"
 _TIMES = [f"{h:02d}:{m:02d}:{s:02d}" for h in range(24) for m in range(60) for s in range(60)]
 _NOON = 12 * 3600
+
+
+EXPORTED_AT_TIME = dt.time(7, 0)
 
 
 def _write_csv(path: Path, header: list[str], rows: Iterable[list[object]]) -> int:
@@ -192,11 +196,19 @@ def generate(
     host: str = "127.0.0.1",
     seeds_dir: Path = SEEDS_DIR,
     push_devices: int = 0,
+    offline_devices: int = 0,
+    offline_from: dt.date | str | None = None,
 ) -> dict:
     """Write a synthetic regency to `out_dir`; same arguments, byte-identical files. Returns a summary.
 
     The first `push_devices` machines push to the ADMS receiver (protocol push, no address in
-    devices.csv) instead of being pulled; their logs are written all the same."""
+    devices.csv) instead of being pulled; their logs are written all the same.
+
+    The last `offline_devices` machines went offline on `offline_from` (default: the window's last
+    day): their `attlog/` file was copied off them at 00:00 that day and holds only the punches
+    before it; the whole log (what a pull once they are back reads) is in `attlog_later/`. Neither
+    changes a punch: the same seed writes the same records. The truth is the truth of the folder as
+    loaded (`attlog/`): days depending on an offline machine from `offline_from` on are MENUNGGU."""
     start = _parse_start(start)
     if regency not in catalog.REGENCIES:
         raise UserError(
@@ -210,9 +222,12 @@ def generate(
         raise UserError(f"--days harus paling sedikit 1, bukan {days}")
     if not 0 <= push_devices <= devices:
         raise UserError(f"--push harus 0–{devices} (jumlah mesin), bukan {push_devices}")
+    if not 0 <= offline_devices <= devices:
+        raise UserError(f"--offline harus 0–{devices} (jumlah mesin), bukan {offline_devices}")
     if not 1 <= base_port or base_port + devices - 1 > 65535:
         raise UserError(f"--base-port {base_port}: port mesin harus di dalam 1–65535")
     end = start + dt.timedelta(days=days - 1)
+    offline_day = end if offline_from is None else _parse_start(offline_from)
     rules = load_rules(seeds_dir)
     reg = build_regency(
         random.Random(f"{seed}:regency"), regency, employees, devices, start, end, host, base_port
@@ -222,10 +237,21 @@ def generate(
 
     out = Path(out_dir)
     attlog_dir = out / "attlog"
-    attlog_dir.mkdir(parents=True, exist_ok=True)
-    for stale in sorted(attlog_dir.glob("*_attlog.dat")):  # a previous run's machines must not linger
-        stale.unlink()
+    later_dir = out / "attlog_later"
+    for folder in (attlog_dir, later_dir):
+        folder.mkdir(parents=True, exist_ok=True)
+        for stale in sorted(folder.glob("*_attlog.dat")):  # a previous run's machines must not linger
+            stale.unlink()
     counts = write_reference(out, reg)
+    # When each file was copied off its machine (its clock): the morning after the window, so the
+    # warehouse holds every log past the last day (issue 13); an offline machine's at 00:00 of the
+    # day it went offline.
+    exported_at = {
+        d.sn: dt.datetime.combine(end + dt.timedelta(days=1), EXPORTED_AT_TIME) for d in reg.devices
+    }
+    offline = set(range(len(reg.devices) - offline_devices, len(reg.devices)))
+    for i in offline:
+        exported_at[reg.devices[i].sn] = dt.datetime.combine(offline_day, dt.time(0))
 
     window = _window(start, end)
     workdays = [d for d in window if rules.is_workday(d)]
@@ -244,9 +270,12 @@ def generate(
     reset = (reset_dev, reset_day) if reset_day is not None else None
     scenarios = _pick_scenarios(rng, reg, rules, workdays, leave_days, reset)
 
-    truth = _TruthBuilder(out, reg, rules, start, end)
+    truth = _TruthBuilder(out, reg, rules, start, end, exported_at, seeds_dir)
     jenis_opd = [reg.opds[e.opd_idx].jenis for e in emps]
     files = [(attlog_dir / f"{d.sn}_attlog.dat").open("w", encoding="utf-8", newline="\n") for d in devs]
+    later = {
+        i: (later_dir / f"{devs[i].sn}_attlog.dat").open("w", encoding="utf-8", newline="\n") for i in offline
+    }
     n_punches = 0
     try:
         for day in window:
@@ -295,12 +324,17 @@ def generate(
                 state = 0 if secs < _NOON else 1
                 # ZKTeco right-aligns the PIN in a 9-wide field; verify 1 = fingerprint; then
                 # state (0 in / 1 out), work code and a reserved column, as the devices write them.
-                files[dev].write(f"{pin:>9}\t{stamp_date} {_TIMES[secs]}\t1\t{state}\t0\t0\n")
+                line = f"{pin:>9}\t{stamp_date} {_TIMES[secs]}\t1\t{state}\t0\t0\n"
+                if dev in later:
+                    later[dev].write(line)  # the whole log, read once the machine is back
+                    if day >= offline_day:
+                        continue  # not in the file copied off it before it went offline
+                files[dev].write(line)
                 written.append((devs[dev].sn, pin, stamp_date, secs))
             n_punches += len(written)
             truth.add_day(day, written)
     finally:
-        for fh in files:
+        for fh in [*files, *later.values()]:
             fh.close()
     n_truth, n_monthly = truth.finish()
 
@@ -312,6 +346,11 @@ def generate(
         "seed": seed,
         "base_port": base_port,
         "host": host,
+        # when each attlog file was copied off its device (its clock; `absensi import-usb --exported-at`)
+        "exported_at": {sn: f"{stamp:%Y-%m-%d %H:%M:%S}" for sn, stamp in exported_at.items()},
+        "exported_at_later": f"{end + dt.timedelta(days=1)} {EXPORTED_AT_TIME}",
+        "offline_devices": [devs[i].sn for i in sorted(offline)],
+        "offline_from": offline_day.isoformat() if offline else None,
     }
     (out / "regency.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     return {
@@ -326,6 +365,7 @@ def generate(
             "pins": str(out / "pins.csv"),
             "leave": str(out / "leave.csv"),
             "attlog": [str(attlog_dir / f"{d.sn}_attlog.dat") for d in devs],
+            "attlog_later": [str(later_dir / f"{devs[i].sn}_attlog.dat") for i in sorted(offline)],
             "truth": str(out / "truth.csv"),
             "truth_monthly": str(out / "truth_monthly.csv"),
             "regency": str(out / "regency.json"),
@@ -336,8 +376,23 @@ def generate(
 class _TruthBuilder:
     """The truth, from written records and the written reference rows only."""
 
-    def __init__(self, out: Path, reg: Regency, rules: Rules, start: dt.date, end: dt.date):
+    def __init__(
+        self,
+        out: Path,
+        reg: Regency,
+        rules: Rules,
+        start: dt.date,
+        end: dt.date,
+        exported_at: dict[str, dt.datetime],
+        seeds_dir: Path,
+    ):
         self.rules, self.start, self.end = rules, start, end
+        # Completeness (docs/CONTRACTS.md): a day is final once every device it depends on was read
+        # (here: its file exported) at or after the day's end = schedule end + the seed's margin.
+        self.exported_at = exported_at
+        self.day_end_margin = int(read_seed("coverage_settings", seeds_dir)[0]["day_end_margin_minutes"]) * 60
+        with (out / "devices.csv").open(newline="", encoding="utf-8") as fh:
+            devices_rows = list(csv.DictReader(fh))
         with (out / "employees.csv").open(newline="", encoding="utf-8") as fh:
             self.employees = sorted(csv.DictReader(fh), key=lambda r: r["nip"])
         opd_jenis = {o.code: o.jenis for o in reg.opds}
@@ -352,10 +407,19 @@ class _TruthBuilder:
         }
         self.specific: dict[tuple[str, str], str] = {}
         self.any_device: dict[str, str] = {}
+        # the devices each employee's days depend on: the OPD's, and those a PIN is registered on
+        self.depends: dict[str, set[str]] = {r["nip"]: set() for r in self.employees}
+        opd_of = {r["nip"]: r["opd_code"] for r in self.employees}
+        for device_row in devices_rows:
+            for nip, opd in opd_of.items():
+                if opd == device_row["opd_code"]:
+                    self.depends[nip].add(device_row["device_sn"])
         with (out / "pins.csv").open(newline="", encoding="utf-8") as fh:
             for r in csv.DictReader(fh):
                 if r["device_sn"]:
                     self.specific[(r["device_sn"], r["device_pin"])] = r["nip"]
+                    if r["nip"] in self.depends:
+                        self.depends[r["nip"]].add(r["device_sn"])
                 else:
                     self.any_device[r["device_pin"]] = r["nip"]
         self.leave: dict[tuple[str, dt.date], str] = {}
@@ -380,6 +444,7 @@ class _TruthBuilder:
         dstr = day.isoformat()
         first: dict[str, int] = {}
         last: dict[str, int] = {}
+        punched: dict[str, set[str]] = {}
         for sn, pin, stamp_date, secs in written:
             if stamp_date != dstr:
                 # Only the reset clock writes another date, and it lies far outside the window.
@@ -388,6 +453,7 @@ class _TruthBuilder:
             nip = self.specific.get((sn, pin)) or self.any_device.get(pin)
             if nip is None:
                 continue
+            punched.setdefault(nip, set()).add(sn)
             if nip not in first or secs < first[nip]:
                 first[nip] = secs
             if nip not in last or secs > last[nip]:
@@ -404,7 +470,15 @@ class _TruthBuilder:
                 continue
             s, e = self.rules.schedule(self.jenis_opd[nip], day)
             policy = self.policy[nip]
-            res = evaluate_day(first.get(nip), last.get(nip), s, e, policy, self.leave.get((nip, day)))
+            day_end = dt.datetime.combine(day, dt.time(0)) + dt.timedelta(seconds=e + self.day_end_margin)
+            waiting = sorted(
+                sn
+                for sn in self.depends[nip] | punched.get(nip, set())
+                if self.exported_at.get(sn, dt.datetime.min) < day_end
+            )
+            res = evaluate_day(
+                first.get(nip), last.get(nip), s, e, policy, self.leave.get((nip, day)), pending=bool(waiting)
+            )
             totals = self.months.get((month, nip))
             if totals is None:
                 totals = self.months[(month, nip)] = MonthTotals()
@@ -429,7 +503,7 @@ class _TruthBuilder:
                 base = self.base[nip]
                 total_pct, deduction, net = month_amounts(t, base, self.policy[nip])
                 fh.write(
-                    f"{nip},{month.isoformat()},{t.workdays},{t.days_hadir},{t.days_tk},{t.days_leave},"
+                    f"{nip},{month.isoformat()},{t.workdays},{t.days_hadir},{t.days_tk},{t.days_leave},{t.days_menunggu},"
                     f"{fmt(t.total_pct_uncapped)},{fmt(total_pct)},{base},{deduction},{net}\n"
                 )
                 n += 1

@@ -21,6 +21,7 @@ from warehouse.settings import SEEDS_DIR
 DEFAULT_SCHEDULE = "standar"
 DEFAULT_POLICY = "tukin_standard"
 LEAVE_TYPES = ("CUTI", "SAKIT", "IZIN", "DL", "TB")
+PENDING = "MENUNGGU"  # not known yet (issue 13)
 MISSING_TIER = 4  # a missing check-in/out counts as the worst tier (DESIGN §6)
 _MAX_MINUTES = 24 * 60
 _ZERO = Decimal("0")
@@ -151,8 +152,12 @@ def evaluate_day(
     end: int,
     policy: Policy,
     leave: str | None = None,
+    pending: bool = False,
 ) -> DayTruth:
-    """One employee-workday from its earliest and latest matched punch (None, None = no punch)."""
+    """One employee-workday from its earliest and latest matched punch (None, None = no punch).
+
+    `pending`: a device the day depends on was not read past the day's end, so nothing but a leave
+    letter is known yet: MENUNGGU, no tier, no percent, the check-in/out seen so far (issue 13)."""
     first_in: int | None = None
     last_out: int | None = None
     if first is not None:
@@ -165,6 +170,8 @@ def evaluate_day(
             last_out = first
     if leave is not None:
         return DayTruth(leave, 0, 0, None, None, policy.leave_pct[leave], first_in, last_out)
+    if pending:
+        return DayTruth(PENDING, 0, 0, None, None, _ZERO, first_in, last_out)
     if first is None:
         return DayTruth("TK", 0, 0, None, None, policy.tk_pct, None, None)
     if first_in is None:
@@ -186,6 +193,7 @@ class MonthTotals:
     days_hadir: int = 0
     days_tk: int = 0
     days_leave: int = 0
+    days_menunggu: int = 0
     total_pct_uncapped: Decimal = _ZERO
 
     def add(self, day: DayTruth) -> None:
@@ -194,6 +202,8 @@ class MonthTotals:
             self.days_hadir += 1
         elif day.status == "TK":
             self.days_tk += 1
+        elif day.status == PENDING:
+            self.days_menunggu += 1
         else:
             self.days_leave += 1
         self.total_pct_uncapped += day.pct

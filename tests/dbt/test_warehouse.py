@@ -22,10 +22,12 @@ from tests.dbt.truth import daily_differences, monthly_differences
 DESIGN_DAILY_COLUMNS = [
     "nip", "work_date", "opd_code", "policy_id", "schedule_in", "schedule_out", "first_in", "last_out",
     "late_minutes", "early_minutes", "tl_tier", "psw_tier", "status", "deduction_pct", "reason",
+    "pending_devices",
 ]  # fmt: skip
 DESIGN_MONTHLY_COLUMNS = [
     "nip", "month", "opd_code", "policy_id", "base_amount", "workdays", "days_hadir", "days_tk",
-    "days_leave", "total_pct_uncapped", "total_pct", "deduction_amount", "net_amount", "is_locked",
+    "days_leave", "days_menunggu", "total_pct_uncapped", "total_pct", "deduction_amount", "net_amount",
+    "is_locked", "is_complete",
 ]  # fmt: skip
 
 

@@ -23,6 +23,7 @@ MONTHLY_FIELDS = (
     "days_hadir",
     "days_tk",
     "days_leave",
+    "days_menunggu",
     "total_pct_uncapped",
     "total_pct",
     "base_amount",

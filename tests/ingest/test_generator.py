@@ -27,7 +27,7 @@ HEADERS = {
     "pins.csv": "nip,device_pin,device_sn",
     "leave.csv": "nip,jenis,mulai,sampai,nomor_surat",
     "truth.csv": "nip,work_date,status,tl_tier,psw_tier,late_minutes,early_minutes,deduction_pct,first_in,last_out",
-    "truth_monthly.csv": "nip,month,workdays,days_hadir,days_tk,days_leave,total_pct_uncapped,total_pct,"
+    "truth_monthly.csv": "nip,month,workdays,days_hadir,days_tk,days_leave,days_menunggu,total_pct_uncapped,total_pct,"
     "base_amount,deduction_amount,net_amount",
 }
 ATTLOG_LINE = re.compile(r"^ *(\S+)\t(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\t\d+\t[01]\t0\t0$")

@@ -37,6 +37,7 @@ open_months as (
         monthly.days_hadir,
         monthly.days_tk,
         monthly.days_leave,
+        monthly.days_menunggu,
         monthly.total_pct_uncapped
     from monthly
     inner join employees on employees.nip = monthly.nip
@@ -55,6 +56,7 @@ locked_months as (
         null::integer as days_hadir,
         null::integer as days_tk,
         null::integer as days_leave,
+        null::integer as days_menunggu,
         recomputed_locked_months.total_pct_uncapped
     from recomputed_locked_months
 ),

@@ -26,6 +26,10 @@ policy_leave as (
     select * from {{ ref('policy_leave') }}
 ),
 
+day_pending as (
+    select * from {{ ref('int_attendance_day_pending') }}
+),
+
 day_inputs as (
     select
         scope.*,
@@ -37,12 +41,16 @@ day_inputs as (
         leave_days.leave_end,
         leave_days.nomor_surat,
         policies.tk_pct,
-        policies.checkout_min_gap_minutes
+        policies.checkout_min_gap_minutes,
+        day_pending.pending_devices,
+        day_pending.pending_text
     from scope
     left join punch_days
         on punch_days.nip = scope.nip and punch_days.work_date = scope.work_date
     left join leave_days
         on leave_days.nip = scope.nip and leave_days.work_date = scope.work_date
+    left join day_pending
+        on day_pending.nip = scope.nip and day_pending.work_date = scope.work_date
     left join policies
         on
             policies.policy_id = scope.policy_id
@@ -118,8 +126,12 @@ tiered as (
 priced as (
     select
         tiered.*,
+        -- a leave letter is known whatever the devices say; otherwise nothing is final before the day
+        -- has ended and every device it depends on is read past its end (issue 13)
         case
             when tiered.leave_type is not null then 'LEAVE'
+            when {{ as_of_local() }} < tiered.day_end then 'MENUNGGU'
+            when tiered.pending_devices is not null then 'MENUNGGU'
             when tiered.punch_count > 0 then 'HADIR'
             else 'TK'
         end as status_kind,
@@ -164,6 +176,7 @@ daily_rows as (
         (case priced.status_kind
             when 'LEAVE' then priced.leave_pct
             when 'HADIR' then priced.tl_pct + priced.psw_pct
+            when 'MENUNGGU' then 0
             else priced.tk_pct
         end)::numeric(6, 2) as deduction_pct,
         -- explanation (Bahasa Indonesia, read by officials)
@@ -214,10 +227,36 @@ daily_rows as (
                         end,
                         format('potongan %s%%', {{ pct_text('priced.tl_pct + priced.psw_pct') }})
                     )
+            when 'MENUNGGU'
+                then
+                    concat_ws(
+                        '; ',
+                        case
+                            when {{ as_of_local() }} < priced.day_end
+                                then
+                                    format(
+                                        'hari belum selesai (dinilai setelah %s)', to_char(priced.day_end, 'HH24:MI')
+                                    )
+                            else 'menunggu data mesin ' || priced.pending_text
+                        end,
+                        case
+                            when priced.first_in is not null
+                                then format('masuk %s', to_char(priced.first_in, 'HH24:MI'))
+                        end,
+                        case
+                            when priced.last_out is not null
+                                then format('pulang %s', to_char(priced.last_out, 'HH24:MI'))
+                        end,
+                        'belum ada potongan'
+                    )
             else format(
                 'TK: tidak ada absen dan tidak ada surat keterangan; potongan %s%%', {{ pct_text('priced.tk_pct') }}
             )
         end)::text as reason,
+        -- the devices the day still waits for (comma-separated serials), null unless MENUNGGU on devices
+        (case
+            when priced.status_kind = 'MENUNGGU' and {{ as_of_local() }} >= priced.day_end then priced.pending_devices
+        end)::text as pending_devices,
         -- metadata
         priced.is_locked_month::boolean as is_locked_month
     from priced

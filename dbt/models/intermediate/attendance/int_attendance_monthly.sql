@@ -19,7 +19,8 @@
          {% endif %}",
     ],
 ) }}
--- Per employee per month: the day counts and the uncapped percent sum of fct_attendance_daily.
+-- Per employee per month: the day counts and the uncapped percent sum of fct_attendance_daily
+-- (MENUNGGU days count in workdays and days_menunggu and carry 0 %: deductions come from final days).
 -- Incremental: only the months (of every employee, or of one employee) that this run touched.
 with daily as (
     {% if is_incremental() %}
@@ -100,6 +101,7 @@ monthly as (
         (count(*) filter (where scoped_daily.status = 'HADIR'))::integer as days_hadir,
         (count(*) filter (where scoped_daily.status = 'TK'))::integer as days_tk,
         (count(*) filter (where scoped_daily.status in ('CUTI', 'SAKIT', 'IZIN', 'DL', 'TB')))::integer as days_leave,
+        (count(*) filter (where scoped_daily.status = 'MENUNGGU'))::integer as days_menunggu,
         (count(*) filter (
             where scoped_daily.status = 'HADIR' and scoped_daily.tl_tier = 0 and scoped_daily.psw_tier = 0
         ))::integer as days_on_time,
@@ -120,6 +122,7 @@ select
     monthly.days_hadir,
     monthly.days_tk,
     monthly.days_leave,
+    monthly.days_menunggu,
     monthly.days_on_time,
     monthly.days_late,
     monthly.days_early_leave,

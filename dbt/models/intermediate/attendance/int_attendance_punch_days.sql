@@ -1,4 +1,5 @@
--- Per scoped employee-day: the first and last punch whose local date is that day, from any device.
+-- Per scoped employee-day: the first and last punch whose local date is that day, from any device,
+-- and the devices punched (the day also depends on their coverage, int_attendance_days_priced).
 -- Punches with impossible clocks or unknown PINs never count (they wait in the q_* views).
 with scope as (
     select * from {{ ref('int_attendance_scope') }}
@@ -22,7 +23,9 @@ punch_days as (
         min(punches.punch_local) as first_punch,
         max(punches.punch_local) as last_punch,
         count(*)::integer as punch_count,
-        count(distinct punches.device_sn)::integer as device_count
+        count(distinct punches.device_sn)::integer as device_count,
+        -- comma-separated (a text column: unit-test fixtures cannot mock arrays)
+        string_agg(distinct punches.device_sn, ',' order by punches.device_sn) as punch_devices
     from punches
     inner join scope
         on

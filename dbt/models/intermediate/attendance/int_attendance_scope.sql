@@ -31,6 +31,10 @@ month_locks as (
     select * from {{ source('ops', 'month_lock') }}
 ),
 
+coverage_settings as (
+    select * from {{ ref('coverage_settings') }}
+),
+
 employee_rules as (
     select
         employees.nip,
@@ -98,6 +102,10 @@ scoped as (
         calendar.schedule_in,
         calendar.schedule_out,
         calendar.schedule_midpoint,
+        -- the day has ended (issue 13): the schedule's end plus the margin for late check-outs
+        calendar.work_date + calendar.schedule_out
+        + make_interval(mins => (select max(coverage_settings.day_end_margin_minutes) from coverage_settings))
+            as day_end,
         -- metadata
         ({{ month_of('calendar.work_date') }} in (select month_locks.month from month_locks)) as is_locked_month
     {% if full %}

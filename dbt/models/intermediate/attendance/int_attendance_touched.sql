@@ -94,6 +94,14 @@ punch_dates as (
     )
 ),
 
+-- Dates that still have days not known yet (MENUNGGU): recomputed every run until they are final,
+-- whether the device read that settles them brought punches or not (a partial index finds them).
+pending_dates as (
+    select distinct facts.work_date
+    from {{ source('marts_self', 'fct_attendance_daily') }} as facts
+    where facts.status = 'MENUNGGU'
+),
+
 computed_until as (
     select max(work_date) as last_computed from {{ source('marts_self', 'fct_attendance_daily') }}
 ),
@@ -230,6 +238,13 @@ touched_ranges as (
         'new_days' as touched_by
     from attendance_window
     cross join computed_until
+    union all
+    select
+        null::text as nip,
+        pending_dates.work_date as date_from,
+        pending_dates.work_date as date_to,
+        'pending' as touched_by
+    from pending_dates
     union all
     select
         changed_employees.nip,

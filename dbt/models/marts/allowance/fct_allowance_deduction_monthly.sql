@@ -1,4 +1,6 @@
 -- One row per employee per month with a workday (DESIGN §5, exact contract): what finance pays.
+-- Deductions come from final days only; a month with MENUNGGU days (days_menunggu > 0) is not
+-- complete (is_complete false): the close refuses it and the export needs --allow-incomplete.
 -- Open months are computed from the daily facts; locked months are read from the close's snapshot
 -- (ops.locked_deduction_monthly) and never change. Corrections of locked months are in
 -- fct_allowance_adjustment.
@@ -25,12 +27,14 @@ computed as (
         priced_months.days_hadir::integer as days_hadir,
         priced_months.days_tk::integer as days_tk,
         priced_months.days_leave::integer as days_leave,
+        priced_months.days_menunggu::integer as days_menunggu,
         priced_months.total_pct_uncapped::numeric(8, 2) as total_pct_uncapped,
         priced_months.total_pct::numeric(8, 2) as total_pct,
         priced_months.deduction_amount::bigint as deduction_amount,
         priced_months.net_amount::bigint as net_amount,
         -- metadata
-        false as is_locked
+        false as is_locked,
+        (priced_months.days_menunggu = 0) as is_complete
     from priced_months
     where not priced_months.is_locked_month
 ),
@@ -46,11 +50,14 @@ frozen as (
         days_hadir::integer as days_hadir,
         days_tk::integer as days_tk,
         days_leave::integer as days_leave,
+        0::integer as days_menunggu,
         total_pct_uncapped::numeric(8, 2) as total_pct_uncapped,
         total_pct::numeric(8, 2) as total_pct,
         deduction_amount::bigint as deduction_amount,
         net_amount::bigint as net_amount,
-        true as is_locked
+        true as is_locked,
+        -- the close refuses a month with MENUNGGU days
+        true as is_complete
     from locked_rows
 )
 

@@ -22,6 +22,8 @@
          {% endif %}",
     ],
     post_hook=[
+        "create index if not exists fct_attendance_daily_menunggu_idx on {{ this }} (work_date)
+         where status = 'MENUNGGU'",
         "insert into {{ source('ops', 'transform_state') }} as state (model, last_batch_id, updated_at)
          select 'fct_attendance_daily', max(high_batch_id), max(run_started_at) from {{ ref('int_attendance_touched') }}
          having max(high_batch_id) is not null
@@ -31,6 +33,8 @@
 -- One row per employee per scheduled workday while active (DESIGN §5). Incremental: each run
 -- deletes and recomputes only the days int_attendance_touched names; days of locked months are
 -- never deleted, and a full refresh takes them from the close's snapshot (ops.locked_attendance_daily).
+-- A day not known yet is MENUNGGU (issue 13); every run recomputes the dates that still have such
+-- rows (int_attendance_touched 'pending'), so a backlog turns them into their real status once.
 {%- if not is_incremental() %}{{ check_scope_is_full() }}{% endif %}
 
 with days as (
@@ -54,7 +58,8 @@ open_days as (
         days.psw_tier,
         days.status,
         days.deduction_pct,
-        days.reason
+        days.reason,
+        days.pending_devices
     from days
     where not days.is_locked_month
 )
@@ -78,6 +83,7 @@ select
     locked_days.psw_tier,
     locked_days.status,
     locked_days.deduction_pct,
-    locked_days.reason
+    locked_days.reason,
+    null::text as pending_devices
 from {{ source('ops', 'locked_attendance_daily') }} as locked_days
 {% endif %}

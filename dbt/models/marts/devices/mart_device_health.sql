@@ -1,10 +1,10 @@
 -- Per device: last successful read, clock skew, log fill against capacity, days since its last
--- Per device: last successful read, clock skew, log fill against capacity, days since its last
 -- new punch, and its retracted batches (`absensi batch retract`): a retracted batch is no success.
 -- Reads the batch log (small, indexed by device) rather than every punch.
 -- Push devices (ADMS): a push batch is one upload, not a read of the whole log, so the log size
 -- comes from the device's answer to INFO and the clock skew from the last pull/USB read (none);
--- last_seen_at is the receiver's last contact, heartbeats included.
+-- last_seen_at is the receiver's last contact, heartbeats included. covered_until / uncovered_workdays:
+-- how far the warehouse holds the device's log and the ended workdays still waiting on it (issue 13).
 with devices as (
     select * from {{ ref('stg_raw__devices') }}
 ),
@@ -99,6 +99,19 @@ last_punch as (
     ) as newest
 ),
 
+last_read_clock as (
+    select * from {{ ref('int_device_last_read') }}
+),
+
+uncovered as (
+    select
+        coverage.device_sn,
+        count(*)::integer as uncovered_workdays
+    from {{ ref('mart_device_coverage') }} as coverage
+    where coverage.is_workday and not coverage.covered and coverage.day_end <= {{ as_of_local() }}
+    group by coverage.device_sn
+),
+
 failures as (
     select
         device_sn,
@@ -133,7 +146,10 @@ select
     retracted.last_retracted_at::timestamptz as last_retracted_at,
     retracted.last_retraction_reason::text as last_retraction_reason,
     devices.protocol::text as protocol,
-    push_contact.last_seen_at::timestamptz as last_seen_at
+    push_contact.last_seen_at::timestamptz as last_seen_at,
+    last_read_clock.read_local_at::timestamp as covered_until,
+    (case when coalesce(devices.is_active, true) then coalesce(uncovered.uncovered_workdays, 0) end)::integer
+        as uncovered_workdays
 from known_devices
 cross join attendance_window
 left join devices on devices.device_sn = known_devices.device_sn
@@ -144,3 +160,5 @@ left join last_any on last_any.device_sn = known_devices.device_sn
 left join last_punch on last_punch.device_sn = known_devices.device_sn
 left join failures on failures.device_sn = known_devices.device_sn
 left join retracted on retracted.device_sn = known_devices.device_sn
+left join last_read_clock on last_read_clock.device_sn = known_devices.device_sn
+left join uncovered on uncovered.device_sn = known_devices.device_sn

@@ -1,5 +1,6 @@
 -- Per employee per month: attendance and punctuality, and the employee's discipline rank inside
 -- the OPD that month (1 = most disciplined: fewest TK days, then most on-time days, then fewest late).
+-- Final days only: MENUNGGU days (days_menunggu) are neither present nor absent.
 with monthly as (
     select * from {{ ref('int_attendance_monthly') }}
 ),
@@ -21,11 +22,13 @@ select
     monthly.days_hadir,
     monthly.days_tk,
     monthly.days_leave,
+    monthly.days_menunggu,
     monthly.days_on_time,
     monthly.days_late,
     monthly.days_early_leave,
-    round(monthly.days_hadir::numeric / nullif(monthly.workdays - monthly.days_leave, 0), 4)::numeric(6, 4)
-        as attendance_rate,
+    round(
+        monthly.days_hadir::numeric / nullif(monthly.workdays - monthly.days_leave - monthly.days_menunggu, 0), 4
+    )::numeric(6, 4) as attendance_rate,
     round(monthly.days_on_time::numeric / nullif(monthly.days_hadir, 0), 4)::numeric(6, 4) as punctuality_rate,
     (rank() over (
         partition by monthly.opd_code, monthly.month

@@ -1,5 +1,7 @@
 -- Per OPD per month: headcount, attendance and punctuality rates, TK days and the OPD's rank among
--- all OPDs that month (1 = most disciplined: highest attendance rate, then punctuality).
+-- all OPDs that month (1 = most disciplined: highest attendance rate, then punctuality). Rates are
+-- over final days only: MENUNGGU days (not known yet) are counted apart (days_menunggu,
+-- data_completeness, is_complete), so a silent device never ranks its OPD as undisciplined.
 with monthly as (
     select * from {{ ref('int_attendance_monthly') }}
 ),
@@ -17,6 +19,7 @@ per_opd as (
         sum(monthly.days_hadir)::integer as days_hadir,
         sum(monthly.days_tk)::integer as days_tk,
         sum(monthly.days_leave)::integer as days_leave,
+        sum(monthly.days_menunggu)::integer as days_menunggu,
         sum(monthly.days_on_time)::integer as days_on_time,
         sum(monthly.days_late)::integer as days_late,
         sum(monthly.days_early_leave)::integer as days_early_leave
@@ -27,9 +30,16 @@ per_opd as (
 rated as (
     select
         per_opd.*,
-        -- present on the days they were expected (leave days are not expected days)
-        round(per_opd.days_hadir::numeric / nullif(per_opd.employee_workdays - per_opd.days_leave, 0), 4)
-            as attendance_rate,
+        -- present on the days they were expected and that are known (leave and MENUNGGU days are not)
+        round(
+            per_opd.days_hadir::numeric
+            / nullif(per_opd.employee_workdays - per_opd.days_leave - per_opd.days_menunggu, 0),
+            4
+        ) as attendance_rate,
+        -- share of the employee-workdays already final
+        round(
+            (per_opd.employee_workdays - per_opd.days_menunggu)::numeric / nullif(per_opd.employee_workdays, 0), 4
+        ) as data_completeness,
         round(per_opd.days_on_time::numeric / nullif(per_opd.days_hadir, 0), 4) as punctuality_rate
     from per_opd
 )
@@ -50,6 +60,9 @@ select
     rated.days_on_time,
     rated.days_late,
     rated.days_early_leave,
+    rated.days_menunggu,
+    rated.data_completeness::numeric(6, 4) as data_completeness,
+    (rated.days_menunggu = 0) as is_complete,
     rated.attendance_rate::numeric(6, 4) as attendance_rate,
     rated.punctuality_rate::numeric(6, 4) as punctuality_rate,
     (rank() over (
