@@ -172,6 +172,10 @@ class DemoSummary:
     least_disciplined: list[tuple] = field(default_factory=list)
     outputs: dict[str, str] = field(default_factory=dict)
     daily_rows: int = 0
+    # issue 13: employee-days not known yet — per device still unread (serial, OPD, employees,
+    # employee-days) and those of days still in progress
+    waiting_devices: list[tuple[str, str, int, int]] = field(default_factory=list)
+    days_in_progress: int = 0
 
 
 def pull_outcomes(
@@ -196,6 +200,7 @@ with days as (
            count(*) filter (where status = 'TK') as tk_days
     from marts.fct_attendance_daily
     where work_date >= %(month)s and work_date < (%(month)s::date + interval '1 month')
+      and status <> 'MENUNGGU'  -- final days only: a silent device never makes its OPD look undisciplined
     group by opd_code
 )
 select days.opd_code, coalesce(names.nama_opd, days.opd_code) as nama_opd,
@@ -209,6 +214,28 @@ left join (
 order by on_time_pct {direction}, tk_days {tk_direction}, days.opd_code
 limit 5
 """
+
+
+# MENUNGGU days waiting for a device, per device (pending_devices is comma-separated).
+_WAITING_DEVICES = """
+select pending.device_sn, coalesce(devices.opd_code, '-'), count(distinct d.nip), count(*)
+from marts.fct_attendance_daily as d
+cross join lateral unnest(string_to_array(d.pending_devices, ',')) as pending (device_sn)
+left join staging.stg_raw__devices as devices on devices.device_sn = pending.device_sn
+where d.status = 'MENUNGGU'
+group by 1, 2
+order by 1
+"""
+
+
+def waiting_for_data(conn: psycopg.Connection) -> tuple[list[tuple[str, str, int, int]], int]:
+    """(per device still unread: serial, OPD, employees, employee-days; employee-days of days in progress)."""
+    devices = [(r[0], r[1], int(r[2]), int(r[3])) for r in conn.execute(_WAITING_DEVICES).fetchall()]
+    in_progress = db.scalar(
+        conn,
+        "select count(*) from marts.fct_attendance_daily where status = 'MENUNGGU' and pending_devices is null",
+    )
+    return devices, int(in_progress or 0)
 
 
 def opd_discipline(conn: psycopg.Connection, month: date) -> tuple[list[tuple], list[tuple]]:
@@ -306,6 +333,7 @@ def run_demo(
             if db.relation_exists(conn, "marts.fct_attendance_daily"):
                 summary.daily_rows = db.scalar(conn, "select count(*) from marts.fct_attendance_daily")
                 summary.most_disciplined, summary.least_disciplined = opd_discipline(conn, start)
+                summary.waiting_devices, summary.days_in_progress = waiting_for_data(conn)
         published = report.state_of("publish") == "success"
         summary.outputs = {
             "dasbor offline": str(edge.settings.dashboards_dir / "index.html")

@@ -69,6 +69,19 @@ def print_summary(summary) -> None:
         f"{summary.daily_rows:,} baris marts.fct_attendance_daily",
         highlight=False,
     )
+    for serial, opd, employees, days in summary.waiting_devices:
+        console.print(
+            f"MENUNGGU data mesin {serial} (OPD {opd}): {days:,} hari kerja dari {employees:,} pegawai belum "
+            "dinilai — bukan TK, tanpa potongan; setelah mesin terbaca (tarik lagi, atau "
+            f'`absensi import-usb --device {serial} BERKAS --exported-at "YYYY-MM-DD HH:MM"`) statusnya dihitung',
+            highlight=False,
+        )
+    if summary.days_in_progress:
+        console.print(
+            f"MENUNGGU hari belum selesai: {summary.days_in_progress:,} hari kerja pegawai hari ini dinilai "
+            "setelah jam pulang (yang sudah absen masuk tetap terlihat di Kehadiran Harian)",
+            highlight=False,
+        )
     gate = {"success": "LULUS", "failed": "GAGAL (tidak ada yang dipublikasi)"}.get(
         summary.gate_state, summary.gate_state
     )

@@ -53,6 +53,8 @@ def test_demo_end_to_end(pg_server_url, tmp_path):
         assert "Mesin ditarik: 2 berhasil, 1 gagal (dari 3)" in out
         assert "Mesin push (ADMS): 1 dari 1 terkirim lengkap" in out
         assert "Gerbang mutu: LULUS" in out
+        # Issue 13: the offline device's employees wait (MENUNGGU, named), they are not TK.
+        assert "MENUNGGU data mesin " in out and "bukan TK" in out
         assert "5 OPD paling disiplin bulan ini" in out and "5 OPD paling kurang disiplin bulan ini" in out
         assert "Traceback" not in out  # the offline device's task log goes to the Airflow log file
         index = tmp_path / "home" / "demo" / "out" / "dashboards" / "index.html"
@@ -75,7 +77,17 @@ def test_demo_end_to_end(pg_server_url, tmp_path):
                 """select count(*) from raw.ingest_batch b join raw.device d using (device_sn)
                     where b.kind = 'pull' and d.protocol = 'push'"""
             ).fetchone()[0]
+            offline_tk = conn.execute(
+                """select count(*) from marts.fct_attendance_daily d
+                    join staging.stg_raw__devices v on v.opd_code = d.opd_code
+                    join raw.ingest_batch b on b.device_sn = v.device_sn and b.status = 'failed'
+                   where d.status = 'TK'"""
+            ).fetchone()[0]
+            waiting = conn.execute(
+                "select count(*) from marts.fct_attendance_daily where pending_devices is not null"
+            ).fetchone()[0]
         assert punches > 0 and daily > 0 and failed == 1
+        assert offline_tk == 0 and waiting > 0
         assert pushed[0] == 1 and pushed[1] > 0 and pulled_push_device == 0
         assert f"{punches:,} baru di raw.device_punch" in out
 
