@@ -1,11 +1,12 @@
-"""Transform speed for 8,000 employees (issue 4).
+"""Transform speed for 8,000 employees (issues 4 and 13).
 
 1. Hourly incremental run with 12 months of history vs with 1 month (same run, same server):
-   the ratio must be <= 1.5 (the hourly cost must not grow with history).
+   the ratio must be <= 1.2 (the hourly cost must not grow with history, device coverage and the
+   re-evaluation of MENUNGGU days included).
 2. Full refresh of one year (must finish in minutes).
 
-Raw data is written straight with SQL (one device per 100 people, one USB batch per device per workday, ~95% of
-people punching twice a day) so the bench measures dbt, not the generator. An "hour" is one new
+Raw data is written straight with SQL (one device per 100 people, one USB batch per device per workday,
+exported from the device at 19:00 so it covers that day; ~95% of people punching twice a day) so the bench measures dbt, not the generator. An "hour" is one new
 batch per device carrying 07:00–08:00 punches of the last day for everyone on that device.
 Run: `.venv/bin/python -m bench transform` (ABSENSI_DATABASE_URL or a throwaway embedded server).
 """
@@ -71,10 +72,7 @@ def _punch_days(conn: psycopg.Connection, first: dt.date, last: dt.date) -> int:
                select d::date as day from generate_series(%s::date, %s::date, interval '1 day') d
                where extract(isodow from d) < 6
            ), inserted as (
-               insert into raw.ingest_batch (kind, device_sn, started_at, finished_at, status,
-                                             records_read, records_new, server_time)
-               select 'usb', 'DEV' || lpad(dev::text, 4, '0'), days.day + time '18:00',
-                      days.day + time '18:00', 'ok', 0, 0, days.day + time '18:00'
+XX
                from days cross join generate_series(1, %s) dev
                order by days.day, dev
                returning batch_id, device_sn, started_at
@@ -156,6 +154,10 @@ def _scenario(server: str, months: int) -> dict[str, float]:
                 _one_hour(conn, END, hour)
             hourly.append(run_build(url, bench_settings(), vars=dbt_vars, unit_tests=False))
         steady = hourly[1:]
+        with psycopg.connect(url) as conn:
+            waiting = conn.execute(
+                "select count(*), count(distinct work_date) from marts.fct_attendance_daily where status = 'MENUNGGU'"
+            ).fetchone()
         result = {
             "months": months,
             "punches": punches,
@@ -169,7 +171,8 @@ def _scenario(server: str, months: int) -> dict[str, float]:
         print(
             f"  {months:>2} month(s): {punches:,} punches, {facts:,} daily rows; load {load_s:.0f} s; "
             f"full refresh {full.seconds:.1f} s (fct {result['full_fct_s']:.1f} s); "
-            f"hourly incremental {result['hourly_s']:.1f} s (fct {result['hourly_fct_s']:.2f} s)",
+            f"hourly incremental {result['hourly_s']:.1f} s (fct {result['hourly_fct_s']:.2f} s); "
+            f"{waiting[0]:,} MENUNGGU rows on {waiting[1]} day(s)",
             flush=True,
         )
         return result
@@ -184,7 +187,7 @@ def main() -> None:
     fct_ratio = twelve["hourly_fct_s"] / max(one["hourly_fct_s"], 1e-9)
     print(
         f"hourly run, 12 months vs 1 month: {twelve['hourly_s']:.1f} s / {one['hourly_s']:.1f} s = {ratio:.2f}x "
-        f"(fct_attendance_daily alone {fct_ratio:.2f}x); target <= 1.5 -> {'OK' if ratio <= 1.5 else 'TOO SLOW'}"
+        f"(fct_attendance_daily alone {fct_ratio:.2f}x); target <= 1.2 -> {'OK' if ratio <= 1.2 else 'TOO SLOW'}"
     )
     print(
         f"full refresh of 12 months: {twelve['full_s']:.0f} s ({twelve['full_s'] / 60:.1f} min) "
