@@ -124,7 +124,7 @@ with tk as (
     group by m.nip
 ),
 names as (
-    select distinct on (nip) nip, nama from marts.mart_employee_discipline_monthly
+    select distinct on (nip) nip, nama, jenis_pegawai from marts.mart_employee_discipline_monthly
     where month <= %(month)s order by nip, month desc
 ),
 opd as (
@@ -136,6 +136,9 @@ select tk.nip, names.nama, opd.nama_opd, tk.tk_days as hari_tk_kumulatif, l.leve
 from tk
 join staging.sanction_levels as l
   on tk.tk_days between l.min_tk_days and coalesce(l.max_tk_days, 2147483647)
+-- only the employee types PP 94/2021 covers (seed sanction_coverage), as in mart_discipline_sanction
+join names as covered_names on covered_names.nip = tk.nip
+join staging.sanction_coverage as c on c.jenis_pegawai = covered_names.jenis_pegawai and c.covered
 left join names on names.nip = tk.nip
 left join opd on opd.opd_code = tk.opd_code
 where l.level > 0
@@ -375,6 +378,36 @@ def _headlines(
     return lines
 
 
+def _completeness(conn: Any, month: date) -> list[str]:
+    """How much of the month is known (issue 13): the first line states it, the next ones name each
+    OPD still incomplete (marked, not ranked as undisciplined: its rates are over final days only)."""
+    row = conn.execute(
+        """select coalesce(sum(workdays), 0), coalesce(sum(days_menunggu), 0), count(*) filter (where days_menunggu > 0)
+             from marts.fct_allowance_deduction_monthly where month = %s""",
+        (month,),
+    ).fetchone()
+    assert row is not None  # an aggregate without group by returns one row
+    workdays, waiting, people = (int(v) for v in row)
+    if not waiting:
+        return ["lengkap — semua hari kerja pegawai bulan ini sudah final."]
+    share = 100 * (workdays - waiting) / workdays if workdays else 0
+    lines = [
+        f"BELUM LENGKAP — {fmt(round(share, 1))} % hari kerja pegawai final; {fmt(waiting)} hari kerja dari "
+        f"{fmt(people)} pegawai masih MENUNGGU (hari belum selesai atau data mesin belum terbaca). Hari MENUNGGU "
+        "tidak dihitung sebagai TK, tanpa potongan, dan tidak masuk peringkat; OPD di bawah ditandai, bukan "
+        "dinilai tidak disiplin."
+    ]
+    for name, completeness, days in conn.execute(
+        """select nama_opd, data_completeness, days_menunggu from marts.mart_opd_discipline_monthly
+            where month = %s and not is_complete order by data_completeness, nama_opd""",
+        (month,),
+    ).fetchall():
+        lines.append(
+            f"{name}: data {fmt(round(float(completeness) * 100, 1))} % lengkap ({fmt(days)} hari MENUNGGU)"
+        )
+    return lines
+
+
 def _device_problems(devices: Section) -> tuple[Section, str]:
     """The machines whose month is not complete, listed, and one sentence for the rest."""
     if devices.error or not devices.rows:
@@ -493,6 +526,7 @@ def build_monthly_report(
         devices = _query(conn, DEVICES_AS_OF_SQL, {"first": first_day, "next": next_month(first_day)})
         quarantine = cards.run("kesehatan_mesin/jumlah_karantina")
         quality, quality_failures = quality_status(conn, first_day)
+        completeness = _completeness(conn, first_day)
 
     label = month_label(first_day)
     draft = not locked
@@ -512,6 +546,12 @@ def build_monthly_report(
         Paragraph(f"{escape(regency)}<br/>Laporan Disiplin Pegawai ASN<br/>{label}", h1),
         Paragraph(f"<b>Status data:</b> {status}", body),
         Paragraph(f"<b>Mutu data:</b> {escape(quality)}", body),
+        *[
+            Paragraph(
+                f"<b>Kelengkapan data:</b> {escape(line)}" if i == 0 else f"&bull; {escape(line)}", body
+            )
+            for i, line in enumerate(completeness)
+        ],
         *[Paragraph(f"&bull; {escape(f)}", body) for f in quality_failures],
         Paragraph(f"<b>Dibuat:</b> {generated}", body),
         Spacer(1, 0.3 * cm),

@@ -92,6 +92,13 @@ def test_wrong_serial_import_is_retracted_and_the_next_close_passes(
     assert _rows(conn, "select count(*) from raw.device_punch where batch_id = %s", typo_batch) == [(50,)]
 
     # A batch that fed the locked month is retracted afterwards: adjustments, never a silent rewrite.
+    # The device was read again later (a second file copied off it in November), so its October stays
+    # known and the retracted punches simply no longer count (issue 13: without a later read its days
+    # would be unknown again, and an unknown day corrects nothing).
+    again = tmp_path / f"{serial}_attlog.dat"
+    again.write_text((folder / "attlog" / f"{serial}_attlog.dat").read_text().splitlines(True)[0])
+    reread = run_cli("import-usb", again, "--device", serial, "--exported-at", "2026-11-02 07:00")
+    assert reread.exit_code == 0, reread.output
     paid = _october(conn)
     fed = _rows(
         conn,

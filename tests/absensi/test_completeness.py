@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import date
 from pathlib import Path
 
 import psycopg
 import pytest
+from pypdf import PdfReader
 
 from absensi.transform import run_build
+from dashboards.report import build_monthly_report
 from ingest.folder import load_generated_regency
 from ingest.generator import generate
 from ingest.usb import read_attlog
@@ -102,6 +105,17 @@ def test_an_offline_device_waits_the_close_refuses_and_the_late_file_settles_it(
         (offline,),
     ).fetchone()
     assert opd[0] is False and opd[1] > 0 and opd[2] is True
+
+    # The draft report states the month's completeness and marks the OPD still waiting.
+    report = build_monthly_report(date(2026, 10, 1), tmp_path / "oktober.pdf", db_url, settings.timezone)
+    text = " ".join(" ".join(page.extract_text() for page in PdfReader(report).pages).split())
+    opd_name = conn.execute(
+        """select o.nama_opd from staging.stg_raw__opds o join staging.stg_raw__devices d using (opd_code)
+            where d.device_sn = %s""",
+        (offline,),
+    ).fetchone()[0]
+    assert "Kelengkapan data: BELUM LENGKAP" in text and f"{len(waiting)} hari kerja" in text
+    assert f"{' '.join(opd_name.split())}: data" in text
 
     # PP 94/2021 levels only for the types it covers: never HONORER or PPPK.
     types = {

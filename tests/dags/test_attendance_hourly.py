@@ -16,6 +16,7 @@ from absensi.orchestration import airflow_local
 from ingest.usb import read_attlog
 from tests.conftest import resolved_settings
 from warehouse.months import local_today
+from warehouse.seeds import read_seed
 
 EMPLOYEES, DEVICES, DAYS = 60, 5, 10
 
@@ -37,6 +38,16 @@ def _nips_punching_on(folder: Path, serial: str) -> set[str]:
             for row in csv.DictReader(fh)
             if row["device_pin"] in pins and row["device_sn"] in ("", serial)
         }
+
+
+def _depends_on(folder: Path, serial: str) -> set[str]:
+    """Employees whose days depend on `serial` (issue 13): its OPD's, and those with a PIN registered on it."""
+    with (folder / "devices.csv").open(newline="", encoding="utf-8") as fh:
+        opd = next(row["opd_code"] for row in csv.DictReader(fh) if row["device_sn"] == serial)
+    with (folder / "employees.csv").open(newline="", encoding="utf-8") as fh:
+        nips = {row["nip"] for row in csv.DictReader(fh) if row["opd_code"] == opd}
+    with (folder / "pins.csv").open(newline="", encoding="utf-8") as fh:
+        return nips | {row["nip"] for row in csv.DictReader(fh) if row["device_sn"] == serial}
 
 
 @pytest.fixture
@@ -93,11 +104,37 @@ def test_one_offline_device_does_not_stop_the_others(airflow_db, regency, conn, 
     assert health == ("push", "push", True, None, None)  # alive; no INFO answer yet, no clock read
 
     # The others' days are in the mart exactly as the generator's truth says; employees who
-    # punched on the offline device wait for its backlog (next hour).
+    # punched on the offline device wait for its backlog (next hour). Issue 13: what is not known
+    # yet is MENUNGGU, never TK — the days of everyone depending on the offline device (its OPD's
+    # employees, PINs registered on it) and, before the day's end, today.
+    margin = int(read_seed("coverage_settings")[0]["day_end_margin_minutes"])
+    state = {
+        (r[0], r[1]): r[2:]
+        for r in conn.execute(
+            """select nip, work_date::text, status, pending_devices,
+                      work_date + schedule_out + make_interval(mins => %s) <= (now() at time zone %s)
+                 from marts.fct_attendance_daily""",
+            (margin, resolved_settings().timezone),
+        ).fetchall()
+    }
+    dependents = _depends_on(regency.folder, offline)
+    assert dependents
+    for nip, _day in (k for k, (status, _p, _ended) in state.items() if status == "TK"):
+        assert nip not in dependents  # nobody is fined for a silent machine
+    for (nip, _day), (status, pending, ended) in state.items():
+        if nip in dependents and ended and status == "MENUNGGU":
+            assert pending == offline
+        if not ended:
+            assert status in ("MENUNGGU", "CUTI", "SAKIT", "IZIN", "DL", "TB")
+    assert any(status == "MENUNGGU" and pending == offline for status, pending, _e in state.values())
     daily = _daily(conn)
-    waiting = _nips_punching_on(regency.folder, offline)
+    waiting = _nips_punching_on(regency.folder, offline) | dependents
     with (regency.folder / "truth.csv").open(newline="", encoding="utf-8") as fh:
-        truth = [row for row in csv.DictReader(fh) if row["nip"] not in waiting]
+        truth = [
+            row
+            for row in csv.DictReader(fh)
+            if row["nip"] not in waiting and state[(row["nip"], row["work_date"])][2]
+        ]
     assert len(truth) > 0 and sum(1 for r in truth if r["status"] == "HADIR") > 0
     mismatches = [
         (row["nip"], row["work_date"], daily.get((row["nip"], row["work_date"])))
@@ -121,6 +158,26 @@ def test_one_offline_device_does_not_stop_the_others(airflow_db, regency, conn, 
         (last_batch,),
     ).fetchone() == (len(online), 0)
     assert _daily(conn) == daily
+
+    # The device comes back (issue 13): the next hour pulls its backlog and every day that waited on
+    # it becomes its real status — the truth, for everyone whose day has ended; nothing doubled.
+    regency.simulation.devices[offline].faults.offline = False
+    back = airflow_local.run_dag("attendance_hourly", logical_date=report.logical_date + timedelta(hours=1))
+    assert back.state == "success" and set(back.states("pull_device")) == {"success"}
+    per_device = dict(conn.execute("select device_sn, count(*) from raw.device_punch group by 1").fetchall())
+    assert per_device[offline] == len(set(read_attlog(regency.folder / "attlog" / f"{offline}_attlog.dat")))
+    settled = _daily(conn)
+    ended = {k for k, (_s, _p, is_ended) in state.items() if is_ended}
+    with (regency.folder / "truth.csv").open(newline="", encoding="utf-8") as fh:
+        expected = {
+            (row["nip"], row["work_date"]): (
+                row["status"], int(row["tl_tier"]), int(row["psw_tier"]), Decimal(row["deduction_pct"])
+            )
+            for row in csv.DictReader(fh)
+            if (row["nip"], row["work_date"]) in ended
+        }  # fmt: skip
+    assert {k: settled[k] for k in expected} == expected
+    assert not any(k in ended and v[0] == "MENUNGGU" for k, v in settled.items())
 
 
 def test_every_device_down_fails_the_run_without_building(airflow_db, db_url, tmp_path, monkeypatch):

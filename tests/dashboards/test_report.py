@@ -122,7 +122,9 @@ def test_sanctions_in_a_report_count_tk_only_up_to_its_month(warehouse):
         # for August (the first month of data) only August's TK days count; level 1 starts at 3 days
         august_tk = dict(
             conn.execute(
-                "select nip, days_tk from marts.fct_allowance_deduction_monthly where month = '2026-08-01'"
+                """select m.nip, m.days_tk from marts.fct_allowance_deduction_monthly m
+                     join staging.stg_raw__employees e using (nip)
+                    where m.month = '2026-08-01' and e.jenis_pegawai in ('PNS', 'CPNS')"""
             ).fetchall()
         )
     assert {r[0]: r[3] for r in august.rows} == {nip: tk for nip, tk in august_tk.items() if tk >= 3}

@@ -15,7 +15,8 @@
 ) }}
 -- Days of locked months recomputed from today's data, for the days new data touched (all locked
 -- days on a full refresh). fct_allowance_adjustment compares them with the frozen snapshot; the
--- facts themselves never change for a locked month.
+-- facts themselves never change for a locked month. A day recomputed as MENUNGGU is left out: the
+-- paid value stands, neither a fine nor a refund for what is not known.
 with days as (
     select * from {{ ref('int_attendance_days_priced') }}
 ),
@@ -38,7 +39,9 @@ locked_days as (
         days.deduction_pct,
         days.reason
     from days
-    where days.is_locked_month
+    -- a day not known now (MENUNGGU: a retraction took back the read that covered it) corrects
+    -- nothing: what was paid stands until the device's log is known again (issue 13)
+    where days.is_locked_month and days.status <> 'MENUNGGU'
 )
 
 select * from locked_days
