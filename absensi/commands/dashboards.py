@@ -68,7 +68,7 @@ def render_cmd(
     out: Path = typer.Option(..., "--out", help="Folder keluaran HTML + PNG"),
     month: str = typer.Option("", "--month", help="Filter Bulan, YYYY-MM (kosong: bulan terakhir)"),
     day: str = typer.Option("", "--date", help="Filter Tanggal, YYYY-MM-DD (kosong: hari kerja terakhir)"),
-    opd: str = typer.Option("", "--opd", help="Filter Kode OPD (kosong: semua OPD)"),
+    opd: str = typer.Option("", "--opd", help="Filter OPD: kode atau nama persis (kosong: semua OPD)"),
 ) -> None:
     """Tampilkan semua dasbor sebagai HTML statis dengan grafik PNG (tanpa jaringan)."""
     from dashboards.render import filter_values, render_all
