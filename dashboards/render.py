@@ -17,6 +17,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display, no network: files only
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from dashboards.labels import label  # noqa: E402
 from dashboards.marts import run_card  # noqa: E402
@@ -106,7 +107,9 @@ def draw_chart(card: Card, columns: list[str], rows: list[tuple], path: Path) ->
             else:
                 bars = ax.bar(offsets, values, width=width, label=label(name))
             if len(drawn) <= 40:
-                ax.bar_label(bars, labels=[fmt(_value(v)) for v in values], fontsize=6, padding=2)
+                ax.bar_label(
+                    bars, labels=[fmt(_value(v)) if v else "" for v in values], fontsize=6, padding=2
+                )
         if horizontal:
             ax.set_yticks(positions, labels, fontsize=7)
             ax.set_ylim(len(drawn) - 0.5, -0.5)  # first row on top, no empty band above or below
@@ -121,6 +124,9 @@ def draw_chart(card: Card, columns: list[str], rows: list[tuple], path: Path) ->
             if n == 1:
                 ax.set_ylabel(label(card.y[0]), fontsize=8)
         ax.tick_params(axis="x", labelsize=7)
+        # the value axis in Indonesian numbers (2.000.000, not 2 × 1e6)
+        value_axis = ax.xaxis if horizontal else ax.yaxis
+        value_axis.set_major_formatter(FuncFormatter(lambda v, _pos: fmt(_value(v))))
     if n > 1 or card.display == "line":
         # above the plot, outside it: never over the bars
         ax.legend(fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=n, frameon=False)
