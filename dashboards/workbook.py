@@ -195,6 +195,7 @@ class Workbook:
 
     def _rekap(self) -> None:
         from openpyxl.styles import Font
+        from openpyxl.utils import get_column_letter
 
         ws = self._sheet("Rekap OPD", "total per OPD")
         rows = [[t.kode_opd, t.nama_opd, t.pegawai, *t.sums] for t in self.data.opd_totals]
@@ -207,6 +208,10 @@ class Workbook:
             cell.font = Font(bold=True)
             if col in REKAP_FORMATS:
                 cell.number_format = REKAP_FORMATS[col]
+            # the regency's sums are the widest numbers: never ##### or 1,66E+09
+            letter = get_column_letter(col)
+            shown = _display_width(value, REKAP_FORMATS.get(col, "")) + 2
+            ws.column_dimensions[letter].width = max(ws.column_dimensions[letter].width or 0, shown)
         assert len(SUMMED) + 3 == len(REKAP_HEADINGS)
         for offset, (label, value) in enumerate(
             [

@@ -433,3 +433,45 @@ def test_formula_like_names_are_text_not_formulas_in_xlsx(tmp_path):
     names = [r[2] for r in _data_rows(wb["Potongan"])]
     assert names == ["'" + t for t in HOSTILE_TEXTS]
     assert result.checksum == csv_result.checksum and verify_file(out)[0]
+
+
+def test_regency_sized_totals_fit_their_columns_in_rupiah(tmp_path):
+    """A regency paying Rp 1,66 milyar: TOTAL DIBAYAR shows as rupiah in a column wide enough for it
+    (not 1.66E+09, not #####), on Rekap OPD and Checksum."""
+    from dashboards.export import DeductionRow, write_deductions
+
+    rows = [
+        DeductionRow(
+            f"1980010120000110{i:02d}",
+            f"Pegawai {i}",
+            f"OPD{i % 7}",
+            f"Dinas Nomor {i % 7}",
+            8_300_000,
+            Decimal("1.25"),
+            103_750,
+            8_196_250,
+            22,
+            22,
+            0,
+            0,
+            1,
+            1,
+            Decimal("0"),
+            Decimal("0.50"),
+            Decimal("0.75"),
+        )  # fmt: skip
+        for i in range(200)
+    ]
+    out = tmp_path / "besar.xlsx"
+    result = write_deductions(out, "xlsx", "2026-10", "FINAL", rows, [], regency_name="Kabupaten Besar")
+    assert result.total_to_pay == 1_639_250_000
+    wb = load_workbook(out)
+    rekap = wb["Rekap OPD"]
+    paid = next(row for row in rekap.iter_rows() if row[1].value == "TOTAL DIBAYAR bulan ini")
+    assert paid[5].value == result.total_to_pay and paid[5].number_format == '"Rp" #,##0;-"Rp" #,##0'
+    assert rekap.column_dimensions["F"].width >= len("Rp 1.639.250.000")
+    assert rekap.column_dimensions["D"].width >= len("Rp 1.660.000.000")
+    info = {r[0].value: r[1] for r in wb["Checksum"].iter_rows() if r[0].value}
+    assert info["TOTAL_DIBAYAR"].value == result.total_to_pay
+    assert info["TOTAL_DIBAYAR"].number_format.startswith('"Rp"')
+    assert verify_file(out)[0]
