@@ -170,9 +170,15 @@ class Workbook:
         ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(headings))}{last}"
         ws.freeze_panes = f"{freeze_column}{HEADER_ROW + 1}"
         ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
-        # the title block's long lines must not widen column A
-        for cell_name in ("A1", "A2", "A3"):
-            ws[cell_name].alignment = Alignment(wrap_text=False)
+        # headings wrap onto up to three lines: the row is made tall enough (spreadsheets do not grow it)
+        longest = max(len(h) for h in headings)
+        ws.row_dimensions[HEADER_ROW].height = 15 * min(3, 1 + longest // 18)
+        # the title block spans the table: the DRAF banner is one red band over every column
+        last_column = get_column_letter(max(len(headings), 6))
+        for r in (1, 2, 3):
+            ws.merge_cells(f"A{r}:{last_column}{r}")
+            ws.cell(row=r, column=1).alignment = Alignment(horizontal="left", vertical="center")
+        ws.row_dimensions[3].height = 20
 
     # ---- the sheets ---------------------------------------------------------------------------------
     def _deductions(self) -> None:
@@ -260,6 +266,9 @@ class Workbook:
             ws.cell(row=r, column=1, value=key)
             cell = ws.cell(row=r, column=2, value=value)
             cell.number_format = number_format
+        for r in (1, 2, 3):
+            ws.merge_cells(f"A{r}:B{r}")
+        ws.row_dimensions[3].height = 20
         ws.column_dimensions[get_column_letter(1)].width = 28
         ws.column_dimensions[get_column_letter(2)].width = 70
         ws.freeze_panes = f"A{HEADER_ROW + 1}"

@@ -163,6 +163,9 @@ def test_workbook_is_laid_out_for_finance(use_warehouse, run_cli, tmp_path, monk
     for sheet in wb.worksheets:
         assert sheet["A3"].value.startswith("STATUS: DRAF -") and "JANGAN" in sheet["A3"].value, sheet.title
         assert sheet["A3"].fill.fgColor.rgb.endswith("C00000")
+        # one red band over the table's columns, not a clipped cell A3
+        assert any(m.min_row == m.max_row == 3 and m.min_col == 1 and m.max_col >= 2
+                   for m in sheet.merged_cells.ranges), sheet.title  # fmt: skip
         assert "Bulan September 2026" in sheet["A2"].value
         for page in (sheet.oddHeader, sheet.evenHeader, sheet.firstHeader):
             assert page.center.text.startswith("DRAF - JANGAN DIBAYARKAN"), sheet.title
