@@ -1,23 +1,25 @@
 """Files for finance (BPKAD: monthly allowance deductions) and for the e-kinerja application.
 
-Deductions file, CSV (UTF-8, comma separated, `\\n` line ends):
-    BULAN,2026-03
-    STATUS,FINAL            (or DRAF: the month is not locked yet and must not be paid from)
-    jenis_baris,nip,nama,kode_opd,nama_opd,tunjangan_pokok,persen_potongan,potongan,tunjangan_diterima,...
-    DATA,...                one row per employee, ordered by kode_opd, nip
-    TOTAL_OPD,...           one row per OPD
-    TOTAL,...               the whole regency
-    jenis_baris,nip,nama,kode_opd,nama_opd,bulan_dikoreksi,potongan_terkunci,potongan_koreksi,...
-    PENYESUAIAN,...         corrections of earlier locked (paid) months, paid in this month
-    TOTAL_PENYESUAIAN,...   their sum (positive: more is deducted now; negative: paid back now)
-    TOTAL_DIBAYAR,<rupiah>  what finance pays this month: total net − total adjustment
-    CHECKSUM_SHA256,<hex>,<number of DATA and PENYESUAIAN lines>
+Deductions file, CSV (by default for Excel in an Indonesian locale: `;` separated, decimal comma,
+UTF-8 with a BOM, `\\n` line ends; `PLAIN_CSV`: `,`, decimal point, no BOM):
+    BULAN;2026-03
+    STATUS;FINAL            (or DRAF: the month is not locked yet and must not be paid from)
+    jenis_baris;nip;nama;kode_opd;nama_opd;tunjangan_pokok;persen_potongan;potongan;tunjangan_diterima;...
+    DATA;...                one row per employee, ordered by kode_opd, nip; ends with the TL/PSW day
+                            counts and the percent from TK, TL and PSW (empty for the finance login)
+    TOTAL_OPD;...           one row per OPD
+    TOTAL;...               the whole regency
+    jenis_baris;nip;nama;kode_opd;nama_opd;bulan_dikoreksi;potongan_terkunci;potongan_koreksi;...
+    PENYESUAIAN;...         corrections of earlier locked (paid) months, paid in this month
+    TOTAL_PENYESUAIAN;...   their sum (positive: more is deducted now; negative: paid back now)
+    TOTAL_DIBAYAR;<rupiah>  what finance pays this month: total net − total adjustment
+    CHECKSUM_SHA256;<hex>;<number of DATA and PENYESUAIAN lines>
 
 The checksum is SHA-256 over the DATA and PENYESUAIAN lines exactly as written, in file order (each
 ending in `\\n`), so finance can verify a CSV with standard tools:
-`grep -E '^(DATA|PENYESUAIAN),' potongan.csv | sha256sum`. The XLSX carries the same rows (sheets
-Potongan, Penyesuaian, Rekap OPD, Checksum) and the same checksum over the same canonical lines;
-`absensi export verify FILE` checks either format.
+`grep -E '^(DATA|PENYESUAIAN);' potongan.csv | sha256sum`. The XLSX (dashboards/workbook.py) carries
+the same rows (sheets Potongan, Penyesuaian, Rekap OPD, Checksum) and the checksum of the CSV written
+in the same dialect (recorded on its Checksum sheet); `absensi export verify FILE` checks either.
 
 Text cells that a spreadsheet would read as a formula (starting with `= + - @`, tab, CR, LF) are written
 with a leading `'` in every CSV and XLSX (OWASP CSV injection); the checksum is over those written lines.
@@ -43,6 +45,7 @@ from warehouse.months import iso_month
 DEDUCTION_COLUMNS = [
     "jenis_baris", "nip", "nama", "kode_opd", "nama_opd", "tunjangan_pokok", "persen_potongan",
     "potongan", "tunjangan_diterima", "hari_kerja", "hari_hadir", "hari_tk", "hari_cuti_izin",
+    "hari_tl", "hari_psw", "persen_tk", "persen_tl", "persen_psw",
 ]  # fmt: skip
 ADJUSTMENT_COLUMNS = [
     "jenis_baris", "nip", "nama", "kode_opd", "nama_opd", "bulan_dikoreksi", "potongan_terkunci",
@@ -51,6 +54,25 @@ ADJUSTMENT_COLUMNS = [
 EKINERJA_COLUMNS = [
     "nip", "tanggal", "kode_opd", "status", "jam_masuk", "jam_pulang", "menit_terlambat",
     "menit_pulang_cepat", "tingkat_tl", "tingkat_psw", "persen_potongan", "keterangan",
+]  # fmt: skip
+# Percent columns: text with two decimals in every CSV line (and in the checksum).
+PCT_COLUMNS = frozenset(i for i, c in enumerate(DEDUCTION_COLUMNS) if c.startswith("persen_"))
+
+# The workbook is read by people: the same columns under Indonesian headings.
+DEDUCTION_HEADINGS = [
+    "Jenis baris", "NIP", "Nama", "Kode OPD", "Nama OPD", "Tunjangan pokok (Rp)", "Potongan (%)",
+    "Potongan (Rp)", "Tunjangan diterima (Rp)", "Hari kerja", "Hari hadir", "Hari TK",
+    "Hari cuti/izin", "Hari terlambat (TL)", "Hari pulang cepat (PSW)", "Potongan dari TK (%)",
+    "Potongan dari TL (%)", "Potongan dari PSW (%)",
+]  # fmt: skip
+ADJUSTMENT_HEADINGS = [
+    "Jenis baris", "NIP", "Nama", "Kode OPD", "Nama OPD", "Bulan dikoreksi", "Potongan terkunci (Rp)",
+    "Potongan koreksi (Rp)", "Penyesuaian potongan (Rp)", "Alasan",
+]  # fmt: skip
+REKAP_HEADINGS = [
+    "Kode OPD", "Nama OPD", "Jumlah pegawai", "Tunjangan pokok (Rp)", "Potongan (Rp)",
+    "Tunjangan diterima (Rp)", "Hari kerja", "Hari hadir", "Hari TK", "Hari cuti/izin",
+    "Hari terlambat (TL)", "Hari pulang cepat (PSW)",
 ]  # fmt: skip
 
 DEDUCTIONS_SQL = """
@@ -70,6 +92,23 @@ from marts.fct_allowance_deduction_monthly as m
 where m.month = %s
 order by m.opd_code, m.nip
 """
+# Where an employee's percent comes from, per employee, from the daily facts of the month (days of a
+# locked month are never recomputed there, so they match the frozen monthly row). A HADIR day's percent
+# is TL + PSW: the TL part is the price of its TL tier (seed policy_tiers), the PSW part the rest, so
+# TK + TL + PSW (+ any leave percent) is the month's uncapped percent exactly.
+BREAKDOWN_SQL = """
+select d.nip,
+       count(*) filter (where d.status = 'HADIR' and d.tl_tier > 0),
+       count(*) filter (where d.status = 'HADIR' and d.psw_tier > 0),
+       coalesce(sum(d.deduction_pct) filter (where d.status = 'TK'), 0),
+       coalesce(sum(coalesce(t.pct, 0)) filter (where d.status = 'HADIR'), 0),
+       coalesce(sum(d.deduction_pct - coalesce(t.pct, 0)) filter (where d.status = 'HADIR'), 0)
+from marts.fct_attendance_daily as d
+left join staging.policy_tiers as t on t.policy_id = d.policy_id and t.side = 'TL' and t.tier = d.tl_tier
+where d.work_date >= %s and d.work_date < (%s::date + interval '1 month')
+group by d.nip
+"""
+BREAKDOWN_TABLES = ("marts.fct_attendance_daily", "staging.policy_tiers")
 ADJUSTMENTS_SQL = """
 select a.nip, {nama}, a.opd_code, {nama_opd}, to_char(a.corrected_month, 'YYYY-MM'),
        a.locked_deduction_amount, a.corrected_deduction_amount, a.adjustment_amount, a.reason
@@ -93,6 +132,21 @@ order by d.nip, d.work_date
 """
 
 
+@dataclass(frozen=True)
+class CsvDialect:
+    """How a deductions CSV is written: separator, decimal mark, byte-order mark."""
+
+    sep: str
+    decimal: str
+    bom: bool
+
+
+# Excel in an Indonesian locale opens a `;`-separated file with decimal commas into columns, and needs
+# the BOM to read names as UTF-8. PLAIN is for other systems: `,`, decimal point, no BOM.
+INDONESIAN_CSV = CsvDialect(sep=";", decimal=",", bom=True)
+PLAIN_CSV = CsvDialect(sep=",", decimal=".", bom=False)
+
+
 @dataclass
 class DeductionRow:
     nip: str
@@ -107,13 +161,37 @@ class DeductionRow:
     hari_hadir: int
     hari_tk: int
     hari_cuti_izin: int
+    # where the percent comes from; None when the daily facts cannot be read (finance login)
+    hari_tl: int | None = None
+    hari_psw: int | None = None
+    persen_tk: Decimal | None = None
+    persen_tl: Decimal | None = None
+    persen_psw: Decimal | None = None
 
-    def cells(self) -> list[Any]:
+    def values(self) -> list[Any]:
+        """The DATA row with numbers as numbers (percent as Decimal), text neutralised."""
         return [
             "DATA", safe_text(self.nip), safe_text(self.nama), safe_text(self.kode_opd),
-            safe_text(self.nama_opd), self.tunjangan_pokok, pct(self.persen_potongan), self.potongan,
+            safe_text(self.nama_opd), self.tunjangan_pokok, Decimal(self.persen_potongan), self.potongan,
             self.tunjangan_diterima, self.hari_kerja, self.hari_hadir, self.hari_tk, self.hari_cuti_izin,
+            self.hari_tl, self.hari_psw, _decimal(self.persen_tk), _decimal(self.persen_tl),
+            _decimal(self.persen_psw),
         ]  # fmt: skip
+
+    def cells(self, decimal: str = ".") -> list[Any]:
+        """The DATA row as CSV cells (percent as text with two decimals)."""
+        return text_cells(self.values(), decimal)
+
+
+def _decimal(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def text_cells(values: list[Any], decimal: str) -> list[Any]:
+    """Cells of a DATA line as the CSV has them: percent columns as `19.25` (or `19,25`)."""
+    return [
+        pct(v, decimal) if i in PCT_COLUMNS and v is not None and v != "" else v for i, v in enumerate(values)
+    ]
 
 
 @dataclass
@@ -150,8 +228,9 @@ class ExportResult:
     total_to_pay: int = 0
 
 
-def pct(value: Any) -> str:
-    return f"{Decimal(value):.2f}"
+def pct(value: Any, decimal: str = ".") -> str:
+    text = f"{Decimal(value):.2f}"
+    return text.replace(".", decimal) if decimal != "." else text
 
 
 # OWASP "CSV injection": a cell starting with one of these is a formula (or becomes one) in Excel,
@@ -167,14 +246,35 @@ def safe_text(value: Any) -> Any:
     return value
 
 
-def csv_line(cells: list[Any]) -> str:
+def csv_line(cells: list[Any], sep: str = ",") -> str:
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow(["" if c is None else c for c in cells])
+    csv.writer(buffer, delimiter=sep, lineterminator="\n").writerow(["" if c is None else c for c in cells])
     return buffer.getvalue()
 
 
 def checksum_of(lines: list[str]) -> str:
     return hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
+
+
+def choose_format(fmt: str, out: Path, known: tuple[str, ...], what: str) -> str:
+    """The format asked for, or the one the `--out` extension names; refused when the two disagree."""
+    fmt = fmt.strip().lower()
+    extension = out.suffix.lower().lstrip(".")
+    if fmt and fmt not in known:
+        raise UserError(f"format '{fmt}' tidak dikenal untuk ekspor {what}: pilih {' atau '.join(known)}")
+    if not fmt:
+        if extension not in known:
+            raise UserError(
+                f"{out}: format tidak dapat ditentukan dari akhiran berkas; akhiri nama dengan "
+                f"{' atau '.join('.' + k for k in known)}, atau pakai --format"
+            )
+        return extension
+    if extension in known and extension != fmt:
+        raise UserError(
+            f"{out}: --format {fmt} tidak cocok dengan akhiran berkas .{extension}; "
+            f"samakan keduanya (mis. --out {out.with_suffix('.' + fmt).name})"
+        )
+    return fmt
 
 
 def _readable(conn, table: str) -> bool:
@@ -204,10 +304,21 @@ def fetch_adjustments(conn, month: date) -> list[AdjustmentRow]:
     ]
 
 
+def fetch_breakdown(conn, month: date) -> dict[str, tuple[int, int, Decimal, Decimal, Decimal]]:
+    """Per NIP: (TL days, PSW days, percent from TK, from TL, from PSW); empty when not readable."""
+    if not all(_readable(conn, t) for t in BREAKDOWN_TABLES):
+        return {}
+    return {
+        r[0]: (int(r[1]), int(r[2]), Decimal(r[3]), Decimal(r[4]), Decimal(r[5]))
+        for r in conn.execute(BREAKDOWN_SQL, (month, month)).fetchall()
+    }
+
+
 def fetch_deductions(conn, month: date) -> list[DeductionRow]:
     require_marts(conn, "marts.fct_allowance_deduction_monthly")
     sql = DEDUCTIONS_SQL if _names_readable(conn) else DEDUCTIONS_CODES_ONLY_SQL
     rows = conn.execute(sql, (month,)).fetchall()
+    breakdown = fetch_breakdown(conn, month)
     return [
         DeductionRow(
             r[0],
@@ -222,41 +333,64 @@ def fetch_deductions(conn, month: date) -> list[DeductionRow]:
             int(r[9]),
             int(r[10]),
             int(r[11]),
+            *breakdown.get(r[0], (None, None, None, None, None)),
         )  # fmt: skip
         for r in rows
     ]
 
 
-def _totals(rows: list[DeductionRow]) -> tuple[list[list[Any]], list[Any]]:
-    per_opd: dict[str, list[Any]] = {}
+def _sum(values: list[int | None]) -> int | None:
+    present = [v for v in values if v is not None]
+    return sum(present) if present else None
+
+
+@dataclass
+class OpdTotal:
+    kode_opd: Any
+    nama_opd: Any
+    pegawai: int
+    sums: list[Any]  # tunjangan_pokok, potongan, tunjangan_diterima, the day counts (as DEDUCTION_COLUMNS)
+
+
+SUMMED = ["tunjangan_pokok", "potongan", "tunjangan_diterima", "hari_kerja", "hari_hadir", "hari_tk",
+          "hari_cuti_izin", "hari_tl", "hari_psw"]  # fmt: skip
+
+
+def _opd_totals(rows: list[DeductionRow]) -> tuple[list[OpdTotal], OpdTotal]:
+    groups: dict[str, list[DeductionRow]] = {}
     for r in rows:
-        t = per_opd.setdefault(
-            r.kode_opd,
-            ["TOTAL_OPD", "", 0, safe_text(r.kode_opd), safe_text(r.nama_opd), 0, "", 0, 0, 0, 0, 0, 0],
-        )
-        t[2] += 1
-        for i, v in zip(range(5, 13), r.cells()[5:], strict=True):
-            if i != 6:
-                t[i] += v
-    opd_rows = []
-    for t in per_opd.values():
-        t[2] = f"{t[2]} pegawai"
-        opd_rows.append(t)
-    total: list[Any] = ["TOTAL", "", f"{len(rows)} pegawai", "", "Seluruh OPD"]
-    total += [sum(r.tunjangan_pokok for r in rows), "", sum(r.potongan for r in rows)]
-    total += [sum(r.tunjangan_diterima for r in rows)]
-    total += [
-        sum(getattr(r, f) for r in rows) for f in ("hari_kerja", "hari_hadir", "hari_tk", "hari_cuti_izin")
-    ]
-    return opd_rows, total
+        groups.setdefault(r.kode_opd, []).append(r)
+
+    def total(kode: Any, nama: Any, members: list[DeductionRow]) -> OpdTotal:
+        return OpdTotal(kode, nama, len(members), [_sum([getattr(m, f) for m in members]) for f in SUMMED])
+
+    per_opd = [total(safe_text(k), safe_text(g[0].nama_opd), g) for k, g in groups.items()]
+    return per_opd, total("", "Seluruh OPD", rows)
 
 
-def export_deductions(month: date, fmt: str, out: Path, url: str, *, draft: bool = False) -> ExportResult:
+def _total_line(kind: str, t: OpdTotal) -> list[Any]:
+    """A TOTAL_OPD / TOTAL line in the DATA layout (employee count in the nama column)."""
+    s = dict(zip(SUMMED, t.sums, strict=True))
+    return [
+        kind, "", f"{t.pegawai} pegawai", t.kode_opd, t.nama_opd, s["tunjangan_pokok"], "", s["potongan"],
+        s["tunjangan_diterima"], s["hari_kerja"], s["hari_hadir"], s["hari_tk"], s["hari_cuti_izin"],
+        s["hari_tl"], s["hari_psw"], "", "", "",
+    ]  # fmt: skip
+
+
+def export_deductions(
+    month: date,
+    fmt: str,
+    out: Path,
+    url: str,
+    *,
+    draft: bool = False,
+    regency_name: str = "",
+    dialect: CsvDialect = INDONESIAN_CSV,
+) -> ExportResult:
     """Write the deductions of the month starting `month` for finance; an unlocked month only with
-    draft=True (marked DRAF)."""
-    fmt = fmt.lower()
-    if fmt not in ("csv", "xlsx"):
-        raise UserError(f"format '{fmt}' tidak dikenal untuk ekspor potongan: pilih csv atau xlsx")
+    draft=True (marked DRAF). `fmt` empty: from the extension of `out`."""
+    fmt = choose_format(fmt, out, ("csv", "xlsx"), "potongan")
     first_day = month
     month_text = iso_month(month)
     with db.connect(url) as conn:
@@ -272,7 +406,16 @@ def export_deductions(month: date, fmt: str, out: Path, url: str, *, draft: bool
             f"bulan {month_text} belum dikunci (tutup buku bulanan belum dijalankan): angka masih bisa berubah; "
             "pakai --draft untuk berkas DRAF yang tidak boleh dipakai membayar"
         )
-    return write_deductions(out, fmt, month_text, "FINAL" if locked else "DRAF", rows, adjustments)
+    return write_deductions(
+        out,
+        fmt,
+        month_text,
+        "FINAL" if locked else "DRAF",
+        rows,
+        adjustments,
+        regency_name=regency_name,
+        dialect=dialect,
+    )
 
 
 def write_deductions(
@@ -282,103 +425,67 @@ def write_deductions(
     status: str,
     rows: list[DeductionRow],
     adjustments: list[AdjustmentRow],
+    *,
+    regency_name: str = "",
+    dialect: CsvDialect = INDONESIAN_CSV,
 ) -> ExportResult:
     """Write the deductions file (`fmt` csv or xlsx) from rows already read; the checksum is over the
-    DATA and PENYESUAIAN lines exactly as written (text cells neutralised against formulas)."""
-    data_lines = [csv_line(r.cells()) for r in rows]
-    adjustment_lines = [csv_line(a.cells()) for a in adjustments]
+    DATA and PENYESUAIAN lines exactly as written in `dialect` (text cells neutralised against
+    formulas). The XLSX carries the checksum of the CSV written with the same dialect."""
+    sep = dialect.sep
+    data_lines = [csv_line(r.cells(dialect.decimal), sep) for r in rows]
+    adjustment_lines = [csv_line(a.cells(), sep) for a in adjustments]
     checksum = checksum_of(data_lines + adjustment_lines)
-    opd_rows, total = _totals(rows)
+    opd_totals, total = _opd_totals(rows)
+    total_net = total.sums[SUMMED.index("tunjangan_diterima")]
     total_adjustment = sum(a.penyesuaian_potongan for a in adjustments)
     adjustment_total: list[Any] = ["TOTAL_PENYESUAIAN", "", f"{len(adjustments)} baris", "", "", "", "", ""]
     adjustment_total += [total_adjustment, ""]
-    to_pay = total[8] - total_adjustment
+    to_pay = total_net - total_adjustment
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "csv":
-        with out.open("w", encoding="utf-8", newline="") as f:
-            f.write(csv_line(["BULAN", month_text]))
-            f.write(csv_line(["STATUS", status]))
-            f.write(csv_line(DEDUCTION_COLUMNS))
+        with out.open("w", encoding="utf-8-sig" if dialect.bom else "utf-8", newline="") as f:
+            f.write(csv_line(["BULAN", month_text], sep))
+            f.write(csv_line(["STATUS", status], sep))
+            f.write(csv_line(DEDUCTION_COLUMNS, sep))
             f.writelines(data_lines)
-            f.writelines(csv_line(t) for t in opd_rows)
-            f.write(csv_line(total))
-            f.write(csv_line(ADJUSTMENT_COLUMNS))
+            f.writelines(csv_line(_total_line("TOTAL_OPD", t), sep) for t in opd_totals)
+            f.write(csv_line(_total_line("TOTAL", total), sep))
+            f.write(csv_line(ADJUSTMENT_COLUMNS, sep))
             f.writelines(adjustment_lines)
-            f.write(csv_line(adjustment_total))
-            f.write(csv_line(["TOTAL_DIBAYAR", to_pay]))
-            f.write(csv_line(["CHECKSUM_SHA256", checksum, len(rows) + len(adjustments)]))
+            f.write(csv_line(adjustment_total, sep))
+            f.write(csv_line(["TOTAL_DIBAYAR", to_pay], sep))
+            f.write(csv_line(["CHECKSUM_SHA256", checksum, len(rows) + len(adjustments)], sep))
     else:
-        _write_xlsx(
-            out, month_text, status, rows, opd_rows, total, adjustments, adjustment_total, to_pay, checksum
-        )
+        from dashboards.workbook import Workbook, WorkbookInput
+
+        Workbook(
+            WorkbookInput(
+                month_text=month_text,
+                status=status,
+                regency_name=regency_name,
+                rows=rows,
+                adjustments=adjustments,
+                opd_totals=opd_totals,
+                total=total,
+                total_adjustment=total_adjustment,
+                to_pay=to_pay,
+                checksum=checksum,
+                dialect=dialect,
+            )
+        ).save(out)
     return ExportResult(
         path=out,
         rows=len(rows),
-        total_base=total[5],
-        total_deduction=total[7],
-        total_net=total[8],
+        total_base=total.sums[0],
+        total_deduction=total.sums[1],
+        total_net=total_net,
         checksum=checksum,
         draft=status != "FINAL",
         adjustments=len(adjustments),
         total_adjustment=total_adjustment,
         total_to_pay=to_pay,
     )
-
-
-def _write_xlsx(
-    out, month, status, rows, opd_rows, total, adjustments, adjustment_total, to_pay, checksum
-) -> None:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.worksheet.worksheet import Worksheet
-
-    wb = Workbook()
-    ws = wb.active
-    assert isinstance(ws, Worksheet)  # a new workbook's one sheet
-    ws.title = "Potongan"
-    ws.append(DEDUCTION_COLUMNS)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for r in rows:
-        cells = r.cells()
-        ws.append(cells[:6] + [Decimal(cells[6])] + cells[7:])
-    for row in ws.iter_rows(min_row=2, min_col=2, max_col=2):
-        for cell in row:
-            cell.number_format = "@"  # NIP is 18 digits: text, or Excel rounds it
-    adj = wb.create_sheet("Penyesuaian")
-    adj.append(ADJUSTMENT_COLUMNS)
-    for cell in adj[1]:
-        cell.font = Font(bold=True)
-    for a in adjustments:
-        adj.append(a.cells())
-    for row in adj.iter_rows(min_row=2, min_col=2, max_col=2):
-        for cell in row:
-            cell.number_format = "@"
-    rekap = wb.create_sheet("Rekap OPD")
-    rekap.append(DEDUCTION_COLUMNS)
-    for t in [*opd_rows, total, adjustment_total]:
-        rekap.append(t)
-    rekap.append(["TOTAL_DIBAYAR", to_pay])
-    info = wb.create_sheet("Checksum")
-    for pair in [
-        ("BULAN", month),
-        ("STATUS", status),
-        ("JUMLAH_BARIS_DATA", len(rows)),
-        ("JUMLAH_BARIS_PENYESUAIAN", len(adjustments)),
-        ("TOTAL_POTONGAN", total[7]),
-        ("TOTAL_PENYESUAIAN", adjustment_total[8]),
-        ("TOTAL_DIBAYAR", to_pay),
-        ("CHECKSUM_SHA256", checksum),
-        (
-            "CARA_VERIFIKASI",
-            "absensi export verify BERKAS.xlsx (SHA-256 atas baris DATA lalu PENYESUAIAN dalam format CSV)",
-        ),
-    ]:
-        info.append(list(pair))
-    if status == "DRAF":
-        ws.sheet_properties.tabColor = "FF0000"
-        info.append(["PERINGATAN", "DRAF: bulan belum dikunci, jangan dipakai untuk pembayaran"])
-    wb.save(out)
 
 
 def verify_file(path: Path | str) -> tuple[bool, str, str]:
@@ -390,20 +497,33 @@ def verify_file(path: Path | str) -> tuple[bool, str, str]:
         from openpyxl import load_workbook
 
         wb = load_workbook(path, read_only=True)
-        info = {r[0]: r[1] for r in wb["Checksum"].iter_rows(values_only=True)}
-        expected = str(info.get("CHECKSUM_SHA256", ""))
-        lines = []
-        for r in wb["Potongan"].iter_rows(min_row=2, values_only=True):
-            cells = list(r)
-            cells[6] = pct(cells[6])
-            lines.append(csv_line(cells))
+        if "Checksum" not in wb.sheetnames or "Potongan" not in wb.sheetnames:
+            raise UserError(f"{path}: bukan berkas potongan (lembar Potongan/Checksum tidak ada)")
+        info = {r[0]: r[1] for r in wb["Checksum"].iter_rows(values_only=True) if r}
+        expected = str(info.get("CHECKSUM_SHA256") or "")
+        # files written before the Indonesian CSV default carry no dialect: comma and decimal point
+        sep = str(info.get("PEMISAH_CSV") or ",")
+        decimal = str(info.get("DESIMAL_CSV") or ".")
+        lines = [
+            csv_line(text_cells(list(r), decimal), sep)
+            for r in wb["Potongan"].iter_rows(values_only=True)
+            if r and r[0] == "DATA"
+        ]
         if "Penyesuaian" in wb.sheetnames:
-            lines += [csv_line(list(r)) for r in wb["Penyesuaian"].iter_rows(min_row=2, values_only=True)]
+            lines += [
+                csv_line(list(r), sep)
+                for r in wb["Penyesuaian"].iter_rows(values_only=True)
+                if r and r[0] == "PENYESUAIAN"
+            ]
     else:
-        text = path.read_text(encoding="utf-8")
-        lines = [line + "\n" for line in text.splitlines() if line.startswith(("DATA,", "PENYESUAIAN,"))]
-        tail = [line for line in text.splitlines() if line.startswith("CHECKSUM_SHA256,")]
-        expected = tail[-1].split(",")[1] if tail else ""
+        text = path.read_text(encoding="utf-8-sig")
+        first = text.split("\n", 1)[0]
+        sep = ";" if first.startswith("BULAN;") else ","
+        lines = [
+            line + "\n" for line in text.splitlines() if line.startswith(("DATA" + sep, "PENYESUAIAN" + sep))
+        ]
+        tail = [line for line in text.splitlines() if line.startswith("CHECKSUM_SHA256" + sep)]
+        expected = tail[-1].split(sep)[1] if tail else ""
     if not expected:
         raise UserError(f"{path}: tidak ada baris/lembar CHECKSUM_SHA256")
     actual = checksum_of(lines)
@@ -416,9 +536,7 @@ def _time(value: datetime | None) -> str | None:
 
 def export_ekinerja(month: date, fmt: str, out: Path, url: str) -> ExportResult:
     """Daily attendance per NIP of the month starting `month`, for the e-kinerja application (CSV or JSON)."""
-    fmt = fmt.lower()
-    if fmt not in ("csv", "json"):
-        raise UserError(f"format '{fmt}' tidak dikenal untuk ekspor e-kinerja: pilih csv atau json")
+    fmt = choose_format(fmt, out, ("csv", "json"), "e-kinerja")
     first_day = month
     month_text = iso_month(month)
     with db.connect(url) as conn:

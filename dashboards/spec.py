@@ -7,12 +7,14 @@ e.g. the latest month with data)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from dashboards.labels import LABELS, is_human, label
 from dashboards.sqltemplate import required_tags, template_tags
 from warehouse.errors import UserError
 
@@ -32,7 +34,9 @@ CHART_DISPLAYS = {"bar", "row", "line", "pie"}
 
 _DASHBOARD_KEYS = {"key", "name", "description", "filters", "cards"}
 _FILTER_KEYS = {"tag", "name", "kind"}
-_CARD_KEYS = {"key", "name", "description", "display", "sql", "x", "y", "columns", "value", "layout"}
+_CARD_KEYS = {
+    "key", "name", "description", "display", "sql", "x", "y", "columns", "value", "layout", "top", "bottom",
+}  # fmt: skip
 _LAYOUT_KEYS = {"row", "col", "width", "height"}
 
 
@@ -71,6 +75,9 @@ class Card:
     y: tuple[str, ...] = ()
     columns: tuple[str, ...] = ()
     value: str | None = None
+    # a chart of many rows draws only the first `top` and the last `bottom` (the table shows them all)
+    top: int | None = None
+    bottom: int | None = None
 
     @property
     def tags(self) -> list[str]:
@@ -86,13 +93,28 @@ class Card:
         return [c for c in [self.x, *self.y] if c]
 
     def visualization_settings(self) -> dict[str, Any]:
+        """Metabase settings; every shown column titled with its label (dashboards/labels.py)."""
+        titles = {
+            json.dumps(["name", c], separators=(",", ":")): {"column_title": label(c)}
+            for c in self.visual_columns
+        }
         if self.display == "scalar":
-            return {"scalar.field": self.value}
+            return {"scalar.field": self.value, "column_settings": titles}
         if self.display == "table":
-            return {"table.columns": [{"name": c, "enabled": True} for c in self.columns]}
+            return {
+                "table.columns": [{"name": c, "enabled": True} for c in self.columns],
+                "column_settings": titles,
+            }
         if self.display == "pie":
-            return {"pie.dimension": self.x, "pie.metric": self.y[0]}
-        return {"graph.dimensions": [self.x], "graph.metrics": list(self.y)}
+            return {"pie.dimension": self.x, "pie.metric": self.y[0], "column_settings": titles}
+        return {
+            "graph.dimensions": [self.x],
+            "graph.metrics": list(self.y),
+            "graph.x_axis.title_text": label(str(self.x)),
+            **({"graph.y_axis.title_text": label(self.y[0])} if len(self.y) == 1 else {}),
+            "series_settings": {y: {"title": label(y)} for y in self.y},
+            "column_settings": titles,
+        }
 
 
 @dataclass(frozen=True)
@@ -159,7 +181,15 @@ def _parse_card(source: Path, raw: Any, filters: dict[str, Filter], index: int) 
         y=tuple([y] if isinstance(y, str) else y),
         columns=tuple(data.get("columns") or ()),
         value=data.get("value"),
+        top=data.get("top"),
+        bottom=data.get("bottom"),
     )
+    for limit in ("top", "bottom"):
+        if data.get(limit) is not None and not (isinstance(data[limit], int) and data[limit] > 0):
+            raise _fail(source, where, f"'{limit}' harus bilangan bulat > 0")
+    unlabelled = [c for c in card.visual_columns if c not in LABELS or not is_human(LABELS[c])]
+    if unlabelled:
+        raise _fail(source, where, f"kolom tanpa label di dashboards/labels.py: {', '.join(unlabelled)}")
     if display in CHART_DISPLAYS and (not card.x or not card.y):
         raise _fail(source, where, f"display '{display}' butuh 'x' dan 'y'")
     if display == "table" and not card.columns:

@@ -11,7 +11,7 @@ from rich.console import Console
 
 from absensi.edge import resolve
 from dashboards.dbt_docs import load_manifest
-from dashboards.export import export_deductions, export_ekinerja, verify_file
+from dashboards.export import INDONESIAN_CSV, PLAIN_CSV, export_deductions, export_ekinerja, verify_file
 from dashboards.metabase import MetabaseClient
 from dashboards.sync import WarehouseConnection, push
 from warehouse import settings
@@ -68,7 +68,7 @@ def render_cmd(
     out: Path = typer.Option(..., "--out", help="Folder keluaran HTML + PNG"),
     month: str = typer.Option("", "--month", help="Filter Bulan, YYYY-MM (kosong: bulan terakhir)"),
     day: str = typer.Option("", "--date", help="Filter Tanggal, YYYY-MM-DD (kosong: hari kerja terakhir)"),
-    opd: str = typer.Option("", "--opd", help="Filter Kode OPD (kosong: semua OPD)"),
+    opd: str = typer.Option("", "--opd", help="Filter OPD: kode atau nama persis (kosong: semua OPD)"),
 ) -> None:
     """Tampilkan semua dasbor sebagai HTML statis dengan grafik PNG (tanpa jaringan)."""
     from dashboards.render import filter_values, render_all
@@ -95,13 +95,28 @@ def monthly_cmd(
 @export_app.command("deductions")
 def deductions_cmd(
     month: str = typer.Option(..., "--month", help="Bulan, YYYY-MM"),
-    fmt: str = typer.Option("csv", "--format", help="csv atau xlsx"),
-    out: Path = typer.Option(..., "--out", help="Berkas keluaran"),
+    fmt: str = typer.Option("", "--format", help="csv atau xlsx (kosong: dari akhiran --out)"),
+    out: Path = typer.Option(..., "--out", help="Berkas keluaran (.xlsx atau .csv)"),
     draft: bool = typer.Option(False, "--draft", help="Izinkan bulan yang belum dikunci (ditandai DRAF)"),
+    plain_csv: bool = typer.Option(
+        False,
+        "--plain-csv",
+        help="CSV biasa untuk sistem lain: pemisah koma, titik desimal, tanpa BOM "
+        "(bawaan: titik koma, koma desimal, UTF-8 dengan BOM untuk Excel berbahasa Indonesia)",
+    ),
 ) -> None:
     """Potongan tunjangan per pegawai untuk BPKAD, dengan total per OPD dan checksum."""
     first = parse_month(month)
-    result = export_deductions(first, fmt, out, resolve().url, draft=draft)
+    edge = resolve()
+    result = export_deductions(
+        first,
+        fmt,
+        out,
+        edge.url,
+        draft=draft,
+        regency_name=edge.settings.regency_name,
+        dialect=PLAIN_CSV if plain_csv else INDONESIAN_CSV,
+    )
     total = f"{result.total_deduction:,}".replace(",", ".")
     marker = " (DRAF: bulan belum dikunci)" if result.draft else ""
     console.print(f"{result.rows} pegawai, total potongan Rp {total}{marker} → {result.path}")
@@ -126,7 +141,7 @@ def verify_cmd(file: Path = typer.Argument(..., help="Berkas potongan CSV atau X
 @export_app.command("ekinerja")
 def ekinerja_cmd(
     month: str = typer.Option(..., "--month", help="Bulan, YYYY-MM"),
-    fmt: str = typer.Option("csv", "--format", help="csv atau json"),
+    fmt: str = typer.Option("", "--format", help="csv atau json (kosong: dari akhiran --out)"),
     out: Path = typer.Option(..., "--out", help="Berkas keluaran"),
 ) -> None:
     """Kehadiran harian per NIP untuk aplikasi e-kinerja."""

@@ -86,7 +86,11 @@ def report_and_export(edge: Edge, month: date, out_dir: Path | None = None) -> d
         result["exports"] = as_plain(
             [
                 export_deductions(
-                    month, fmt, target / f"potongan_tunjangan_{iso_month(month)}.{fmt}", edge.url
+                    month,
+                    fmt,
+                    target / f"potongan_tunjangan_{iso_month(month)}.{fmt}",
+                    edge.url,
+                    regency_name=edge.settings.regency_name,
                 )
                 for fmt in ("xlsx", "csv")
             ]

@@ -50,12 +50,37 @@ def test_card_returns_rows_with_its_visualization_columns(conn, filled, dashboar
             "select h.opd_code from marts.mart_ingest_batch b join marts.mart_device_health h using (device_sn)"
             " where b.state = 'retracted'"
         ).fetchone()[0]
-    columns, rows = run_card(conn, card, values)
-    assert set(card.visual_columns) <= set(columns), f"missing {set(card.visual_columns) - set(columns)}"
-    assert rows, f"{card.name} returned no rows for {values}"
-    # with no filter at all (Metabase's first view) the card still runs and fills the same columns
-    columns_none, rows_none = run_card(conn, card, {})
-    assert set(card.visual_columns) <= set(columns_none) and rows_none
+    with conn.transaction(force_rollback=True):
+        if card.key == "selisih_jam":  # USB imports measure no skew: as a pull would have, for this test
+            _measure_skew(conn, 42)
+        columns, rows = run_card(conn, card, values)
+        assert set(card.visual_columns) <= set(columns), f"missing {set(card.visual_columns) - set(columns)}"
+        assert rows, f"{card.name} returned no rows for {values}"
+        # with no filter at all (Metabase's first view) the card still runs and fills the same columns
+        columns_none, rows_none = run_card(conn, card, {})
+        assert set(card.visual_columns) <= set(columns_none) and rows_none
+
+
+def _measure_skew(conn, seconds: int, device: str | None = None) -> None:
+    """Inside a rolled-back transaction: the skew a pull would have measured (raw is append-only, so
+    the test steps past its triggers for this one update)."""
+    conn.execute("set local session_replication_role = replica")
+    conn.execute(
+        "update raw.ingest_batch set clock_skew_seconds = %s where kind <> 'push' and device_sn = coalesce(%s, device_sn)",
+        (seconds, device),
+    )
+
+
+def test_clock_skew_chart_leaves_out_unmeasured_devices_and_names_machines(conn):
+    card = _card("kesehatan_mesin/selisih_jam")
+    assert run_card(conn, card, {})[1] == []  # the test data's USB imports measure no skew
+    with conn.transaction(force_rollback=True):
+        device, name = conn.execute(
+            "select device_sn, device_name from marts.mart_device_health order by device_sn limit 1"
+        ).fetchone()
+        _measure_skew(conn, -400, device)
+        columns, rows = run_card(conn, card, {})
+    assert rows == [(f"{name} ({device})", -400)]
 
 
 def _card(key: str):

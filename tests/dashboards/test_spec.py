@@ -51,9 +51,9 @@ cards:
   - key: a
     name: A
     display: table
-    columns: [x]
+    columns: [jumlah]
     layout: {row: 0, col: 0, width: 12, height: 4}
-    sql: select 1 as x where true [[ and o = {{opd}} ]]
+    sql: select 1 as jumlah where true [[ and o = {{opd}} ]]
 """
 
 
@@ -64,7 +64,11 @@ cards:
         (("width: 12", "width: 30"), "grid 24"),
         (("{{opd}}", "{{bulan}}"), "tanpa filter"),
         (("[[ and o = {{opd}} ]]", "and o = {{opd}}"), "klausa opsional"),
-        (("    columns: [x]\n", "    colums: [x]\n"), "kunci tidak dikenal: colums"),
+        (("    columns: [jumlah]\n", "    colums: [jumlah]\n"), "kunci tidak dikenal: colums"),
+        (
+            ("columns: [jumlah]", "columns: [jumlah, kolom_baru]"),
+            "tanpa label di dashboards/labels.py: kolom_baru",
+        ),
         (("kind: opd", "kind: region"), "jenis 'region'"),
     ],
 )
