@@ -45,7 +45,7 @@ from warehouse.months import iso_month
 DEDUCTION_COLUMNS = [
     "jenis_baris", "nip", "nama", "kode_opd", "nama_opd", "tunjangan_pokok", "persen_potongan",
     "potongan", "tunjangan_diterima", "hari_kerja", "hari_hadir", "hari_tk", "hari_cuti_izin",
-    "hari_tl", "hari_psw", "persen_tk", "persen_tl", "persen_psw",
+    "hari_tl", "hari_psw", "persen_tk", "persen_tl", "persen_psw", "hari_menunggu", "status_data",
 ]  # fmt: skip
 ADJUSTMENT_COLUMNS = [
     "jenis_baris", "nip", "nama", "kode_opd", "nama_opd", "bulan_dikoreksi", "potongan_terkunci",
@@ -63,7 +63,7 @@ DEDUCTION_HEADINGS = [
     "Jenis baris", "NIP", "Nama", "Kode OPD", "Nama OPD", "Tunjangan pokok (Rp)", "Potongan (%)",
     "Potongan (Rp)", "Tunjangan diterima (Rp)", "Hari kerja", "Hari hadir", "Hari TK",
     "Hari cuti/izin", "Hari terlambat (TL)", "Hari pulang cepat (PSW)", "Potongan dari TK (%)",
-    "Potongan dari TL (%)", "Potongan dari PSW (%)",
+    "Potongan dari TL (%)", "Potongan dari PSW (%)", "Hari MENUNGGU", "Status data",
 ]  # fmt: skip
 ADJUSTMENT_HEADINGS = [
     "Jenis baris", "NIP", "Nama", "Kode OPD", "Nama OPD", "Bulan dikoreksi", "Potongan terkunci (Rp)",
@@ -77,7 +77,7 @@ REKAP_HEADINGS = [
 
 DEDUCTIONS_SQL = """
 select m.nip, e.nama, m.opd_code, o.nama_opd, m.base_amount, m.total_pct, m.deduction_amount,
-       m.net_amount, m.workdays, m.days_hadir, m.days_tk, m.days_leave
+       m.net_amount, m.workdays, m.days_hadir, m.days_tk, m.days_leave, m.days_menunggu
 from marts.fct_allowance_deduction_monthly as m
 left join marts.mart_employee_discipline_monthly as e on e.nip = m.nip and e.month = m.month
 left join marts.mart_opd_discipline_monthly as o on o.opd_code = m.opd_code and o.month = m.month
@@ -87,7 +87,7 @@ order by m.opd_code, m.nip
 # The finance login (role absensi_finance) reads the allowance marts only: names stay empty for it.
 DEDUCTIONS_CODES_ONLY_SQL = """
 select m.nip, null, m.opd_code, null, m.base_amount, m.total_pct, m.deduction_amount,
-       m.net_amount, m.workdays, m.days_hadir, m.days_tk, m.days_leave
+       m.net_amount, m.workdays, m.days_hadir, m.days_tk, m.days_leave, m.days_menunggu
 from marts.fct_allowance_deduction_monthly as m
 where m.month = %s
 order by m.opd_code, m.nip
@@ -167,6 +167,12 @@ class DeductionRow:
     persen_tk: Decimal | None = None
     persen_tl: Decimal | None = None
     persen_psw: Decimal | None = None
+    # workdays not known yet (MENUNGGU, issue 13): exported only with --allow-incomplete, marked
+    hari_menunggu: int = 0
+
+    @property
+    def status_data(self) -> str:
+        return "BELUM LENGKAP" if self.hari_menunggu else "LENGKAP"
 
     def values(self) -> list[Any]:
         """The DATA row with numbers as numbers (percent as Decimal), text neutralised."""
@@ -175,7 +181,7 @@ class DeductionRow:
             safe_text(self.nama_opd), self.tunjangan_pokok, Decimal(self.persen_potongan), self.potongan,
             self.tunjangan_diterima, self.hari_kerja, self.hari_hadir, self.hari_tk, self.hari_cuti_izin,
             self.hari_tl, self.hari_psw, _decimal(self.persen_tk), _decimal(self.persen_tl),
-            _decimal(self.persen_psw),
+            _decimal(self.persen_psw), self.hari_menunggu, self.status_data,
         ]  # fmt: skip
 
     def cells(self, decimal: str = ".") -> list[Any]:
@@ -334,6 +340,7 @@ def fetch_deductions(conn, month: date) -> list[DeductionRow]:
             int(r[10]),
             int(r[11]),
             *breakdown.get(r[0], (None, None, None, None, None)),
+            hari_menunggu=int(r[12] or 0),
         )  # fmt: skip
         for r in rows
     ]
@@ -374,7 +381,7 @@ def _total_line(kind: str, t: OpdTotal) -> list[Any]:
     return [
         kind, "", f"{t.pegawai} pegawai", t.kode_opd, t.nama_opd, s["tunjangan_pokok"], "", s["potongan"],
         s["tunjangan_diterima"], s["hari_kerja"], s["hari_hadir"], s["hari_tk"], s["hari_cuti_izin"],
-        s["hari_tl"], s["hari_psw"], "", "", "",
+        s["hari_tl"], s["hari_psw"], "", "", "", "", "",
     ]  # fmt: skip
 
 
@@ -387,9 +394,12 @@ def export_deductions(
     draft: bool = False,
     regency_name: str = "",
     dialect: CsvDialect = INDONESIAN_CSV,
+    allow_incomplete: bool = False,
 ) -> ExportResult:
     """Write the deductions of the month starting `month` for finance; an unlocked month only with
-    draft=True (marked DRAF). `fmt` empty: from the extension of `out`."""
+    draft=True (marked DRAF). `fmt` empty: from the extension of `out`. A month with days not known
+    yet (MENUNGGU) is refused, draft or not, unless `allow_incomplete` (then every such row says
+    BELUM LENGKAP with its count of days)."""
     fmt = choose_format(fmt, out, ("csv", "xlsx"), "potongan")
     first_day = month
     month_text = iso_month(month)
@@ -401,6 +411,15 @@ def export_deductions(
             )
         adjustments = fetch_adjustments(conn, first_day)
         locked = db.is_month_locked(conn, first_day)
+    waiting = [r for r in rows if r.hari_menunggu]
+    if waiting and not allow_incomplete:
+        raise UserError(
+            f"bulan {month_text} belum lengkap: {len(waiting)} pegawai masih punya "
+            f"{sum(r.hari_menunggu for r in waiting)} hari MENUNGGU (data mesin belum terbaca atau hari belum "
+            "selesai); ekspor ditolak, juga dengan --draft. Selesaikan datanya (`absensi close-month "
+            f"{month_text}` menyebut mesin dan harinya), atau tambahkan --allow-incomplete untuk berkas DRAF yang "
+            "menandai setiap baris BELUM LENGKAP"
+        )
     if not locked and not draft:
         raise UserError(
             f"bulan {month_text} belum dikunci (tutup buku bulanan belum dijalankan): angka masih bisa berubah; "

@@ -26,7 +26,11 @@ LABELS: dict[str, str] = {
     # daily attendance
     "tanggal": "Tanggal",
     "hadir": "Hadir",
-    "belum_absen": "Belum absen (TK)",
+    "belum_absen": "Belum absen (hari belum selesai)",
+    "menunggu_data_mesin": "Menunggu data mesin",
+    "status_hari": "Status hari ini",
+    "kelengkapan_data": "Kelengkapan data",
+    "hari_menunggu": "Hari MENUNGGU",
     "tk": "TK (tanpa keterangan)",
     "izin_cuti_sakit_dl": "Cuti/sakit/izin/DL/TB",
     "terlambat": "Terlambat (TL)",

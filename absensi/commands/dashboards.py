@@ -104,6 +104,12 @@ def deductions_cmd(
         help="CSV biasa untuk sistem lain: pemisah koma, titik desimal, tanpa BOM "
         "(bawaan: titik koma, koma desimal, UTF-8 dengan BOM untuk Excel berbahasa Indonesia)",
     ),
+    allow_incomplete: bool = typer.Option(
+        False,
+        "--allow-incomplete",
+        help="Izinkan bulan yang masih punya hari MENUNGGU (data mesin belum lengkap); setiap baris "
+        "yang terdampak ditandai BELUM LENGKAP. Bersama --draft; jangan dibayarkan",
+    ),
 ) -> None:
     """Potongan tunjangan per pegawai untuk BPKAD, dengan total per OPD dan checksum."""
     first = parse_month(month)
@@ -116,6 +122,7 @@ def deductions_cmd(
         draft=draft,
         regency_name=edge.settings.regency_name,
         dialect=PLAIN_CSV if plain_csv else INDONESIAN_CSV,
+        allow_incomplete=allow_incomplete,
     )
     total = f"{result.total_deduction:,}".replace(",", ".")
     marker = " (DRAF: bulan belum dikunci)" if result.draft else ""

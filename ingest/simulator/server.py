@@ -73,6 +73,13 @@ class DeviceServer:
             sock.close()
         self._listeners.clear()
 
+    def bring_online(self, serial: str) -> None:
+        """An offline device comes back (its network returns): it listens on the port it was given,
+        with its whole log, as a real device does once its link is up again."""
+        device = next(d for d in self.devices if d.spec.serial == serial)
+        device.faults.offline = False
+        self._bind(device)
+
     def _bind(self, device: SimDevice) -> None:
         spec = device.spec
         wanted = spec.port

@@ -117,6 +117,29 @@ def test_an_offline_device_waits_the_close_refuses_and_the_late_file_settles_it(
     assert "Kelengkapan data: BELUM LENGKAP" in text and f"{len(waiting)} hari kerja" in text
     assert f"{' '.join(opd_name.split())}: data" in text
 
+    # Finance: an incomplete month is refused even as a draft, unless --allow-incomplete; then every
+    # affected row is marked.
+    draft = tmp_path / "potongan_2026-10.csv"
+    refused_export = run_cli("export", "deductions", "--month", "2026-10", "--draft", "--out", draft)
+    assert refused_export.exit_code != 0 and not draft.exists()
+    assert "belum lengkap" in refused_export.stderr and "--allow-incomplete" in refused_export.stderr
+    allowed = run_cli(
+        "export", "deductions", "--month", "2026-10", "--draft", "--allow-incomplete", "--out", draft
+    )
+    assert allowed.exit_code == 0, allowed.stderr
+    lines = draft.read_text(encoding="utf-8-sig").splitlines()
+    header = next(line.split(";") for line in lines if line.startswith("jenis_baris;nip"))
+    data = [dict(zip(header, line.split(";"), strict=False)) for line in lines if line.startswith("DATA;")]
+    marked = {r["nip"]: int(r["hari_menunggu"]) for r in data if r["status_data"] == "BELUM LENGKAP"}
+    expected = {}
+    for r in waiting:
+        expected[r["nip"]] = expected.get(r["nip"], 0) + 1
+    assert marked == expected
+    assert all(
+        r["status_data"] == "LENGKAP" and r["hari_menunggu"] == "0" for r in data if r["nip"] not in marked
+    )
+    assert run_cli("export", "verify", draft).exit_code == 0
+
     # PP 94/2021 levels only for the types it covers: never HONORER or PPPK.
     types = {
         r[0]

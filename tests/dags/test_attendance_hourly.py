@@ -161,7 +161,7 @@ def test_one_offline_device_does_not_stop_the_others(airflow_db, regency, conn, 
 
     # The device comes back (issue 13): the next hour pulls its backlog and every day that waited on
     # it becomes its real status — the truth, for everyone whose day has ended; nothing doubled.
-    regency.simulation.devices[offline].faults.offline = False
+    regency.simulation.server.bring_online(offline)
     back = airflow_local.run_dag("attendance_hourly", logical_date=report.logical_date + timedelta(hours=1))
     assert back.state == "success" and set(back.states("pull_device")) == {"success"}
     per_device = dict(conn.execute("select device_sn, count(*) from raw.device_punch group by 1").fetchall())
