@@ -325,25 +325,32 @@ def fetch_deductions(conn, month: date) -> list[DeductionRow]:
     sql = DEDUCTIONS_SQL if _names_readable(conn) else DEDUCTIONS_CODES_ONLY_SQL
     rows = conn.execute(sql, (month,)).fetchall()
     breakdown = fetch_breakdown(conn, month)
-    return [
-        DeductionRow(
-            r[0],
-            r[1] or "",
-            r[2],
-            r[3] or "",
-            int(r[4]),
-            Decimal(r[5]),
-            int(r[6]),
-            int(r[7]),
-            int(r[8]),
-            int(r[9]),
-            int(r[10]),
-            int(r[11]),
-            *breakdown.get(r[0], (None, None, None, None, None)),
-            hari_menunggu=int(r[12] or 0),
-        )  # fmt: skip
-        for r in rows
-    ]
+    result = []
+    for r in rows:
+        parts = breakdown.get(r[0])
+        result.append(
+            DeductionRow(
+                r[0],
+                r[1] or "",
+                r[2],
+                r[3] or "",
+                int(r[4]),
+                Decimal(r[5]),
+                int(r[6]),
+                int(r[7]),
+                int(r[8]),
+                int(r[9]),
+                int(r[10]),
+                int(r[11]),
+                hari_tl=parts[0] if parts else None,
+                hari_psw=parts[1] if parts else None,
+                persen_tk=parts[2] if parts else None,
+                persen_tl=parts[3] if parts else None,
+                persen_psw=parts[4] if parts else None,
+                hari_menunggu=int(r[12] or 0),
+            )  # fmt: skip
+        )
+    return result
 
 
 def _sum(values: list[int | None]) -> int | None:

@@ -19,7 +19,7 @@ matplotlib.use("Agg")  # no display, no network: files only
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
-from dashboards.labels import label  # noqa: E402
+from dashboards.labels import SERIES_COLORS, label  # noqa: E402
 from dashboards.marts import run_card  # noqa: E402
 from dashboards.spec import Card, Dashboard, load_specs  # noqa: E402
 from warehouse import db  # noqa: E402
@@ -102,10 +102,11 @@ def draw_chart(card: Card, columns: list[str], rows: list[tuple], path: Path) ->
         positions = list(range(len(drawn)))
         for k, (name, values) in enumerate(series.items()):
             offsets = [p + (k - (n - 1) / 2) * width for p in positions]
+            color = SERIES_COLORS.get(name)  # None: the next colour of the cycle
             if horizontal:
-                bars = ax.barh(offsets, values, height=width, label=label(name))
+                bars = ax.barh(offsets, values, height=width, label=label(name), color=color)
             else:
-                bars = ax.bar(offsets, values, width=width, label=label(name))
+                bars = ax.bar(offsets, values, width=width, label=label(name), color=color)
             if len(drawn) <= 40:
                 ax.bar_label(
                     bars, labels=[fmt(_value(v)) if v else "" for v in values], fontsize=6, padding=2

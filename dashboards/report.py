@@ -358,9 +358,15 @@ def _headlines(
                 arah = "naik" if delta > 0 else "turun"
                 change = f"{arah} {fmt(round(abs(delta), 1))} poin dari {previous_label} ({fmt(previous)} %)"
         lines.append(f"Tingkat kehadiran kabupaten {fmt(attendance)} %, {change}.")
-    if not ranking.error and ranking.rows:
-        cols = ranking.columns
-        best, worst = ranking.rows[0], ranking.rows[-1]
+    cols = ranking.columns
+    # only OPDs with final days are rated (issue 13): one whose machine was silent is not "the worst"
+    rated = (
+        [r for r in ranking.rows if r[cols.index("tingkat_kehadiran")] is not None]
+        if not ranking.error
+        else []
+    )
+    if rated:
+        best, worst = rated[0], rated[-1]
 
         def describe(row: tuple) -> str:
             return (
@@ -368,7 +374,7 @@ def _headlines(
                 f"tepat waktu {fmt(row[cols.index('tingkat_tepat_waktu')])} %)"
             )
 
-        if len(ranking.rows) > 1:
+        if len(rated) > 1:
             lines.append(f"OPD paling disiplin: {describe(best)}; paling rendah: {describe(worst)}.")
         else:
             lines.append(f"Satu OPD: {describe(best)}.")
@@ -546,13 +552,13 @@ def build_monthly_report(
         Paragraph(f"{escape(regency)}<br/>Laporan Disiplin Pegawai ASN<br/>{label}", h1),
         Paragraph(f"<b>Status data:</b> {status}", body),
         Paragraph(f"<b>Mutu data:</b> {escape(quality)}", body),
+        *[Paragraph(f"&bull; {escape(f)}", body) for f in quality_failures],
         *[
             Paragraph(
                 f"<b>Kelengkapan data:</b> {escape(line)}" if i == 0 else f"&bull; {escape(line)}", body
             )
             for i, line in enumerate(completeness)
         ],
-        *[Paragraph(f"&bull; {escape(f)}", body) for f in quality_failures],
         Paragraph(f"<b>Dibuat:</b> {generated}", body),
         Spacer(1, 0.3 * cm),
         Paragraph("Pokok-pokok", h2),
