@@ -39,6 +39,7 @@ from dashboards.marts import require_marts
 from warehouse import db
 from warehouse.errors import UserError
 from warehouse.months import iso_month
+from warehouse.outputs import check_output_file, os_error_words
 
 DEDUCTION_COLUMNS = [
     "jenis_baris", "nip", "nama", "kode_opd", "nama_opd", "tunjangan_pokok", "persen_potongan",
@@ -259,6 +260,7 @@ def export_deductions(month: date, fmt: str, out: Path, url: str, *, draft: bool
         raise UserError(f"format '{fmt}' tidak dikenal untuk ekspor potongan: pilih csv atau xlsx")
     first_day = month
     month_text = iso_month(month)
+    check_output_file(out, example=f"potongan-{month_text}.{fmt}")
     with db.connect(url) as conn:
         rows = fetch_deductions(conn, first_day)
         if not rows:
@@ -386,12 +388,48 @@ def verify_file(path: Path | str) -> tuple[bool, str, str]:
     path = Path(path)
     if not path.exists():
         raise UserError(f"{path}: berkas tidak ada")
-    if path.suffix.lower() == ".xlsx":
-        from openpyxl import load_workbook
+    if path.is_dir():
+        raise UserError(f"{path}: itu folder; beri nama berkas potongan .csv atau .xlsx")
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise UserError(
+            f"{path}: bukan berkas potongan (hanya .csv atau .xlsx dari `absensi export deductions`)"
+        )
+    try:
+        if suffix == ".xlsx":
+            lines, expected = _xlsx_data_lines(path)
+        else:
+            text = path.read_text(encoding="utf-8")
+            lines = [line + "\n" for line in text.splitlines() if line.startswith(("DATA,", "PENYESUAIAN,"))]
+            tail = [line for line in text.splitlines() if line.startswith("CHECKSUM_SHA256,")]
+            expected = tail[-1].split(",")[1] if tail else ""
+    except UnicodeDecodeError:
+        raise UserError(f"{path}: bukan teks UTF-8, jadi bukan berkas potongan CSV") from None
+    except OSError as exc:
+        raise UserError(f"{path}: tidak bisa dibaca: {os_error_words(exc)}") from None
+    if not expected:
+        raise UserError(f"{path}: tidak ada baris/lembar CHECKSUM_SHA256")
+    actual = checksum_of(lines)
+    return actual == expected, expected, actual
 
+
+def _xlsx_data_lines(path: Path) -> tuple[list[str], str]:
+    """The DATA and PENYESUAIAN lines of a deductions workbook, as the CSV would write them, and its
+    recorded checksum; UserError for anything that is not such a workbook."""
+    from zipfile import BadZipFile
+
+    from openpyxl import load_workbook
+
+    try:
         wb = load_workbook(path, read_only=True)
-        info = {r[0]: r[1] for r in wb["Checksum"].iter_rows(values_only=True)}
-        expected = str(info.get("CHECKSUM_SHA256", ""))
+    except (BadZipFile, KeyError, ValueError) as exc:
+        raise UserError(f"{path}: bukan buku kerja XLSX yang sah ({type(exc).__name__})") from None
+    missing = [name for name in ("Checksum", "Potongan") if name not in wb.sheetnames]
+    if missing:
+        raise UserError(f"{path}: bukan berkas potongan: lembar {', '.join(missing)} tidak ada")
+    try:
+        info = {r[0]: r[1] for r in wb["Checksum"].iter_rows(values_only=True) if len(r) >= 2}
+        expected = str(info.get("CHECKSUM_SHA256", "") or "")
         lines = []
         for r in wb["Potongan"].iter_rows(min_row=2, values_only=True):
             cells = list(r)
@@ -399,15 +437,11 @@ def verify_file(path: Path | str) -> tuple[bool, str, str]:
             lines.append(csv_line(cells))
         if "Penyesuaian" in wb.sheetnames:
             lines += [csv_line(list(r)) for r in wb["Penyesuaian"].iter_rows(min_row=2, values_only=True)]
-    else:
-        text = path.read_text(encoding="utf-8")
-        lines = [line + "\n" for line in text.splitlines() if line.startswith(("DATA,", "PENYESUAIAN,"))]
-        tail = [line for line in text.splitlines() if line.startswith("CHECKSUM_SHA256,")]
-        expected = tail[-1].split(",")[1] if tail else ""
-    if not expected:
-        raise UserError(f"{path}: tidak ada baris/lembar CHECKSUM_SHA256")
-    actual = checksum_of(lines)
-    return actual == expected, expected, actual
+    except (IndexError, TypeError, ValueError, ArithmeticError) as exc:
+        raise UserError(
+            f"{path}: lembar Potongan tidak berbentuk berkas potongan ({type(exc).__name__})"
+        ) from None
+    return lines, expected
 
 
 def _time(value: datetime | None) -> str | None:
@@ -421,6 +455,7 @@ def export_ekinerja(month: date, fmt: str, out: Path, url: str) -> ExportResult:
         raise UserError(f"format '{fmt}' tidak dikenal untuk ekspor e-kinerja: pilih csv atau json")
     first_day = month
     month_text = iso_month(month)
+    check_output_file(out, example=f"ekinerja-{month_text}.{fmt}")
     with db.connect(url) as conn:
         require_marts(conn, "marts.fct_attendance_daily")
         raw = conn.execute(EKINERJA_SQL, (first_day, first_day)).fetchall()

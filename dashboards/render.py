@@ -22,6 +22,7 @@ from dashboards.spec import Card, Dashboard, load_specs  # noqa: E402
 from warehouse import db  # noqa: E402
 from warehouse.errors import UserError  # noqa: E402
 from warehouse.months import parse_month  # noqa: E402
+from warehouse.outputs import check_output_dir  # noqa: E402
 
 MAX_TABLE_ROWS = 300
 ROW_HEIGHT_PX = 46
@@ -215,7 +216,7 @@ def _filter_text(kind: str, value: Any) -> str:
 def render_all(out_dir: Path, url: str, timezone: str, values: dict[str, Any] | None = None) -> Path:
     """Every dashboard as `<key>.html` plus `index.html`; returns the index path. Times are shown
     in `timezone` (the regency's)."""
-    out_dir = Path(out_dir)
+    out_dir = check_output_dir(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     specs = load_specs()
     generated = datetime.now().strftime("%Y-%m-%d %H:%M")

@@ -30,6 +30,7 @@ from dashboards.spec import load_specs  # noqa: E402
 from warehouse import db  # noqa: E402
 from warehouse.errors import UserError  # noqa: E402
 from warehouse.months import iso_month, month_label, next_month, previous_month, zone_label  # noqa: E402
+from warehouse.outputs import check_output_file  # noqa: E402
 
 TOP_N = 10
 CHART_N = 10  # the chart shows the best and the worst CHART_N OPDs; the table lists every OPD
@@ -449,6 +450,7 @@ def build_monthly_report(
     """Write the PDF for the month starting `month` and return its path; times in `timezone`.
     `regency_name` heads every page; `generated_at` (default now) is printed in the regency's zone."""
     first_day = month
+    check_output_file(out, example=f"laporan-{iso_month(month)}.pdf")
     styles = getSampleStyleSheet()
     h1, h2, body = styles["Title"], styles["Heading2"], styles["BodyText"]
     prev = previous_month(first_day)

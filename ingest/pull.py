@@ -271,6 +271,24 @@ def _failed(conn, device: Device, started_at, exc: BaseException, t0: float, sna
     return _with_seconds(result, t0)
 
 
+def _warehouse_lost(url: str, device: Device, started_at, exc: BaseException, t0: float) -> BatchResult:
+    """The database stopped or restarted during this device's pull (nothing of it was committed,
+    or its batch is already whole): a failed result, and a failed batch row on a fresh connection
+    when the server is back; the other devices and the exit code go on counting."""
+    reason = db.redact(" ".join(str(exc).split()) or type(exc).__name__)
+    error = f"mesin {device.device_sn} ({device.address}): database terputus saat menarik: {reason}"
+    try:
+        with db.connect(url) as conn:
+            result = record_failed_batch(
+                conn, kind="pull", device_sn=device.device_sn, started_at=started_at, error=error
+            )
+    except Exception:  # noqa: BLE001 - still down: the result says so, the next pull reads the device again
+        result = BatchResult(
+            batch_id=None, kind="pull", device_sn=device.device_sn, status="failed", error=error
+        )
+    return _with_seconds(result, t0)
+
+
 def _explain(message: str) -> str:
     """An operator's reading of common network errors (the original text follows it)."""
     lowered = message.lower()
@@ -312,8 +330,12 @@ def pull_devices(
             devices = active_devices(conn, settings.timezone)
 
     def one(device: Device) -> BatchResult:
-        with db.connect(url) as conn:
-            result = _pull(conn, device, settings, clear_after)
+        started_at, t0 = datetime.now(UTC), time.perf_counter()
+        try:
+            with db.connect(url) as conn:
+                result = _pull(conn, device, settings, clear_after)
+        except Exception as exc:  # noqa: BLE001 - device faults never get here: the warehouse went away
+            result = _warehouse_lost(url, device, started_at, exc, t0)
         if on_result is not None:
             on_result(result)
         return result

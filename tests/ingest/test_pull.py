@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
 from ingest.pull import pull_device, pull_devices
@@ -232,3 +235,73 @@ def test_punch_naming_a_missing_batch_is_still_refused(conn):
             " values ('X', '1', '2026-01-01 07:00', 'usb', 12345)"
         )
     assert conn.execute("select count(*) from raw.device_punch").fetchone()[0] == 0
+
+
+def _cut_the_warehouse_mid_pull(server_url: str, db_url: str, *, refuse_new: bool) -> threading.Thread:
+    """A thread that waits until both pulls hold their database connection (they are still reading
+    the slow devices), then ends every session of the database, as a PostgreSQL restart does; with
+    `refuse_new` the database also stops accepting connections (a server that stays down)."""
+    import psycopg
+
+    dbname = psycopg.conninfo.conninfo_to_dict(db_url)["dbname"]
+
+    def cut() -> None:
+        with psycopg.connect(server_url, autocommit=True) as admin:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                sessions = admin.execute(
+                    "select count(*) from pg_stat_activity where datname = %s", (dbname,)
+                ).fetchone()[0]
+                if sessions >= 3:  # the test's own connection and one per device being pulled
+                    break
+                time.sleep(0.05)
+            time.sleep(0.3)
+            if refuse_new:
+                admin.execute(f'alter database "{dbname}" allow_connections false')
+            admin.execute(
+                "select pg_terminate_backend(pid) from pg_stat_activity where datname = %s", (dbname,)
+            )
+
+    thread = threading.Thread(target=cut, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.mark.parametrize("stays_down", [False, True], ids=["restarted", "stopped"])
+def test_warehouse_lost_mid_pull_fails_each_device_not_the_command(
+    db_url, pg_server_url, run_cli, tmp_path, monkeypatch, stays_down
+):
+    """PostgreSQL goes away while two devices are being read: no traceback, the exit code is the
+    number of failed devices, each has a failed batch row when the server is back (a restart), and
+    the next pull stores every punch exactly once."""
+    import psycopg
+
+    monkeypatch.setenv("COLUMNS", "400")  # the table's notes on one line each
+
+    folder = write_regency(tmp_path / "r", {"SLOW1": make_records(60, seed=4), "SLOW2": make_records(40)})
+    faults = {"SLOW1": "latency=0.15", "SLOW2": "latency=0.15"}
+    dbname = psycopg.conninfo.conninfo_to_dict(db_url)["dbname"]
+    with serve_regency(folder, faults=faults, free_ports=True, comm_keys={}) as sim:
+        with psycopg.connect(db_url, autocommit=True) as conn:
+            register_devices(conn, sim, folder, tmp_path)
+            cutter = _cut_the_warehouse_mid_pull(pg_server_url, db_url, refuse_new=stays_down)
+            result = run_cli("pull", "--timeout", "5", "--workers", "2")
+            cutter.join(timeout=30)
+        try:
+            assert result.exit_code == 2, result.output
+            assert "Traceback" not in result.output
+            assert "2 mesin, 2 gagal, 0 catatan baru." in result.stdout
+            assert result.stdout.count("database terputus saat menarik") == 2, result.stdout
+        finally:
+            with psycopg.connect(pg_server_url, autocommit=True) as admin:
+                admin.execute(f'alter database "{dbname}" allow_connections true')
+        with psycopg.connect(db_url, autocommit=True) as conn:
+            rows = _batches(conn)
+            expected = [] if stays_down else [("SLOW1", "failed", 0), ("SLOW2", "failed", 0)]
+            assert sorted((r[0], r[1], r[3]) for r in rows) == expected
+            assert all("database terputus saat menarik" in r[5] for r in rows)
+            assert conn.execute("select count(*) from raw.device_punch").fetchone()[0] == 0
+            again = run_cli("pull", "--timeout", "5")
+            assert again.exit_code == 0, again.output
+            assert stored_punches(conn, "SLOW1") and len(stored_punches(conn, "SLOW2")) == 40
+            assert conn.execute("select count(*) from raw.device_punch").fetchone()[0] == 100
