@@ -65,17 +65,23 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
 
+def mathtext_safe(text: str) -> str:
+    """Text for a matplotlib label: a `$` would start mathtext (an OPD named "Dinas $x^2$" would be
+    typeset, and one like "$\\foo$" stops the whole rendering)."""
+    return text.replace("$", r"\$")
+
+
 def draw_chart(card: Card, columns: list[str], rows: list[tuple], path: Path) -> None:
     """A PNG for bar/row/line/pie cards: the x column against each y column."""
     assert card.x is not None  # validated by the spec loader for chart displays
     xi = columns.index(card.x)
     wrap = 34 if card.display == "row" else 14  # long OPD/sanction names must not overlap
-    labels = ["\n".join(textwrap.wrap(fmt(r[xi]), wrap)) or "–" for r in rows]
-    series = {y: [_number(r[columns.index(y)]) for r in rows] for y in card.y}
+    labels = [mathtext_safe("\n".join(textwrap.wrap(fmt(r[xi]), wrap)) or "–") for r in rows]
+    series = {mathtext_safe(y): [_number(r[columns.index(y)]) for r in rows] for y in card.y}
     height = max(3.0, 0.42 * len(rows) + 1.2) if card.display == "row" else 3.8
     fig, ax = plt.subplots(figsize=(7.5, height), dpi=110)
     if card.display == "pie":
-        ax.pie(series[card.y[0]], labels=labels, autopct="%1.0f%%")
+        ax.pie(series[mathtext_safe(card.y[0])], labels=labels, autopct="%1.0f%%")
     elif card.display == "line":
         for name, values in series.items():
             ax.plot(labels, values, marker="o", label=name)
@@ -96,7 +102,7 @@ def draw_chart(card: Card, columns: list[str], rows: list[tuple], path: Path) ->
             ax.set_xticks(positions, labels, fontsize=7)
     if len(series) > 1 or card.display == "line":
         ax.legend(fontsize=7)
-    ax.set_title(card.name, fontsize=9)
+    ax.set_title(mathtext_safe(card.name), fontsize=9)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

@@ -25,7 +25,7 @@ from reportlab.pdfgen import canvas as pdfcanvas  # noqa: E402
 from reportlab.platypus import Image, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle  # noqa: E402
 
 from dashboards.marts import require_marts, run_card  # noqa: E402
-from dashboards.render import fmt  # noqa: E402
+from dashboards.render import fmt, mathtext_safe  # noqa: E402
 from dashboards.spec import load_specs  # noqa: E402
 from warehouse import db  # noqa: E402
 from warehouse.errors import UserError  # noqa: E402
@@ -263,11 +263,6 @@ def _ranking_chart(section: Section) -> Image | None:
     plt.close(fig)
     buffer.seek(0)
     return Image(buffer, width=16 * cm, height=16 * cm * height / 7.0)
-
-
-def mathtext_safe(text: str) -> str:
-    """Text for a matplotlib label: a `$` would start mathtext (and can break the rendering)."""
-    return text.replace("$", r"\$")
 
 
 CONTENT_WIDTH = A4[0] - 3.2 * cm
