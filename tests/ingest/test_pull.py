@@ -305,3 +305,63 @@ def test_warehouse_lost_mid_pull_fails_each_device_not_the_command(
             assert again.exit_code == 0, again.output
             assert stored_punches(conn, "SLOW1") and len(stored_punches(conn, "SLOW2")) == 40
             assert conn.execute("select count(*) from raw.device_punch").fetchone()[0] == 100
+
+
+def test_a_pull_killed_while_the_device_is_disabled_is_undone_by_the_next_pull(conn, db_url, tmp_path):
+    """kill -9 of `absensi pull --clear-after` while it reads a disabled device (real process, real
+    sockets): the device stays disabled, as a real one would; the next pull finds the hold it left,
+    enables the device, stores every punch once and forgets the hold. A device disabled by someone
+    else (no hold) is left alone."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from warehouse.settings import ENV_DATABASE_URL, PROJECT_ROOT
+
+    records = make_records(300, seed=6)
+    folder = write_regency(tmp_path / "r", {"HOLD1": records, "OPER1": make_records(20, seed=7)})
+    with serve_regency(folder, faults={"HOLD1": "latency=0.3"}, free_ports=True, comm_keys={}) as sim:
+        register_devices(conn, sim, folder, tmp_path)
+        device = sim.devices["HOLD1"]
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "absensi.cli", "pull", "--clear-after", "--device", "HOLD1"],
+            cwd=PROJECT_ROOT,
+            env={**os.environ, ENV_DATABASE_URL: db_url},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while device.enabled and time.monotonic() < deadline and proc.poll() is None:
+                time.sleep(0.02)
+            assert not device.enabled, "the pull never disabled the device"
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=10)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        assert proc.returncode == -signal.SIGKILL
+        time.sleep(0.5)
+        assert not device.enabled  # nobody enabled it: the device holds its disabled state
+        assert conn.execute("select device_sn from ops.device_hold").fetchall() == [("HOLD1",)]
+        assert conn.execute("select count(*) from raw.device_punch").fetchone()[0] == 0
+
+        result = pull_device(db_url, "HOLD1", resolved_settings(pull_timeout=5))
+        assert result.ok and result.records_new == 300 and result.extra["reenabled"] is True
+        assert device.enabled
+        assert conn.execute("select count(*) from ops.device_hold").fetchone()[0] == 0
+        assert len(stored_punches(conn, "HOLD1")) == 300
+        assert device.records  # a plain pull clears nothing
+
+        # A clean --clear-after pull leaves no hold behind.
+        cleared = pull_device(db_url, "HOLD1", resolved_settings(pull_timeout=5), clear_after=True)
+        assert cleared.ok and cleared.extra["cleared"] is True and "reenabled" not in cleared.extra
+        assert device.enabled and device.records == []
+        assert conn.execute("select count(*) from ops.device_hold").fetchone()[0] == 0
+
+        # An operator disabled this one at the machine: not ours to undo.
+        sim.devices["OPER1"].enabled = False
+        other = pull_device(db_url, "OPER1", resolved_settings(pull_timeout=5))
+        assert other.ok and "reenabled" not in other.extra
+        assert sim.devices["OPER1"].enabled is False
