@@ -365,3 +365,60 @@ def test_a_pull_killed_while_the_device_is_disabled_is_undone_by_the_next_pull(c
         other = pull_device(db_url, "OPER1", resolved_settings(pull_timeout=5))
         assert other.ok and "reenabled" not in other.extra
         assert sim.devices["OPER1"].enabled is False
+
+
+def test_an_unchanged_user_list_is_stored_once_and_staging_still_shows_it_per_pull(conn, db_url, tmp_path):
+    """Every pull reads the whole user list; raw.device_user keeps it only when it changed (hash per
+    device, migration 0010), and stg_raw__device_users still gives every pull batch its list."""
+    import psycopg
+
+    from absensi.transform import run_build
+
+    folder = write_regency(tmp_path / "r", {"U1": make_records(30, seed=5), "U2": make_records(10, seed=9)})
+    (folder / "pins.csv").write_text(
+        "nip,device_pin,device_sn\na,1001,\nb,1002,\nc,1003,\n", encoding="utf-8"
+    )
+    first_list = ["1001", "1002", "1003"]
+    changed_list = ["1001", "1002", "1003", "1004"]
+    expected: dict[int, tuple[str, list[str]]] = {}
+
+    def pull(serial: str, users: list[str]) -> None:
+        result = pull_device(db_url, serial, resolved_settings(pull_timeout=5))
+        assert result.ok, result.error
+        expected[result.batch_id] = (serial, users)
+
+    with serve_regency(folder, free_ports=True, comm_keys={}) as sim:
+        register_devices(conn, sim, folder, tmp_path)
+        for _ in range(3):
+            pull("U1", first_list)
+        pull("U2", first_list)
+        assert conn.execute("select count(*) from raw.device_user").fetchone()[0] == 3 + 3
+        sim.devices["U1"].set_users([(pin, f"Pegawai {pin}") for pin in changed_list])
+        pull("U1", changed_list)
+        pull("U1", changed_list)
+        assert conn.execute("select count(*) from raw.device_user").fetchone()[0] == 6 + 4
+        sim.devices["U1"].set_users([(pin, "") for pin in first_list])  # back as it was: a change again
+        pull("U1", first_list)
+        assert conn.execute("select count(*) from raw.device_user").fetchone()[0] == 10 + 3
+
+    batches = conn.execute(
+        "select batch_id, users_sha256, users_batch_id from raw.ingest_batch where kind = 'pull' order by 1"
+    ).fetchall()
+    ids = [b[0] for b in batches]
+    assert [b[2] for b in batches] == [None, ids[0], ids[0], None, None, ids[4], None]
+    assert batches[0][1] == batches[3][1] == batches[6][1] != batches[4][1]  # same pins, same names
+
+    run_build(db_url, resolved_settings(), select="stg_raw__device_users", unit_tests=False)
+    staged = conn.execute(
+        "select batch_id, min(device_sn), array_agg(device_pin order by device_pin)"
+        " from staging.stg_raw__device_users group by batch_id order by batch_id"
+    ).fetchall()
+    assert staged == [(b, sn, pins) for b, (sn, pins) in sorted(expected.items())]
+
+    # A batch can only point at an earlier ok pull of the same device with the same list.
+    with pytest.raises(psycopg.errors.CheckViolation, match="users_batch_id"):
+        conn.execute(
+            """insert into raw.ingest_batch (kind, device_sn, started_at, status, users_sha256, users_batch_id)
+               values ('pull', 'U2', now(), 'ok', %s, %s)""",
+            (batches[0][1], ids[0]),
+        )
