@@ -54,3 +54,9 @@ $$;
 alter function raw.ingest_batch_users_check() owner to absensi_owner;
 create trigger ingest_batch_users_check before insert on raw.ingest_batch
     for each row execute function raw.ingest_batch_users_check();
+
+-- A leave letter can be withdrawn, not only shrunk: leave.csv may carry `status` (berlaku |
+-- dicabut; blank = berlaku). A withdrawal is a new row of the same letter (nip, mulai) in its own
+-- batch, so raw keeps who withdrew it and when; staging drops a letter whose newest row is dicabut.
+alter table raw.leave
+    add column status text not null default 'berlaku' check (status in ('berlaku', 'dicabut'));
