@@ -103,8 +103,10 @@ def report_and_export(edge: Edge, month: date, out_dir: Path | None = None) -> d
     from dashboards.export import export_deductions
     from dashboards.report import build_monthly_report
 
-    target = check_outputs(edge, month, out_dir)
-    files = output_paths(edge, month, out_dir)[1]
+    # No all-or-nothing pre-check here (close_month and lock did it before locking): each output
+    # checks its own path, so one that cannot be written never stops the other.
+    target, files = output_paths(edge, month, out_dir)
+    check_output_dir(target, "--out")  # a folder both need
     target.mkdir(parents=True, exist_ok=True)
     result: dict[str, Any] = {"out_dir": str(target)}
     failures: list[tuple[str, Exception]] = []
