@@ -25,11 +25,12 @@ from reportlab.pdfgen import canvas as pdfcanvas  # noqa: E402
 from reportlab.platypus import Image, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle  # noqa: E402
 
 from dashboards.marts import require_marts, run_card  # noqa: E402
-from dashboards.render import fmt  # noqa: E402
+from dashboards.render import fmt, mathtext_safe  # noqa: E402
 from dashboards.spec import load_specs  # noqa: E402
 from warehouse import db  # noqa: E402
 from warehouse.errors import UserError  # noqa: E402
 from warehouse.months import iso_month, month_label, next_month, previous_month, zone_label  # noqa: E402
+from warehouse.outputs import check_output_file  # noqa: E402
 
 TOP_N = 10
 CHART_N = 10  # the chart shows the best and the worst CHART_N OPDs; the table lists every OPD
@@ -267,11 +268,6 @@ def _ranking_chart(section: Section) -> Image | None:
     return Image(buffer, width=16 * cm, height=16 * cm * height / 7.0)
 
 
-def mathtext_safe(text: str) -> str:
-    """Text for a matplotlib label: a `$` would start mathtext (and can break the rendering)."""
-    return text.replace("$", r"\$")
-
-
 CONTENT_WIDTH = A4[0] - 3.2 * cm
 
 
@@ -488,6 +484,7 @@ def build_monthly_report(
     """Write the PDF for the month starting `month` and return its path; times in `timezone`.
     `regency_name` heads every page; `generated_at` (default now) is printed in the regency's zone."""
     first_day = month
+    check_output_file(out, example=f"laporan-{iso_month(month)}.pdf")
     styles = getSampleStyleSheet()
     h1, h2, body = styles["Title"], styles["Heading2"], styles["BodyText"]
     prev = previous_month(first_day)
