@@ -408,10 +408,10 @@ def export_deductions(
     draft=True (marked DRAF). `fmt` empty: from the extension of `out`. A month with days not known
     yet (MENUNGGU) is refused, draft or not, unless `allow_incomplete` (then every such row says
     BELUM LENGKAP with its count of days)."""
-    fmt = choose_format(fmt, out, ("csv", "xlsx"), "potongan")
     first_day = month
     month_text = iso_month(month)
-    check_output_file(out, example=f"potongan-{month_text}.{fmt}")
+    check_output_file(out, example=f"potongan-{month_text}.{fmt or 'xlsx'}")
+    fmt = choose_format(fmt, out, ("csv", "xlsx"), "potongan")
     with db.connect(url) as conn:
         rows = fetch_deductions(conn, first_day)
         if not rows:
@@ -596,10 +596,11 @@ def _time(value: datetime | None) -> str | None:
 
 def export_ekinerja(month: date, fmt: str, out: Path, url: str) -> ExportResult:
     """Daily attendance per NIP of the month starting `month`, for the e-kinerja application (CSV or JSON)."""
-    fmt = choose_format(fmt, out, ("csv", "json"), "e-kinerja")
     first_day = month
     month_text = iso_month(month)
-    check_output_file(out, example=f"ekinerja-{month_text}.{fmt}")
+    # where it goes first (a folder, a path under a file), then what it is (the extension)
+    check_output_file(out, example=f"ekinerja-{month_text}.{fmt or 'csv'}")
+    fmt = choose_format(fmt, out, ("csv", "json"), "e-kinerja")
     with db.connect(url) as conn:
         require_marts(conn, "marts.fct_attendance_daily")
         raw = conn.execute(EKINERJA_SQL, (first_day, first_day)).fetchall()
