@@ -111,15 +111,17 @@ def run_build(
     full_refresh: bool = False,
     vars: Mapping[str, Any] | None = None,
     on_node: Callable[[NodeResult], None] | None = None,
+    on_total: Callable[[int], None] | None = None,
     unit_tests: bool = True,
 ) -> BuildResult:
     """`dbt build` the project against `url`; raises UserError naming the failed models/tests with
-    dbt's message. `settings` gives the regency's timezone, dbt's threads and how long to wait for
-    another build.
+        dbt's message. `settings` gives the regency's timezone, dbt's threads and how long to wait for
+        another build.
 
-    `vars` are dbt vars (e.g. attendance_start/attendance_end as 'YYYY-MM-DD'); `on_node` is called
-    after each seed, model or test finishes (progress display). `unit_tests=False` skips the rule
-    unit tests (they test SQL, not data: the hourly DAG may skip them; CI and the CLI run them).
+        `vars` are dbt vars (e.g. attendance_start/attendance_end as 'YYYY-MM-DD'); `on_node` is called
+        after each seed, model or test finishes and `on_total` once with the number of nodes dbt selected
+    (progress display: "12/154"). `unit_tests=False` skips the rule
+        unit tests (they test SQL, not data: the hourly DAG may skip them; CI and the CLI run them).
     """
     from dbt.cli.main import dbtRunner
 
@@ -135,7 +137,12 @@ def run_build(
     nodes: list[NodeResult] = []
 
     def callback(event: Any) -> None:
-        # NodeFinished carries each node's final status; other events are dbt's own logging.
+        # ConcurrencyLine says how many nodes the build runs (dbt fires it once, before the first
+        # node); NodeFinished carries each node's final status; other events are dbt's own logging.
+        if event.info.name == "ConcurrencyLine":
+            if on_total is not None:
+                on_total(int(event.data.node_count))
+            return
         if event.info.name != "NodeFinished":
             return
         data = event.data
