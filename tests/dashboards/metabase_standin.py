@@ -21,7 +21,8 @@ as the sync needs it to be. Where each behaviour comes from:
   humanized from the name, `semantic_type` null until someone sets it.
 - Cards are stored in MBQL 5; `GET /api/card/:id` answers MBQL 5
   (`{"lib/type": "mbql/query", "stages": [{"lib/type": "mbql.stage/native", "native": sql,
-  "template-tags": {...}}], "database": n}`, as in dbt-metabase's tests/fixtures/mbql5/api/card/29.json)
+  "template-tags": {...}}], "database": n}`, as in dbt-metabase's tests/fixtures/mbql5/api/card/29.json:
+  no "template-tags" key when a card has none, "lib.convert/converted?" when it was written in MBQL 4)
   unless `?legacy-mbql=true` (api-changelog, Metabase 0.57.0). `mbql="legacy"` plays 0.56 and
   before (MBQL 4 always), `mbql="mbql5-only"` a release that has dropped the legacy parameter.
   Writes accept both shapes, as Metabase does.
@@ -396,6 +397,19 @@ def to_mbql5(query: dict) -> dict:
         "stages": [{"lib/type": "mbql.stage/native", "native": native["query"], "template-tags": tags}],
         "lib.convert/converted?": True,
     }
+
+
+def as_answered(query: dict) -> dict:
+    """A stored MBQL 5 query as GET /api/card/:id answers it: a native stage without template tags
+    carries no "template-tags" key at all (dbt-metabase tests/fixtures/mbql5/api/card/29.json-32.json,
+    real 0.57+ answers), so a reader must not take a missing key for a change."""
+    stages = []
+    for stage in query["stages"]:
+        stage = dict(stage)
+        if not stage.get("template-tags"):
+            stage.pop("template-tags", None)
+        stages.append(stage)
+    return {**query, "stages": stages}
 
 
 def to_legacy(query: dict) -> dict:
@@ -843,7 +857,7 @@ class StandinServer(ThreadingHTTPServer):
         query = card["dataset_query"]
         return {
             **card,
-            "dataset_query": to_legacy(query) if legacy else query,
+            "dataset_query": to_legacy(query) if legacy else as_answered(query),
             "database_id": query["database"],
             "query_type": "native",
             "can_write": True,
