@@ -233,8 +233,9 @@ def card_changes(desired: Json, current: Json) -> list[str]:
 
 def root_collection(collections: list[Json], name: str) -> Json | None:
     """Our collection: named `name`, directly under the root ("Our analytics", location "/"), in the
-    default namespace, not archived and nobody's personal collection. A same-named collection nested
-    elsewhere, or inside someone's personal collection, is somebody else's."""
+    default namespace, not archived, nobody's personal collection and an ordinary one (`type` null:
+    Metabase's own "instance-analytics", "trash" and library collections carry a type). A same-named
+    collection nested elsewhere, or inside someone's personal collection, is somebody else's."""
     ours = [
         c
         for c in collections
@@ -243,6 +244,7 @@ def root_collection(collections: list[Json], name: str) -> Json | None:
         and not c.get("personal_owner_id")
         and not c.get("namespace")
         and not c.get("archived")
+        and not c.get("type")
     ]
     return _find_one(ours, name, "koleksi di tingkat teratas")
 

@@ -519,10 +519,17 @@ class StandinServer(ThreadingHTTPServer):
 
     # state helpers for tests: what other people did in this Metabase
     def add_collection(
-        self, name: str, *, parent_id: int | None = None, personal_owner_id: int | None = None
+        self,
+        name: str,
+        *,
+        parent_id: int | None = None,
+        personal_owner_id: int | None = None,
+        type: str | None = None,  # noqa: A002  (Metabase's key: "instance-analytics", "trash", ...)
     ) -> dict:
         with self.state.lock:
-            return self._new_collection({"name": name, "parent_id": parent_id}, personal_owner_id)
+            coll = self._new_collection({"name": name, "parent_id": parent_id}, personal_owner_id)
+            coll["type"] = type
+            return coll
 
     # routes
     def route(self, method: str, path: str, query: dict, body: Any, *, admin: bool) -> tuple[int, Any]:

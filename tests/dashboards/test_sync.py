@@ -242,17 +242,19 @@ def test_only_a_root_level_collection_of_that_name_is_ours(standin, connection):
     nested = standin.add_collection(COLLECTION_NAME, parent_id=parent["id"])
     personal = standin.add_collection("Koleksi pribadi Budi", personal_owner_id=7)
     in_personal = standin.add_collection(COLLECTION_NAME, parent_id=personal["id"])
+    special = standin.add_collection(COLLECTION_NAME, type="instance-analytics")  # Metabase's own, at "/"
     with _client(standin) as client:
         plan = push(client, connection)
         assert ("collection", "create") in [(a.kind, a.op) for a in plan.actions]
         ours = [
             c
             for c in standin.state.collections.values()
-            if c["name"] == COLLECTION_NAME and c["location"] == "/"
+            if c["name"] == COLLECTION_NAME and c["location"] == "/" and not c["type"]
         ]
         assert len(ours) == 1
         assert {c["collection_id"] for c in standin.state.cards.values()} == {ours[0]["id"]}
         assert nested["description"] is None and in_personal["description"] is None  # untouched
+        assert special["description"] is None and ours[0]["id"] != special["id"]
         assert push(client, connection).changes == []
 
 
