@@ -115,13 +115,13 @@ def run_build(
     unit_tests: bool = True,
 ) -> BuildResult:
     """`dbt build` the project against `url`; raises UserError naming the failed models/tests with
-        dbt's message. `settings` gives the regency's timezone, dbt's threads and how long to wait for
-        another build.
+    dbt's message. `settings` gives the regency's timezone, dbt's threads and how long to wait for
+    another build.
 
-        `vars` are dbt vars (e.g. attendance_start/attendance_end as 'YYYY-MM-DD'); `on_node` is called
-        after each seed, model or test finishes and `on_total` once with the number of nodes dbt selected
-    (progress display: "12/154"). `unit_tests=False` skips the rule
-        unit tests (they test SQL, not data: the hourly DAG may skip them; CI and the CLI run them).
+    `vars` are dbt vars (e.g. attendance_start/attendance_end as 'YYYY-MM-DD'); `on_node` is called
+    after each seed, model or test finishes, and `on_total` with the number of nodes the build runs,
+    unit tests included (progress display: "12/156"). `unit_tests=False` skips the rule unit tests
+    (they test SQL, not data: the hourly DAG may skip them; CI and the CLI run them).
     """
     from dbt.cli.main import dbtRunner
 
@@ -135,13 +135,17 @@ def run_build(
     args.append("--quiet")  # progress comes from the callback; dbt's own log goes to dbt/logs
 
     nodes: list[NodeResult] = []
+    totals = [0]
 
     def callback(event: Any) -> None:
-        # ConcurrencyLine says how many nodes the build runs (dbt fires it once, before the first
-        # node); NodeFinished carries each node's final status; other events are dbt's own logging.
-        if event.info.name == "ConcurrencyLine":
-            if on_total is not None:
-                on_total(int(event.data.node_count))
+        # Each node's LogStartLine carries how many nodes the build runs ("START ... [1 of 156]"),
+        # unit tests included (ConcurrencyLine's node_count leaves them out in `dbt build`);
+        # NodeFinished carries each node's final status; other events are dbt's own logging.
+        if event.info.name == "LogStartLine":
+            total = int(event.data.total)
+            if on_total is not None and total != totals[-1]:
+                totals.append(total)
+                on_total(total)
             return
         if event.info.name != "NodeFinished":
             return

@@ -65,11 +65,12 @@ class Bar:
         self.last_line = now
         elapsed = time.strftime("%M:%S", time.gmtime(now - self.started))
         if not self.done:  # a step starts
-            self.console.print(f"{self.label} … ({elapsed})", highlight=False, markup=False)
+            self.console.print(f"{self.label} … ({elapsed})", highlight=False, markup=False, soft_wrap=True)
             return
         count = f"{self.done}/{self.total}" if self.total is not None else f"{self.done}"
         tail = f" — {last}" if last else ""
-        self.console.print(f"{self.label}: {count} selesai ({elapsed}){tail}", highlight=False, markup=False)
+        line = f"{self.label}: {count} selesai ({elapsed}){tail}"
+        self.console.print(line, highlight=False, markup=False, soft_wrap=True)  # one line in a log
 
 
 @contextmanager
