@@ -195,8 +195,9 @@ def native_query(dataset_query: Any) -> Json:
     """What a native card's query says, whichever shape it comes in: MBQL 5
     (`{"lib/type": "mbql/query", "stages": [{"native": sql, "template-tags": ...}]}`) or MBQL 4
     (`{"type": "native", "native": {"query": sql, "template-tags": ...}}`). Keys Metabase adds to a
-    tag on its own are dropped and a missing `required` reads as false, so both shapes of the same
-    card compare equal."""
+    tag on its own are dropped, a missing `required` reads as false and a missing "template-tags"
+    as none (an MBQL 5 stage without tags carries no such key), so both shapes of the same card
+    compare equal."""
     if not isinstance(dataset_query, dict):
         return {"shape": repr(dataset_query)}
     if dataset_query.get("lib/type") == "mbql/query":
