@@ -104,6 +104,8 @@ def usage_message(exc: Exception) -> str:
         text = f"nilai tidak sah untuk {_hint(exc)}: {detail}".rstrip(": ")
     elif kind == "BadOptionUsage" and "requires an argument" in message:
         text = f"opsi {exc.option_name} perlu nilai"  # type: ignore[attr-defined]
+    elif message.startswith("Missing command"):
+        text = "subperintah belum disebut"
     elif match := re.match(r"No such command '(.+)'", message):
         text = f"perintah '{match.group(1)}' tidak dikenal"
     elif match := re.match(r"Got unexpected extra argument(?:\(s\)|s)? \((.+)\)", message):
