@@ -24,6 +24,7 @@ from absensi.commands import (
     transform,
 )
 from warehouse.errors import UserError
+from warehouse.outputs import os_error_message
 
 app = typer.Typer(
     name="absensi",
@@ -142,6 +143,15 @@ def main() -> None:
         for line in details:
             err_console.print(line, highlight=False, soft_wrap=True, markup=False)
         err_console.print(f"[bold red]galat:[/] {escape(summary)}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except OSError as exc:
+        # A file the command writes or reads (a full disk, a folder made read-only meanwhile): one
+        # line naming it. Other OS errors (sockets) carry no file name and stay a bug report.
+        if exc.filename is None:
+            raise
+        err_console.print(
+            f"[bold red]galat:[/] {escape(os_error_message(exc))}", highlight=False, soft_wrap=True
+        )
         sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

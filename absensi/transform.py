@@ -7,8 +7,10 @@ and the settings they resolved; the connection reaches dbt through the environme
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -26,6 +28,102 @@ _BUILD_LOCK = threading.Lock()
 # by hand, the monthly close): two builds of the incremental models at once would each delete and
 # re-insert the same days. A session advisory lock, held for the build, released on disconnect.
 _WAREHOUSE_LOCK_KEY = 0x4142534E_42554C44  # "ABSN" "BULD"
+
+
+# dbt vars pasted into SQL as dates (`'{{ var(...) }}'::date`): PostgreSQL reads '01/10/2026' as
+# 10 January under its default DateStyle, so every one is checked here first, ISO only. Any other
+# var whose name ends in one of DATE_VAR_SUFFIXES is treated as a date too.
+DATE_VARS = ("attendance_start", "attendance_end", "min_plausible_punch")
+DATE_VAR_SUFFIXES = ("_start", "_end", "_date")
+# The window vars may be empty (dbt_project.yml's default: derive the bound from the data).
+OPTIONAL_DATE_VARS = ("attendance_start", "attendance_end")
+# dbt vars pasted into SQL as whole numbers.
+INTEGER_VARS = (
+    "lookback_days",
+    "batch_id_lookback",
+    "late_commit_minutes",
+    "silent_workdays",
+    "device_log_capacity",
+)
+DATE_VAR_RANGE = (dt.date(1900, 1, 1), dt.date(2100, 12, 31))
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _is_date_var(name: str) -> bool:
+    return name in DATE_VARS or name.endswith(DATE_VAR_SUFFIXES)
+
+
+def _check_date_var(name: str, value: Any) -> str:
+    if isinstance(value, dt.datetime):  # YAML reads an unquoted 2026-01-01 10:00 as a datetime
+        raise UserError(f"--vars {name}: {value.isoformat(sep=' ')!r} bukan tanggal; gunakan YYYY-MM-DD")
+    if isinstance(value, dt.date):  # YAML reads an unquoted 2026-01-01 as a date
+        day = value
+    elif isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        try:
+            day = dt.date.fromisoformat(value)
+        except ValueError:
+            raise UserError(f"--vars {name}: {value!r} bukan tanggal yang ada di kalender") from None
+    else:
+        raise UserError(f"--vars {name}: {value!r} bukan tanggal YYYY-MM-DD (contoh 2026-01-31)")
+    low, high = DATE_VAR_RANGE
+    if not low <= day <= high:
+        raise UserError(f"--vars {name}: {day.isoformat()} di luar rentang {low.year}-{high.year}")
+    return day.isoformat()
+
+
+# dbt vars pasted into SQL as local timestamps ('YYYY-MM-DD HH:MM[:SS]'): `as_of`, the fixed clock that
+# decides which days have ended (issue 13; empty = the database clock).
+TIMESTAMP_VARS = ("as_of",)
+_ISO_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}(:[0-9]{2})?")
+
+
+def _check_timestamp_var(name: str, value: Any) -> str:
+    if isinstance(value, dt.datetime):  # YAML reads an unquoted 2026-10-30 10:00 as a datetime
+        moment = value
+    elif isinstance(value, str) and _ISO_TIMESTAMP.fullmatch(value):
+        try:
+            moment = dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise UserError(f"--vars {name}: {value!r} bukan waktu yang ada di kalender") from None
+    else:
+        raise UserError(
+            f"--vars {name}: {value!r} bukan waktu YYYY-MM-DD HH:MM (jam setempat, contoh 2026-10-30 10:00)"
+        )
+    if moment.tzinfo is not None:
+        raise UserError(f"--vars {name}: tulis jam setempat tanpa zona waktu (YYYY-MM-DD HH:MM)")
+    low, high = DATE_VAR_RANGE
+    if not low <= moment.date() <= high:
+        raise UserError(f"--vars {name}: {moment:%Y-%m-%d} di luar rentang {low.year}-{high.year}")
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def validate_vars(vars: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The dbt vars, checked before any reaches SQL: dates ISO `YYYY-MM-DD` and real (the window
+    vars may be empty), attendance_start <= attendance_end, whole-number vars whole numbers >= 0.
+    Raises UserError (one line, naming the var) on the first problem; returns the vars with dates
+    normalised to 'YYYY-MM-DD' strings."""
+    if not vars:
+        return None
+    checked: dict[str, Any] = {}
+    for name, value in vars.items():
+        if not isinstance(name, str):
+            raise UserError(f"--vars: nama variabel {name!r} harus teks")
+        if name in OPTIONAL_DATE_VARS and value in ("", None):
+            checked[name] = ""
+        elif name in TIMESTAMP_VARS:
+            checked[name] = "" if value in ("", None) else _check_timestamp_var(name, value)
+        elif _is_date_var(name):
+            checked[name] = _check_date_var(name, value)
+        elif name in INTEGER_VARS:
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise UserError(f"--vars {name}: {value!r} harus bilangan bulat >= 0")
+            checked[name] = value
+        else:
+            checked[name] = value
+    start, end = checked.get("attendance_start"), checked.get("attendance_end")
+    if start and end and start > end:
+        raise UserError(f"--vars: attendance_start {start} sesudah attendance_end {end}; tukar urutannya")
+    return checked
 
 
 @dataclass(frozen=True)
@@ -125,6 +223,7 @@ def run_build(
     """
     from dbt.cli.main import dbtRunner
 
+    vars = validate_vars(vars)  # before dbt and before the database: nothing runs on a bad date
     db.connect(url).close()  # one clear line when the warehouse is unreachable, before dbt starts
     # dbt logs in as its own login when the deployment has one (the transform role only: it cannot
     # write raw, the month locks or the quality gate's results); the lock stays on `url`'s session.
@@ -174,6 +273,12 @@ def run_build(
     result = BuildResult(success=bool(outcome.success), seconds=seconds, nodes=nodes)
     if not outcome.success:
         raise UserError(_failure_message(outcome, result))
+    if select and not nodes:
+        selectors = [select] if isinstance(select, str) else list(select)
+        raise UserError(
+            f"--select {' '.join(selectors)} tidak cocok dengan node dbt mana pun; tidak ada yang dibangun "
+            "(periksa nama model di dbt/models)"
+        )
     return result
 
 

@@ -41,6 +41,7 @@ from dashboards.marts import require_marts
 from warehouse import db
 from warehouse.errors import UserError
 from warehouse.months import iso_month
+from warehouse.outputs import check_output_file, os_error_words
 
 DEDUCTION_COLUMNS = [
     "jenis_baris", "nip", "nama", "kode_opd", "nama_opd", "tunjangan_pokok", "persen_potongan",
@@ -325,25 +326,32 @@ def fetch_deductions(conn, month: date) -> list[DeductionRow]:
     sql = DEDUCTIONS_SQL if _names_readable(conn) else DEDUCTIONS_CODES_ONLY_SQL
     rows = conn.execute(sql, (month,)).fetchall()
     breakdown = fetch_breakdown(conn, month)
-    return [
-        DeductionRow(
-            r[0],
-            r[1] or "",
-            r[2],
-            r[3] or "",
-            int(r[4]),
-            Decimal(r[5]),
-            int(r[6]),
-            int(r[7]),
-            int(r[8]),
-            int(r[9]),
-            int(r[10]),
-            int(r[11]),
-            *breakdown.get(r[0], (None, None, None, None, None)),
-            hari_menunggu=int(r[12] or 0),
-        )  # fmt: skip
-        for r in rows
-    ]
+    result = []
+    for r in rows:
+        parts = breakdown.get(r[0])
+        result.append(
+            DeductionRow(
+                r[0],
+                r[1] or "",
+                r[2],
+                r[3] or "",
+                int(r[4]),
+                Decimal(r[5]),
+                int(r[6]),
+                int(r[7]),
+                int(r[8]),
+                int(r[9]),
+                int(r[10]),
+                int(r[11]),
+                hari_tl=parts[0] if parts else None,
+                hari_psw=parts[1] if parts else None,
+                persen_tk=parts[2] if parts else None,
+                persen_tl=parts[3] if parts else None,
+                persen_psw=parts[4] if parts else None,
+                hari_menunggu=int(r[12] or 0),
+            )  # fmt: skip
+        )
+    return result
 
 
 def _sum(values: list[int | None]) -> int | None:
@@ -403,6 +411,7 @@ def export_deductions(
     fmt = choose_format(fmt, out, ("csv", "xlsx"), "potongan")
     first_day = month
     month_text = iso_month(month)
+    check_output_file(out, example=f"potongan-{month_text}.{fmt}")
     with db.connect(url) as conn:
         rows = fetch_deductions(conn, first_day)
         if not rows:
@@ -512,13 +521,53 @@ def verify_file(path: Path | str) -> tuple[bool, str, str]:
     path = Path(path)
     if not path.exists():
         raise UserError(f"{path}: berkas tidak ada")
-    if path.suffix.lower() == ".xlsx":
-        from openpyxl import load_workbook
+    if path.is_dir():
+        raise UserError(f"{path}: itu folder; beri nama berkas potongan .csv atau .xlsx")
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise UserError(
+            f"{path}: bukan berkas potongan (hanya .csv atau .xlsx dari `absensi export deductions`)"
+        )
+    try:
+        if suffix == ".xlsx":
+            lines, expected = _xlsx_data_lines(path)
+        else:
+            text = path.read_text(encoding="utf-8-sig")
+            first = text.split("\n", 1)[0]
+            sep = ";" if first.startswith("BULAN;") else ","
+            lines = [
+                line + "\n"
+                for line in text.splitlines()
+                if line.startswith(("DATA" + sep, "PENYESUAIAN" + sep))
+            ]
+            tail = [line for line in text.splitlines() if line.startswith("CHECKSUM_SHA256" + sep)]
+            expected = tail[-1].split(sep)[1] if tail else ""
+    except UnicodeDecodeError:
+        raise UserError(f"{path}: bukan teks UTF-8, jadi bukan berkas potongan CSV") from None
+    except OSError as exc:
+        raise UserError(f"{path}: tidak bisa dibaca: {os_error_words(exc)}") from None
+    if not expected:
+        raise UserError(f"{path}: tidak ada baris/lembar CHECKSUM_SHA256")
+    actual = checksum_of(lines)
+    return actual == expected, expected, actual
 
+
+def _xlsx_data_lines(path: Path) -> tuple[list[str], str]:
+    """The DATA and PENYESUAIAN lines of a deductions workbook, as the CSV would write them, and its
+    recorded checksum; UserError for anything that is not such a workbook."""
+    from zipfile import BadZipFile
+
+    from openpyxl import load_workbook
+
+    try:
         wb = load_workbook(path, read_only=True)
-        if "Checksum" not in wb.sheetnames or "Potongan" not in wb.sheetnames:
-            raise UserError(f"{path}: bukan berkas potongan (lembar Potongan/Checksum tidak ada)")
-        info = {r[0]: r[1] for r in wb["Checksum"].iter_rows(values_only=True) if r}
+    except (BadZipFile, KeyError, ValueError) as exc:
+        raise UserError(f"{path}: bukan buku kerja XLSX yang sah ({type(exc).__name__})") from None
+    missing = [name for name in ("Checksum", "Potongan") if name not in wb.sheetnames]
+    if missing:
+        raise UserError(f"{path}: bukan berkas potongan: lembar {', '.join(missing)} tidak ada")
+    try:
+        info = {r[0]: r[1] for r in wb["Checksum"].iter_rows(values_only=True) if len(r) >= 2}
         expected = str(info.get("CHECKSUM_SHA256") or "")
         # files written before the Indonesian CSV default carry no dialect: comma and decimal point
         sep = str(info.get("PEMISAH_CSV") or ",")
@@ -534,19 +583,11 @@ def verify_file(path: Path | str) -> tuple[bool, str, str]:
                 for r in wb["Penyesuaian"].iter_rows(values_only=True)
                 if r and r[0] == "PENYESUAIAN"
             ]
-    else:
-        text = path.read_text(encoding="utf-8-sig")
-        first = text.split("\n", 1)[0]
-        sep = ";" if first.startswith("BULAN;") else ","
-        lines = [
-            line + "\n" for line in text.splitlines() if line.startswith(("DATA" + sep, "PENYESUAIAN" + sep))
-        ]
-        tail = [line for line in text.splitlines() if line.startswith("CHECKSUM_SHA256" + sep)]
-        expected = tail[-1].split(sep)[1] if tail else ""
-    if not expected:
-        raise UserError(f"{path}: tidak ada baris/lembar CHECKSUM_SHA256")
-    actual = checksum_of(lines)
-    return actual == expected, expected, actual
+    except (IndexError, TypeError, ValueError, ArithmeticError) as exc:
+        raise UserError(
+            f"{path}: lembar Potongan tidak berbentuk berkas potongan ({type(exc).__name__})"
+        ) from None
+    return lines, expected
 
 
 def _time(value: datetime | None) -> str | None:
@@ -558,6 +599,7 @@ def export_ekinerja(month: date, fmt: str, out: Path, url: str) -> ExportResult:
     fmt = choose_format(fmt, out, ("csv", "json"), "e-kinerja")
     first_day = month
     month_text = iso_month(month)
+    check_output_file(out, example=f"ekinerja-{month_text}.{fmt}")
     with db.connect(url) as conn:
         require_marts(conn, "marts.fct_attendance_daily")
         raw = conn.execute(EKINERJA_SQL, (first_day, first_day)).fetchall()

@@ -97,3 +97,14 @@ def label(column: str) -> str:
 def is_human(text: str) -> bool:
     """A label a person reads: starts with a capital, is not a snake_case/lower-case identifier."""
     return bool(text) and text[0].isupper() and "_" not in text and not _MACHINE_NAME.match(text)
+
+
+# Fixed colours for the attendance states, the same on every chart: present blue, TK (fined) red,
+# not known yet (MENUNGGU) grey, not over yet light blue, letters purple. Other series take the cycle.
+SERIES_COLORS: dict[str, str] = {
+    "hadir": "#1f77b4",
+    "belum_absen": "#9ecae9",
+    "tk": "#d62728",
+    "menunggu_data_mesin": "#8c8c8c",
+    "izin_cuti_sakit_dl": "#9467bd",
+}

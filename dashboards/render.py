@@ -19,12 +19,13 @@ matplotlib.use("Agg")  # no display, no network: files only
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
-from dashboards.labels import label  # noqa: E402
+from dashboards.labels import SERIES_COLORS, label  # noqa: E402
 from dashboards.marts import run_card  # noqa: E402
 from dashboards.spec import Card, Dashboard, load_specs  # noqa: E402
 from warehouse import db  # noqa: E402
 from warehouse.errors import UserError  # noqa: E402
 from warehouse.months import BULAN, iso_month, month_label, parse_month, zone_label  # noqa: E402
+from warehouse.outputs import check_output_dir  # noqa: E402
 
 MAX_TABLE_ROWS = 300
 
@@ -67,6 +68,12 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
 
+def mathtext_safe(text: str) -> str:
+    """Text for a matplotlib label: a `$` would start mathtext (an OPD named "Dinas $x^2$" would be
+    typeset, and one like "$\\foo$" stops the whole rendering)."""
+    return text.replace("$", r"\$")
+
+
 def chart_rows(card: Card, rows: list[tuple]) -> tuple[list[tuple], int]:
     """The rows a chart draws: all, or the first `top` and the last `bottom` of the card's order; and
     how many rows were left out (the table under the chart keeps every row)."""
@@ -85,7 +92,7 @@ def draw_chart(card: Card, columns: list[str], rows: list[tuple], path: Path) ->
     xi = columns.index(card.x)
     horizontal = card.display == "row"
     wrap = 38 if horizontal else 14  # long OPD/sanction names must not overlap
-    labels = ["\n".join(textwrap.wrap(fmt(r[xi]), wrap)) or "–" for r in drawn]
+    labels = [mathtext_safe("\n".join(textwrap.wrap(fmt(r[xi]), wrap)) or "–") for r in drawn]
     series = {y: [_number(r[columns.index(y)]) for r in drawn] for y in card.y}
     n = len(series)
     lines = sum(label_text.count("\n") + 1 for label_text in labels)
@@ -93,7 +100,7 @@ def draw_chart(card: Card, columns: list[str], rows: list[tuple], path: Path) ->
     height = 1.0 + max(0.13 * lines, 0.2 * len(drawn) * max(1, n * 0.75)) if horizontal else 3.6
     fig, ax = plt.subplots(figsize=(7.5, max(2.2, height)), dpi=110)
     if card.display == "pie":
-        ax.pie(series[card.y[0]], labels=labels, autopct="%1.0f%%")
+        ax.pie(series[mathtext_safe(card.y[0])], labels=labels, autopct="%1.0f%%")
     elif card.display == "line":
         for name, values in series.items():
             ax.plot(labels, values, marker="o", label=label(name))
@@ -102,10 +109,11 @@ def draw_chart(card: Card, columns: list[str], rows: list[tuple], path: Path) ->
         positions = list(range(len(drawn)))
         for k, (name, values) in enumerate(series.items()):
             offsets = [p + (k - (n - 1) / 2) * width for p in positions]
+            color = SERIES_COLORS.get(name)  # None: the next colour of the cycle
             if horizontal:
-                bars = ax.barh(offsets, values, height=width, label=label(name))
+                bars = ax.barh(offsets, values, height=width, label=label(name), color=color)
             else:
-                bars = ax.bar(offsets, values, width=width, label=label(name))
+                bars = ax.bar(offsets, values, width=width, label=label(name), color=color)
             if len(drawn) <= 40:
                 ax.bar_label(
                     bars, labels=[fmt(_value(v)) if v else "" for v in values], fontsize=6, padding=2
@@ -389,8 +397,9 @@ def generated_text(timezone: str, moment: datetime | None = None) -> str:
 
 def render_all(out_dir: Path, url: str, timezone: str, values: dict[str, Any] | None = None) -> Path:
     """Every dashboard as `<key>.html` plus `index.html`; returns the index path. Times are shown
-    in `timezone` (the regency's). Unknown filter values are refused before anything is written."""
-    out_dir = Path(out_dir)
+    in `timezone` (the regency's). Unknown filter values and an output folder that cannot be written
+    are refused before anything is written."""
+    out_dir = check_output_dir(out_dir)
     specs = load_specs()
     generated = generated_text(timezone)
     nav = "<nav>" + "".join(f"<a href='{d.key}.html'>{html.escape(d.name)}</a>" for d in specs) + "</nav>"

@@ -25,11 +25,12 @@ from reportlab.pdfgen import canvas as pdfcanvas  # noqa: E402
 from reportlab.platypus import Image, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle  # noqa: E402
 
 from dashboards.marts import require_marts, run_card  # noqa: E402
-from dashboards.render import fmt  # noqa: E402
+from dashboards.render import fmt, mathtext_safe  # noqa: E402
 from dashboards.spec import load_specs  # noqa: E402
 from warehouse import db  # noqa: E402
 from warehouse.errors import UserError  # noqa: E402
 from warehouse.months import iso_month, month_label, next_month, previous_month, zone_label  # noqa: E402
+from warehouse.outputs import check_output_file  # noqa: E402
 
 TOP_N = 10
 CHART_N = 10  # the chart shows the best and the worst CHART_N OPDs; the table lists every OPD
@@ -267,11 +268,6 @@ def _ranking_chart(section: Section) -> Image | None:
     return Image(buffer, width=16 * cm, height=16 * cm * height / 7.0)
 
 
-def mathtext_safe(text: str) -> str:
-    """Text for a matplotlib label: a `$` would start mathtext (and can break the rendering)."""
-    return text.replace("$", r"\$")
-
-
 CONTENT_WIDTH = A4[0] - 3.2 * cm
 
 
@@ -358,9 +354,15 @@ def _headlines(
                 arah = "naik" if delta > 0 else "turun"
                 change = f"{arah} {fmt(round(abs(delta), 1))} poin dari {previous_label} ({fmt(previous)} %)"
         lines.append(f"Tingkat kehadiran kabupaten {fmt(attendance)} %, {change}.")
-    if not ranking.error and ranking.rows:
-        cols = ranking.columns
-        best, worst = ranking.rows[0], ranking.rows[-1]
+    cols = ranking.columns
+    # only OPDs with final days are rated (issue 13): one whose machine was silent is not "the worst"
+    rated = (
+        [r for r in ranking.rows if r[cols.index("tingkat_kehadiran")] is not None]
+        if not ranking.error
+        else []
+    )
+    if rated:
+        best, worst = rated[0], rated[-1]
 
         def describe(row: tuple) -> str:
             return (
@@ -368,7 +370,7 @@ def _headlines(
                 f"tepat waktu {fmt(row[cols.index('tingkat_tepat_waktu')])} %)"
             )
 
-        if len(ranking.rows) > 1:
+        if len(rated) > 1:
             lines.append(f"OPD paling disiplin: {describe(best)}; paling rendah: {describe(worst)}.")
         else:
             lines.append(f"Satu OPD: {describe(best)}.")
@@ -482,6 +484,7 @@ def build_monthly_report(
     """Write the PDF for the month starting `month` and return its path; times in `timezone`.
     `regency_name` heads every page; `generated_at` (default now) is printed in the regency's zone."""
     first_day = month
+    check_output_file(out, example=f"laporan-{iso_month(month)}.pdf")
     styles = getSampleStyleSheet()
     h1, h2, body = styles["Title"], styles["Heading2"], styles["BodyText"]
     prev = previous_month(first_day)
@@ -546,13 +549,13 @@ def build_monthly_report(
         Paragraph(f"{escape(regency)}<br/>Laporan Disiplin Pegawai ASN<br/>{label}", h1),
         Paragraph(f"<b>Status data:</b> {status}", body),
         Paragraph(f"<b>Mutu data:</b> {escape(quality)}", body),
+        *[Paragraph(f"&bull; {escape(f)}", body) for f in quality_failures],
         *[
             Paragraph(
                 f"<b>Kelengkapan data:</b> {escape(line)}" if i == 0 else f"&bull; {escape(line)}", body
             )
             for i, line in enumerate(completeness)
         ],
-        *[Paragraph(f"&bull; {escape(f)}", body) for f in quality_failures],
         Paragraph(f"<b>Dibuat:</b> {generated}", body),
         Spacer(1, 0.3 * cm),
         Paragraph("Pokok-pokok", h2),

@@ -74,8 +74,18 @@ def probe_udp(host: str, port: int, timeout: float) -> None:
                 pass
 
 
-def _read_device(device: Device, settings: Settings, disable: bool) -> tuple[DeviceSnapshot, ZK, object]:
-    """Connect and read everything; returns the snapshot and the still-open pyzk connection."""
+def _read_device(
+    device: Device,
+    settings: Settings,
+    disable: bool,
+    *,
+    held: bool = False,
+    before_disable: Callable[[], None] | None = None,
+) -> tuple[DeviceSnapshot, ZK, object]:
+    """Connect and read everything; returns the snapshot and the still-open pyzk connection.
+
+    `held`: an earlier pull disabled this device and never enabled it again (ops.device_hold), so
+    it is enabled first. `before_disable` runs (records the hold) before the disable command."""
     if device.protocol == "udp":
         probe_udp(device.host, device.port, min(settings.udp_probe_timeout, settings.pull_timeout))
     zk = ZK(
@@ -91,7 +101,11 @@ def _read_device(device: Device, settings: Settings, disable: bool) -> tuple[Dev
         serial = link.get_serialnumber()
         if serial != device.device_sn:
             raise DeviceError(f"nomor seri di {device.address} adalah {serial!r}, bukan {device.device_sn!r}")
+        if held:
+            link.enable_device()  # left disabled by a pull that was killed before it could enable it
         if disable:
+            if before_disable is not None:
+                before_disable()
             link.disable_device()
         before = time.time()
         device_time = link.get_time()
@@ -155,19 +169,51 @@ def _read_attendance(link, reader: TableReader, uid_to_pin: dict[int, str]) -> t
     raise DeviceError(f"{problem} (setelah {_READ_ATTEMPTS} kali baca)")
 
 
-def _close(link, *, quick: bool = False) -> None:
-    """Enable (if we disabled it) and disconnect. After a failure the device may be mute: `quick`
-    bounds each goodbye command to one second instead of the full pull timeout."""
+def _close(link, *, quick: bool = False) -> bool:
+    """Enable (if we disabled it) and disconnect; True when the device was left enabled. After a
+    failure the device may be mute: `quick` bounds each goodbye command to one second instead of
+    the full pull timeout."""
     if quick:
         try:
             link._ZK__sock.settimeout(1.0)  # pyzk keeps its socket private; there is no other handle
         except (AttributeError, OSError):
             pass
+    enabled = False
     try:
         if not link.is_enabled:
             link.enable_device()
+        enabled = bool(link.is_enabled)
         link.disconnect()
     except Exception:  # noqa: BLE001 - the device may already be gone; nothing to save here
+        pass
+    return enabled
+
+
+def _is_held(conn: psycopg.Connection, device_sn: str) -> bool:
+    """Whether a pull disabled this device and never enabled it again (ops.device_hold)."""
+    held = conn.execute("select 1 from ops.device_hold where device_sn = %s", (device_sn,)).fetchone()
+    conn.commit()
+    return held is not None
+
+
+def _hold(conn: psycopg.Connection, device_sn: str) -> None:
+    """Record, committed, that this pull is about to disable the device."""
+    conn.execute(
+        """insert into ops.device_hold (device_sn) values (%s)
+           on conflict (device_sn) do update set disabled_at = now(), disabled_by = session_user""",
+        (device_sn,),
+    )
+    conn.commit()
+
+
+def _release(conn: psycopg.Connection, device_sn: str) -> None:
+    """The device is enabled again: forget the hold (best effort; a stale row only re-enables)."""
+    try:
+        if conn.info.transaction_status == psycopg.pq.TransactionStatus.INERROR:
+            conn.rollback()
+        conn.execute("delete from ops.device_hold where device_sn = %s", (device_sn,))
+        conn.commit()
+    except psycopg.Error:
         pass
 
 
@@ -196,14 +242,22 @@ def _pull(conn: psycopg.Connection, device: Device, settings: Settings, clear_af
     started_at = datetime.now(UTC)
     t0 = time.perf_counter()
     snapshot = None
+    held = _is_held(conn, device.device_sn)
     try:
-        snapshot, _zk, link = _read_device(device, settings, disable=clear_after)
+        snapshot, _zk, link = _read_device(
+            device,
+            settings,
+            disable=clear_after,
+            held=held,
+            before_disable=lambda: _hold(conn, device.device_sn),
+        )
     except Exception as exc:  # noqa: BLE001 - any device failure fails only this device's batch
         return _failed(conn, device, started_at, exc, t0)
     read_seconds = time.perf_counter() - t0
     try:
         if not clear_after:
-            _close(link)  # free the device before the database work
+            if _close(link) and held:  # free the device before the database work
+                _release(conn, device.device_sn)
         result = write_punch_batch(
             conn,
             kind="pull",
@@ -213,10 +267,13 @@ def _pull(conn: psycopg.Connection, device: Device, settings: Settings, clear_af
             snapshot=snapshot,
         )
     except Exception as exc:  # noqa: BLE001
-        _close(link, quick=True)
+        if _close(link, quick=True) and (held or clear_after):
+            _release(conn, device.device_sn)
         return _failed(conn, device, started_at, exc, t0, snapshot)
     result.extra["read_seconds"] = round(read_seconds, 3)
     result.extra["write_seconds"] = round(result.seconds, 3)
+    if held:
+        result.extra["reenabled"] = True
     if clear_after:
         try:
             _clear_committed(conn, device, snapshot, link)
@@ -225,7 +282,8 @@ def _pull(conn: psycopg.Connection, device: Device, settings: Settings, clear_af
             result.extra["cleared"] = False
             result.extra["clear_error"] = f"{type(exc).__name__}: {exc}"
         finally:
-            _close(link)
+            if _close(link):
+                _release(conn, device.device_sn)
     return _with_seconds(result, t0)
 
 
@@ -271,6 +329,24 @@ def _failed(conn, device: Device, started_at, exc: BaseException, t0: float, sna
     return _with_seconds(result, t0)
 
 
+def _warehouse_lost(url: str, device: Device, started_at, exc: BaseException, t0: float) -> BatchResult:
+    """The database stopped or restarted during this device's pull (nothing of it was committed,
+    or its batch is already whole): a failed result, and a failed batch row on a fresh connection
+    when the server is back; the other devices and the exit code go on counting."""
+    reason = db.redact(" ".join(str(exc).split()) or type(exc).__name__)
+    error = f"mesin {device.device_sn} ({device.address}): database terputus saat menarik: {reason}"
+    try:
+        with db.connect(url) as conn:
+            result = record_failed_batch(
+                conn, kind="pull", device_sn=device.device_sn, started_at=started_at, error=error
+            )
+    except Exception:  # noqa: BLE001 - still down: the result says so, the next pull reads the device again
+        result = BatchResult(
+            batch_id=None, kind="pull", device_sn=device.device_sn, status="failed", error=error
+        )
+    return _with_seconds(result, t0)
+
+
 def _explain(message: str) -> str:
     """An operator's reading of common network errors (the original text follows it)."""
     lowered = message.lower()
@@ -312,8 +388,12 @@ def pull_devices(
             devices = active_devices(conn, settings.timezone)
 
     def one(device: Device) -> BatchResult:
-        with db.connect(url) as conn:
-            result = _pull(conn, device, settings, clear_after)
+        started_at, t0 = datetime.now(UTC), time.perf_counter()
+        try:
+            with db.connect(url) as conn:
+                result = _pull(conn, device, settings, clear_after)
+        except Exception as exc:  # noqa: BLE001 - device faults never get here: the warehouse went away
+            result = _warehouse_lost(url, device, started_at, exc, t0)
         if on_result is not None:
             on_result(result)
         return result

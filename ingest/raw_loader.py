@@ -10,6 +10,7 @@ nothing partial ever lands in raw.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -66,6 +67,31 @@ class DeviceSnapshot:
     clock_skew_seconds: int | None = None
 
 
+def users_sha256(users: Iterable[Sequence]) -> str:
+    """The fingerprint of a device's user list (USER_COLUMNS rows), independent of their order."""
+    lines = sorted("\t".join("\\N" if v is None else str(v) for v in row) for row in users)
+    return hashlib.sha256("".join(line + "\n" for line in lines).encode("utf-8")).hexdigest()
+
+
+def _previous_users(conn: psycopg.Connection, device_sn: str) -> tuple[str, int] | None:
+    """(fingerprint, batch holding its rows) of the device's newest pulled user list, unless the
+    batch holding those rows was retracted."""
+    row = conn.execute(
+        """select b.users_sha256, coalesce(b.users_batch_id, b.batch_id)
+             from raw.ingest_batch as b
+            where b.device_sn = %s and b.kind = 'pull' and b.status = 'ok' and b.users_sha256 is not null
+            order by b.batch_id desc
+            limit 1""",
+        (device_sn,),
+    ).fetchone()
+    if row is None:
+        return None
+    retracted = conn.execute(
+        "select exists (select 1 from raw.batch_retraction where batch_id = %s)", (row[1],)
+    ).fetchone()
+    return None if retracted and retracted[0] else (row[0], row[1])
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -106,11 +132,19 @@ def write_punch_batch(
             new_count = snapshot.punch_copy.count(b"\n")
         else:
             new_count = _stage_new_punches(conn, device_sn, snapshot.punch_copy)
+        # A pull reads the whole user list every time (85 devices x 3,000 users, hourly): its rows
+        # are stored only when the list changed; an unchanged one points at the batch holding it.
+        users_hash = users_batch = None
+        if kind == "pull":
+            users_hash = users_sha256(snapshot.users)
+            previous = _previous_users(conn, device_sn)
+            if previous is not None and previous[0] == users_hash:
+                users_batch = previous[1]
         batch_id = conn.execute(
             """insert into raw.ingest_batch (kind, device_sn, source_file, content_sha256, started_at,
                    finished_at, status, records_read, records_new, device_time, server_time,
-                   clock_skew_seconds, forced_serial)
-               values (%s, %s, %s, %s, %s, clock_timestamp(), 'ok', %s, %s, %s, %s, %s, %s)
+                   clock_skew_seconds, forced_serial, users_sha256, users_batch_id)
+               values (%s, %s, %s, %s, %s, clock_timestamp(), 'ok', %s, %s, %s, %s, %s, %s, %s, %s)
                returning batch_id""",
             (
                 kind,
@@ -124,6 +158,8 @@ def write_punch_batch(
                 snapshot.server_time,
                 snapshot.clock_skew_seconds,
                 forced_serial,
+                users_hash,
+                users_batch,
             ),
         ).fetchone()[0]  # type: ignore[index]  # one row by construction
         if first_load:
@@ -137,7 +173,7 @@ def write_punch_batch(
                      from tmp_new order by punch_local, device_pin""",
                 (device_sn, source, batch_id),
             )
-        if snapshot.users:
+        if snapshot.users and users_batch is None:
             with conn.cursor() as cur:
                 with cur.copy(
                     "copy raw.device_user (batch_id, device_sn, uid, device_pin, name, privilege, card)"

@@ -31,6 +31,9 @@ from warehouse.settings import ADMS_TOKEN_PREFIX, COMMKEY_PREFIX
 
 JENIS_PEGAWAI = ("PNS", "CPNS", "PPPK", "HONORER")
 JENIS_LEAVE = ("CUTI", "SAKIT", "IZIN", "DL", "TB")
+# leave.csv `status` (optional column): a letter in force, or withdrawn (it stops counting; the row
+# stays in raw with its batch: who loaded the withdrawal and when). Empty = berlaku.
+LEAVE_STATUS = ("berlaku", "dicabut")
 _CODE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}", re.ASCII)
 _PIN_RE = re.compile(r"[0-9A-Za-z]{1,24}", re.ASCII)
 MAX_PROBLEMS_SHOWN = 200  # on screen, in the inbox report and in raw.ingest_batch.error; the rest is counted
@@ -98,6 +101,7 @@ class _Context:
     known_device: set[str] = field(default_factory=set)
     file_opd: set[str] = field(default_factory=set)  # codes seen earlier in the file being checked
     leave_max_days: dict[str, int] = field(default_factory=dict)
+    known_leave: set[tuple[str, date]] = field(default_factory=set)  # (nip, mulai) of letters stored
 
 
 # ---- cell parsers: return the typed value or raise ValueError(problem in Bahasa Indonesia) ----
@@ -340,9 +344,23 @@ def _check_pin(row: dict, ctx: _Context) -> Iterable[tuple[str, str]]:
         yield "device_sn", f"mesin {row['device_sn']!r} tidak terdaftar (muat devices.csv dahulu)"
 
 
+def _leave_status(value: str) -> str:
+    status = value.lower() or "berlaku"
+    if status not in LEAVE_STATUS:
+        raise ValueError(f"{value!r} bukan salah satu dari {', '.join(LEAVE_STATUS)} (kosong = berlaku)")
+    return status
+
+
 def _check_leave(row: dict, ctx: _Context) -> Iterable[tuple[str, str]]:
     if row["nip"] is not None and row["nip"] not in ctx.known_nip:
         yield "nip", f"NIP {row['nip']} tidak ada di data pegawai"
+    if row.get("status") == "dicabut" and row["nip"] and row["mulai"]:
+        if (row["nip"], row["mulai"]) not in ctx.known_leave:
+            yield (
+                "status",
+                f"tidak ada surat NIP {row['nip']} mulai {row['mulai']} di gudang untuk dicabut "
+                "(kunci surat: nip + mulai)",
+            )
     if row["mulai"] and row["sampai"] and row["sampai"] < row["mulai"]:
         yield "sampai", f"{row['sampai']} sebelum mulai {row['mulai']}"
     elif row["mulai"] and row["sampai"] and row["jenis"] in ctx.leave_max_days:
@@ -429,6 +447,7 @@ KINDS: dict[str, ReferenceKind] = {
             _Column("mulai", _iso_date),
             _Column("sampai", _iso_date),
             _Column("nomor_surat", _optional_text, required=False),
+            _Column("status", _leave_status, required=False),
         ),
         key=("nip", "mulai"),
         row_check=_check_leave,
@@ -546,8 +565,9 @@ def parse_reference_file(path: Path, kind: ReferenceKind, ctx: _Context) -> list
     return rows
 
 
-def _current_keys(conn: psycopg.Connection) -> _Context:
-    """Registry keys as the warehouse knows them now (counted batches: ok and not retracted)."""
+def _current_keys(conn: psycopg.Connection, kind: str = "") -> _Context:
+    """Registry keys as the warehouse knows them now (counted batches: ok and not retracted); for a
+    leave file also the letters stored (a withdrawal must name one)."""
 
     def keys(sql: str) -> set[str]:
         return {r[0] for r in conn.execute(sql)}
@@ -556,7 +576,13 @@ def _current_keys(conn: psycopg.Connection) -> _Context:
         "batch_id in (select batch_id from raw.ingest_batch where status = 'ok')"
         " and batch_id not in (select batch_id from raw.batch_retraction)"
     )
+    known_leave: set[tuple[str, date]] = set()
+    if kind == "leave":
+        known_leave = {
+            (r[0], r[1]) for r in conn.execute(f"select distinct nip, mulai from raw.leave where {ok}")
+        }
     return _Context(
+        known_leave=known_leave,
         known_opd=keys(f"select distinct opd_code from raw.opd where {ok}"),
         known_nip=keys(f"select distinct nip from raw.employee where {ok}"),
         known_device=keys(f"select distinct device_sn from raw.device where {ok}"),
@@ -576,7 +602,7 @@ def load_reference_file(conn: psycopg.Connection, kind: str, path: Path | str) -
     sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
     try:
         with conn.transaction():
-            rows = parse_reference_file(path, spec, _current_keys(conn))
+            rows = parse_reference_file(path, spec, _current_keys(conn, kind))
             batch_id = db.scalar(
                 conn,
                 """insert into raw.ingest_batch

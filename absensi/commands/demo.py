@@ -134,7 +134,7 @@ def print_next_commands(database_url: str, timezone: str) -> None:
         f"{exe} check --month {month}",
         f"{exe} dashboards render --out out/dasbor --month {month}",
         f"{exe} report monthly --month {month} --out out/laporan_{month}.pdf",
-        f"{exe} export deductions --month {month} --draft --out out/potongan_{month}.xlsx --format xlsx",
+        f"{exe} export deductions --month {month} --draft --allow-incomplete --out out/potongan_{month}.xlsx",
     ]
     for line in lines:
         print(f"  {line}")

@@ -83,6 +83,10 @@ def pull(
             note = "log mesin dihapus setelah terverifikasi"
         elif r.extra.get("clear_error"):
             note = f"log TIDAK dihapus: {r.extra['clear_error']}"
+        if r.extra.get("reenabled"):
+            note = "; ".join(
+                filter(None, ["diaktifkan lagi (ditinggal nonaktif oleh tarik yang terhenti)", note])
+            )
         table.add_row(
             r.device_sn or "",
             "ok" if r.ok else "[red]gagal[/]",

@@ -21,6 +21,7 @@ from absensi.orchestration.hourly import as_plain, quality_gate, transform
 from warehouse import db
 from warehouse.errors import UserError
 from warehouse.months import iso_month, local_month, parse_month, previous_month
+from warehouse.outputs import check_output_dir, check_output_file
 
 
 def month_to_close(requested: str | None, logical_date: datetime | None, timezone: str) -> date:
@@ -60,13 +61,38 @@ def gate_month(edge: Edge, month: date) -> dict[str, Any]:
     return quality_gate(edge, month, closing=True)
 
 
-def lock(edge: Edge, month: date, now: datetime) -> dict[str, Any]:
+def output_paths(edge: Edge, month: date, out_dir: Path | None = None) -> tuple[Path, dict[str, Path]]:
+    """The close's output folder (`out_dir`, else ABSENSI_OUTPUT/YYYY-MM) and the files it writes."""
+    target = out_dir or edge.settings.month_dir(iso_month(month))
+    text = iso_month(month)
+    files = {
+        "xlsx": target / f"potongan_tunjangan_{text}.xlsx",
+        "csv": target / f"potongan_tunjangan_{text}.csv",
+        "pdf": target / f"laporan_disiplin_{text}.pdf",
+    }
+    return target, files
+
+
+def check_outputs(edge: Edge, month: date, out_dir: Path | None = None) -> Path:
+    """Refuse (UserError, one line) outputs the close could not write — `--out` an existing file,
+    a file under a file, a place this process cannot write, an output name taken by a folder —
+    before anything is built or locked: a locked month without its export is what this prevents."""
+    target, files = output_paths(edge, month, out_dir)
+    check_output_dir(target, "--out")
+    for path in files.values():
+        check_output_file(path, "keluaran tutup bulan")
+    return target
+
+
+def lock(edge: Edge, month: date, now: datetime, out_dir: Path | None = None) -> dict[str, Any]:
     """Freeze the month's deductions; idempotent (`locked_now` is False when it was locked before).
-    Refused for a month not ended at `now` or with MENUNGGU days. The marts show `is_locked` at once;
-    dbt reads the month from the frozen copies from then on."""
+    Refused for a month not ended at `now`, with MENUNGGU days, or whose outputs (under `out_dir`,
+    else ABSENSI_OUTPUT/YYYY-MM) could not be written. The marts show `is_locked` at once; dbt reads
+    the month from the frozen copies from then on."""
     from absensi.close import lock_month
 
     require_ended(edge, month, now)
+    check_outputs(edge, month, out_dir)
     with db.connect(edge.url) as conn:
         locked_now = bool(lock_month(conn, month, note="monthly_close", timezone=edge.timezone))
         conn.commit()
@@ -82,7 +108,10 @@ def report_and_export(edge: Edge, month: date, out_dir: Path | None = None) -> d
     from dashboards.export import export_deductions
     from dashboards.report import build_monthly_report
 
-    target = out_dir or edge.settings.month_dir(iso_month(month))
+    # No all-or-nothing pre-check here (close_month and lock did it before locking): each output
+    # checks its own path, so one that cannot be written never stops the other.
+    target, files = output_paths(edge, month, out_dir)
+    check_output_dir(target, "--out")  # a folder both need
     target.mkdir(parents=True, exist_ok=True)
     result: dict[str, Any] = {"out_dir": str(target)}
     failures: list[tuple[str, Exception]] = []
@@ -90,13 +119,7 @@ def report_and_export(edge: Edge, month: date, out_dir: Path | None = None) -> d
         # Both formats: people open the workbook; finance systems import the CSV (with its checksum).
         result["exports"] = as_plain(
             [
-                export_deductions(
-                    month,
-                    fmt,
-                    target / f"potongan_tunjangan_{iso_month(month)}.{fmt}",
-                    edge.url,
-                    regency_name=edge.settings.regency_name,
-                )
+                export_deductions(month, fmt, files[fmt], edge.url, regency_name=edge.settings.regency_name)
                 for fmt in ("xlsx", "csv")
             ]
         )
@@ -106,7 +129,7 @@ def report_and_export(edge: Edge, month: date, out_dir: Path | None = None) -> d
         result["report"] = str(
             build_monthly_report(
                 month,
-                target / f"laporan_disiplin_{iso_month(month)}.pdf",
+                files["pdf"],
                 edge.url,
                 edge.timezone,
                 regency_name=edge.settings.regency_name,
@@ -153,11 +176,12 @@ def close_month(
     `on_step(key)` is called as each step of CLOSE_STEPS starts and `on_node` as each dbt node of
     the build finishes, `on_total` with the number of those nodes (progress display)."""
     require_ended(edge, month, now)
+    check_outputs(edge, month, out_dir)  # before the build and the lock, not after them
     summary = CloseSummary(month)
     steps: dict[str, Callable[[], dict[str, Any]]] = {
         "build": lambda: build_month(edge, month, on_node=on_node, on_total=on_total),
         "gate": lambda: gate_month(edge, month),
-        "lock": lambda: lock(edge, month, now),
+        "lock": lambda: lock(edge, month, now, out_dir=out_dir),
         "outputs": lambda: report_and_export(edge, month, out_dir=out_dir),
     }
     for key, run in steps.items():

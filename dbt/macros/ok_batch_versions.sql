@@ -4,8 +4,9 @@
     the same natural key (`key`: SQL expressions over the raw columns). previous_batch_id is null when
     the key is new; prev_<column> is that row's value for each of `compared`, the columns a change is
     judged on (int_attendance_touched). The current views pick the newest version per key.
-    `columns`: the raw table's columns besides batch_id and row_no. -#}
-{% macro ok_batch_versions(raw_table, columns, key, compared) %}
+    `columns`: the raw table's columns besides batch_id and row_no. `overrides`: column -> SQL
+    expression over `source` that stands for the column (e.g. a withdrawn letter's effective end). -#}
+{% macro ok_batch_versions(raw_table, columns, key, compared, overrides={}) %}
 with source as (
     select * from {{ source('raw', raw_table) }}
 ),
@@ -18,7 +19,16 @@ ok_batches as (
 ),
 
 versions as (
+    {%- if overrides %}
+    select
+        source.batch_id,
+        source.row_no,
+        {%- for column in columns %}
+        {{ overrides.get(column, 'source.' ~ column) }} as {{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    {%- else %}
     select source.*
+    {%- endif %}
     from source
     where source.batch_id in (select ok_batches.batch_id from ok_batches)
 ),

@@ -288,8 +288,11 @@ def build(p: SuiteParams) -> list[AssetChecks]:
     return [_daily(p), _monthly(p), _employee_ranks(p), _opd_ranks(p)]
 
 
-def _rank_check(name: str, what: str, rank: str, group: list[str], key: list[str]) -> Check:
-    """Competition ranks (SQL rank(): 1, 2, 2, 4) with no gap, no missing 1 and no null.
+def _rank_check(
+    name: str, what: str, rank: str, group: list[str], key: list[str], unranked: str = "false"
+) -> Check:
+    """Competition ranks (SQL rank(): 1, 2, 2, 4) with no gap, no missing 1 and no null, except
+    the rows `unranked` (a SQL condition on b) names, which must have no rank.
 
     A valid rank equals the rank of that rank within its group; anything else is a hole or a
     duplicate the ordering cannot explain.
@@ -298,8 +301,8 @@ def _rank_check(name: str, what: str, rank: str, group: list[str], key: list[str
     partition = ", ".join(group)
     query = (
         f"select {cols}, b.{rank} as rank, b.expected_rank from (select b.*, "
-        f"rank() over (partition by {partition} order by {rank}) as expected_rank from b) b "
-        f"where b.{rank} is null or b.{rank} <> b.expected_rank order by {cols}"
+        f"rank() over (partition by {partition}, b.{rank} is null order by {rank}) as expected_rank from b) b "
+        f"where (b.{rank} is null) <> ({unranked}) or b.{rank} <> b.expected_rank order by {cols}"
     )
     return Check(
         name,
@@ -343,6 +346,16 @@ def _opd_ranks(p: SuiteParams) -> AssetChecks:
                 "Satu baris per OPD per bulan (opd_code, month unik)",
                 lambda: gxe.ExpectCompoundColumnsToBeUnique(column_list=["opd_code", "month"]),
             ),
-            _rank_check("opd_rank_contiguous", "disiplin OPD", "discipline_rank", ["month"], ["opd_code"]),
+            # an OPD without a final day to rate (issue 13) has no rank
+            _rank_check(
+                "opd_rank_contiguous",
+                "disiplin OPD",
+                "discipline_rank",
+                ["month"],
+                ["opd_code"],
+                unranked="b.attendance_rate is null"
+                if "attendance_rate" in p.table_columns.get(table, ())
+                else "false",
+            ),  # fmt: skip
         ),
     )

@@ -21,6 +21,7 @@ from ingest.generator.punches import Scenario, boundary_scenarios, plan_day, pla
 from ingest.generator.regency import UNKNOWN_PIN_BASE, Regency, build_regency
 from ingest.generator.rules import MonthTotals, Rules, evaluate_day, load_rules, month_amounts
 from warehouse.errors import UserError
+from warehouse.outputs import check_output_dir
 from warehouse.seeds import read_seed
 from warehouse.settings import SEEDS_DIR
 
@@ -226,6 +227,7 @@ def generate(
         raise UserError(f"--offline harus 0–{devices} (jumlah mesin), bukan {offline_devices}")
     if not 1 <= base_port or base_port + devices - 1 > 65535:
         raise UserError(f"--base-port {base_port}: port mesin harus di dalam 1–65535")
+    check_output_dir(out_dir)
     end = start + dt.timedelta(days=days - 1)
     offline_day = end if offline_from is None else _parse_start(offline_from)
     rules = load_rules(seeds_dir)

@@ -337,21 +337,32 @@ def _special_pins(rng: random.Random, opds: list[Opd], emps: list[Employee], ord
     regular = [i for i in order if emps[i].profile in ("disciplined", "late", "early_leaver")]
     n_each = max(1, len(emps) // 100)
     picks = regular[: 3 * n_each]
+    # A machine's device-specific pins are unique (pins.csv's key is (device_pin, device_sn)): two
+    # old enrolment numbers on one machine never reuse the same pin.
+    taken: dict[int, set[str]] = {}
     for k, i in enumerate(picks):
         emp = emps[i]
         home = opds[emp.opd_idx].devices[0]
+        used = taken.setdefault(home, set())
         kind = k % 3
         if kind == 0:
             # Reuse the any-device pin of someone from another OPD who never comes to this machine.
             owners = [e for e in emps if e.opd_idx != emp.opd_idx and e.profile != "roamer" and e.pin_any]
             if not owners:
                 continue
-            emp.pin_specific[home] = rng.choice(owners).pin_any  # type: ignore[assignment]
+            pin: str = rng.choice(owners).pin_any  # type: ignore[assignment]
+            if pin in used:  # drawn again only on a clash, so clash-free regencies stay byte-identical
+                free = [e.pin_any for e in owners if e.pin_any not in used]
+                if not free:
+                    continue
+                pin = rng.choice(free)  # type: ignore[assignment]
+            emp.pin_specific[home] = pin
         elif kind == 1:
             emp.pin_specific[home] = str(SPECIFIC_PIN_BASE + k)
         else:
             emp.pin_specific[home] = str(SPECIFIC_ONLY_PIN_BASE + k)
             emp.pin_any = None
+        used.add(emp.pin_specific[home])
 
 
 _LEAVE_RATES = (("SAKIT", 0.08, 1, 3), ("IZIN", 0.04, 1, 1), ("DL", 0.06, 1, 4))

@@ -152,6 +152,12 @@ class SimDevice:
         with self._lock:
             return list(self._records)
 
+    def set_users(self, users: list[tuple[str, str]]) -> None:
+        """Replace the enrolled users, (pin, name) each: someone enrolled or removed at the machine."""
+        with self._lock:
+            self._users = self._number_users(users, self._records)
+            self._user_buffer = None
+
     def add_punch(self, pin: str, when: str, verify: int = 1, state: int = 0, work_code: int = 0) -> bool:
         """A new punch on the device; False when the log is full (the punch is lost, as on a real one)."""
         with self._lock:

@@ -3,6 +3,7 @@ in one Indonesian line with exit code 2; the long commands show their progress, 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -148,6 +149,65 @@ def test_transform_progress_shows_in_a_log(db_url):
     assert summary and int(done[-1][1]) == sum(map(int, summary.groups())), proc.stdout
     assert any("int_calendar_workdays" in name for *_, name in done)
     assert "dbt build selesai dalam" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("vars", "words"),
+    [
+        ({"attendance_start": "01/10/2026"}, "attendance_start: '01/10/2026' bukan tanggal YYYY-MM-DD"),
+        ({"attendance_end": "2026-02-31"}, "attendance_end: '2026-02-31' bukan tanggal yang ada di kalender"),
+        ({"attendance_start": "2026-1-5"}, "attendance_start: '2026-1-5' bukan tanggal YYYY-MM-DD"),
+        ({"attendance_start": "2026-W05-1"}, "bukan tanggal YYYY-MM-DD"),
+        ({"attendance_start": "２０２６-01-05"}, "bukan tanggal YYYY-MM-DD"),  # full-width digits
+        ({"attendance_start": 20260105}, "bukan tanggal YYYY-MM-DD"),
+        ({"attendance_start": "0001-01-01"}, "attendance_start: 0001-01-01 di luar rentang 1900-2100"),
+        ({"min_plausible_punch": "1 Jan 2015"}, "min_plausible_punch: '1 Jan 2015' bukan tanggal"),
+        ({"report_date": "05.01.2026"}, "report_date: '05.01.2026' bukan tanggal"),  # any *_date var
+        (
+            {"attendance_start": "2026-10-01", "attendance_end": "2026-01-10"},
+            "attendance_start 2026-10-01 sesudah attendance_end 2026-01-10",
+        ),
+        ({"lookback_days": "3; drop table raw.device_punch"}, "lookback_days"),
+        # the fixed clock of issue 13
+        ({"as_of": "30/10/2026 10:00"}, "as_of: '30/10/2026 10:00' bukan waktu YYYY-MM-DD HH:MM"),
+        ({"as_of": "2026-10-30 25:00"}, "as_of: '2026-10-30 25:00' bukan waktu yang ada di kalender"),
+        ({"as_of": "2026-10-30 10:00'; drop table raw.device_punch; --"}, "as_of"),
+    ],
+)
+def test_transform_refuses_a_bad_date_var_before_dbt_runs(db_url, run_cli, vars, words):
+    """A date that is not ISO YYYY-MM-DD, not in the calendar, or a window that ends before it
+    starts: one Indonesian line, exit 2, and dbt never ran (no window table was built)."""
+    result = run_cli("transform", "--select", "int_attendance_window", "--vars", json.dumps(vars))
+    assert result.exit_code == 2, result.output
+    line = _one_line(result)
+    assert line.startswith("galat: --vars") and words in line, line
+    with psycopg.connect(db_url) as conn:
+        built = conn.execute("select to_regclass('intermediate.int_attendance_window')").fetchone()
+    assert built == (None,)
+
+
+def test_transform_accepts_an_iso_window_and_a_yaml_date(db_url, run_cli):
+    result = run_cli(
+        "transform",
+        "--select",
+        "int_attendance_window",
+        "--vars",
+        "{attendance_start: 2026-10-01, attendance_end: '2026-10-31'}",
+    )
+    assert result.exit_code == 0, result.output
+    with psycopg.connect(db_url) as conn:
+        window = conn.execute(
+            "select window_start, window_end from intermediate.int_attendance_window"
+        ).fetchone()
+    assert window == (date(2026, 10, 1), date(2026, 10, 31))
+
+
+def test_transform_select_matching_nothing_fails(db_url, run_cli):
+    result = run_cli("transform", "--select", "stg_raw__no_such_model")
+    assert result.exit_code == 2, result.output
+    line = _one_line(result)
+    assert "--select stg_raw__no_such_model tidak cocok dengan node dbt mana pun" in line
+    assert "dbt build selesai" not in result.output
 
 
 @pytest.mark.slow

@@ -333,15 +333,19 @@ def test_cli_transform_reports_a_failing_build_in_one_line(
     warehouse: BuiltRegency, run_cli, monkeypatch
 ) -> None:
     monkeypatch.setenv("ABSENSI_DATABASE_URL", warehouse.url)
-    bad = run_cli(
-        "transform",
-        "--select",
-        "int_attendance_window",
-        "--vars",
-        json.dumps({"attendance_end": "2026-02-31"}),
-    )
+    # A real failure inside dbt (bad vars are refused before dbt runs): the window model reads
+    # raw.batch_retraction when it derives its start from the punches; hide that table for a moment.
+    with psycopg.connect(warehouse.url, autocommit=True) as conn:
+        conn.execute("alter table raw.batch_retraction rename to batch_retraction_hidden")
+        try:
+            bad = run_cli("transform", "--select", "int_attendance_window")
+        finally:
+            conn.execute("alter table raw.batch_retraction_hidden rename to batch_retraction")
     assert bad.exit_code == 2
-    assert "dbt build gagal" in bad.stderr and "int_attendance_window" in bad.stderr
+    lines = [line for line in bad.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in bad.output, bad.output
+    assert "dbt build gagal" in lines[0] and "int_attendance_window" in lines[0]
+    assert "batch_retraction" in lines[0]
     malformed = run_cli("transform", "--vars", "[1, 2")
     assert malformed.exit_code == 2 and "--vars" in malformed.stderr
     good = run_cli("transform", "--select", "int_attendance_window", "--vars", json.dumps(warehouse.vars))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
 from ingest.pull import pull_device, pull_devices
@@ -232,3 +235,190 @@ def test_punch_naming_a_missing_batch_is_still_refused(conn):
             " values ('X', '1', '2026-01-01 07:00', 'usb', 12345)"
         )
     assert conn.execute("select count(*) from raw.device_punch").fetchone()[0] == 0
+
+
+def _cut_the_warehouse_mid_pull(server_url: str, db_url: str, *, refuse_new: bool) -> threading.Thread:
+    """A thread that waits until both pulls hold their database connection (they are still reading
+    the slow devices), then ends every session of the database, as a PostgreSQL restart does; with
+    `refuse_new` the database also stops accepting connections (a server that stays down)."""
+    import psycopg
+
+    dbname = psycopg.conninfo.conninfo_to_dict(db_url)["dbname"]
+
+    def cut() -> None:
+        with psycopg.connect(server_url, autocommit=True) as admin:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                sessions = admin.execute(
+                    "select count(*) from pg_stat_activity where datname = %s", (dbname,)
+                ).fetchone()[0]
+                if sessions >= 3:  # the test's own connection and one per device being pulled
+                    break
+                time.sleep(0.05)
+            time.sleep(0.3)
+            if refuse_new:
+                admin.execute(f'alter database "{dbname}" allow_connections false')
+            admin.execute(
+                "select pg_terminate_backend(pid) from pg_stat_activity where datname = %s", (dbname,)
+            )
+
+    thread = threading.Thread(target=cut, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.mark.parametrize("stays_down", [False, True], ids=["restarted", "stopped"])
+def test_warehouse_lost_mid_pull_fails_each_device_not_the_command(
+    db_url, pg_server_url, run_cli, tmp_path, monkeypatch, stays_down
+):
+    """PostgreSQL goes away while two devices are being read: no traceback, the exit code is the
+    number of failed devices, each has a failed batch row when the server is back (a restart), and
+    the next pull stores every punch exactly once."""
+    import psycopg
+
+    monkeypatch.setenv("COLUMNS", "400")  # the table's notes on one line each
+
+    folder = write_regency(tmp_path / "r", {"SLOW1": make_records(60, seed=4), "SLOW2": make_records(40)})
+    faults = {"SLOW1": "latency=0.15", "SLOW2": "latency=0.15"}
+    dbname = psycopg.conninfo.conninfo_to_dict(db_url)["dbname"]
+    with serve_regency(folder, faults=faults, free_ports=True, comm_keys={}) as sim:
+        with psycopg.connect(db_url, autocommit=True) as conn:
+            register_devices(conn, sim, folder, tmp_path)
+            cutter = _cut_the_warehouse_mid_pull(pg_server_url, db_url, refuse_new=stays_down)
+            result = run_cli("pull", "--timeout", "5", "--workers", "2")
+            cutter.join(timeout=30)
+        try:
+            assert result.exit_code == 2, result.output
+            assert "Traceback" not in result.output
+            assert "2 mesin, 2 gagal, 0 catatan baru." in result.stdout
+            assert result.stdout.count("database terputus saat menarik") == 2, result.stdout
+        finally:
+            with psycopg.connect(pg_server_url, autocommit=True) as admin:
+                admin.execute(f'alter database "{dbname}" allow_connections true')
+        with psycopg.connect(db_url, autocommit=True) as conn:
+            rows = _batches(conn)
+            expected = [] if stays_down else [("SLOW1", "failed", 0), ("SLOW2", "failed", 0)]
+            assert sorted((r[0], r[1], r[3]) for r in rows) == expected
+            assert all("database terputus saat menarik" in r[5] for r in rows)
+            assert conn.execute("select count(*) from raw.device_punch").fetchone()[0] == 0
+            again = run_cli("pull", "--timeout", "5")
+            assert again.exit_code == 0, again.output
+            assert stored_punches(conn, "SLOW1") and len(stored_punches(conn, "SLOW2")) == 40
+            assert conn.execute("select count(*) from raw.device_punch").fetchone()[0] == 100
+
+
+def test_a_pull_killed_while_the_device_is_disabled_is_undone_by_the_next_pull(conn, db_url, tmp_path):
+    """kill -9 of `absensi pull --clear-after` while it reads a disabled device (real process, real
+    sockets): the device stays disabled, as a real one would; the next pull finds the hold it left,
+    enables the device, stores every punch once and forgets the hold. A device disabled by someone
+    else (no hold) is left alone."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from warehouse.settings import ENV_DATABASE_URL, PROJECT_ROOT
+
+    records = make_records(300, seed=6)
+    folder = write_regency(tmp_path / "r", {"HOLD1": records, "OPER1": make_records(20, seed=7)})
+    with serve_regency(folder, faults={"HOLD1": "latency=0.3"}, free_ports=True, comm_keys={}) as sim:
+        register_devices(conn, sim, folder, tmp_path)
+        device = sim.devices["HOLD1"]
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "absensi.cli", "pull", "--clear-after", "--device", "HOLD1"],
+            cwd=PROJECT_ROOT,
+            env={**os.environ, ENV_DATABASE_URL: db_url},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while device.enabled and time.monotonic() < deadline and proc.poll() is None:
+                time.sleep(0.02)
+            assert not device.enabled, "the pull never disabled the device"
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=10)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        assert proc.returncode == -signal.SIGKILL
+        time.sleep(0.5)
+        assert not device.enabled  # nobody enabled it: the device holds its disabled state
+        assert conn.execute("select device_sn from ops.device_hold").fetchall() == [("HOLD1",)]
+        assert conn.execute("select count(*) from raw.device_punch").fetchone()[0] == 0
+
+        result = pull_device(db_url, "HOLD1", resolved_settings(pull_timeout=5))
+        assert result.ok and result.records_new == 300 and result.extra["reenabled"] is True
+        assert device.enabled
+        assert conn.execute("select count(*) from ops.device_hold").fetchone()[0] == 0
+        assert len(stored_punches(conn, "HOLD1")) == 300
+        assert device.records  # a plain pull clears nothing
+
+        # A clean --clear-after pull leaves no hold behind.
+        cleared = pull_device(db_url, "HOLD1", resolved_settings(pull_timeout=5), clear_after=True)
+        assert cleared.ok and cleared.extra["cleared"] is True and "reenabled" not in cleared.extra
+        assert device.enabled and device.records == []
+        assert conn.execute("select count(*) from ops.device_hold").fetchone()[0] == 0
+
+        # An operator disabled this one at the machine: not ours to undo.
+        sim.devices["OPER1"].enabled = False
+        other = pull_device(db_url, "OPER1", resolved_settings(pull_timeout=5))
+        assert other.ok and "reenabled" not in other.extra
+        assert sim.devices["OPER1"].enabled is False
+
+
+def test_an_unchanged_user_list_is_stored_once_and_staging_still_shows_it_per_pull(conn, db_url, tmp_path):
+    """Every pull reads the whole user list; raw.device_user keeps it only when it changed (hash per
+    device, migration 0010), and stg_raw__device_users still gives every pull batch its list."""
+    import psycopg
+
+    from absensi.transform import run_build
+
+    folder = write_regency(tmp_path / "r", {"U1": make_records(30, seed=5), "U2": make_records(10, seed=9)})
+    (folder / "pins.csv").write_text(
+        "nip,device_pin,device_sn\na,1001,\nb,1002,\nc,1003,\n", encoding="utf-8"
+    )
+    first_list = ["1001", "1002", "1003"]
+    changed_list = ["1001", "1002", "1003", "1004"]
+    expected: dict[int, tuple[str, list[str]]] = {}
+
+    def pull(serial: str, users: list[str]) -> None:
+        result = pull_device(db_url, serial, resolved_settings(pull_timeout=5))
+        assert result.ok, result.error
+        expected[result.batch_id] = (serial, users)
+
+    with serve_regency(folder, free_ports=True, comm_keys={}) as sim:
+        register_devices(conn, sim, folder, tmp_path)
+        for _ in range(3):
+            pull("U1", first_list)
+        pull("U2", first_list)
+        assert conn.execute("select count(*) from raw.device_user").fetchone()[0] == 3 + 3
+        sim.devices["U1"].set_users([(pin, f"Pegawai {pin}") for pin in changed_list])
+        pull("U1", changed_list)
+        pull("U1", changed_list)
+        assert conn.execute("select count(*) from raw.device_user").fetchone()[0] == 6 + 4
+        sim.devices["U1"].set_users([(pin, "") for pin in first_list])  # back as it was: a change again
+        pull("U1", first_list)
+        assert conn.execute("select count(*) from raw.device_user").fetchone()[0] == 10 + 3
+
+    batches = conn.execute(
+        "select batch_id, users_sha256, users_batch_id from raw.ingest_batch where kind = 'pull' order by 1"
+    ).fetchall()
+    ids = [b[0] for b in batches]
+    assert [b[2] for b in batches] == [None, ids[0], ids[0], None, None, ids[4], None]
+    assert batches[0][1] == batches[3][1] == batches[6][1] != batches[4][1]  # same pins, same names
+
+    run_build(db_url, resolved_settings(), select="stg_raw__device_users", unit_tests=False)
+    staged = conn.execute(
+        "select batch_id, min(device_sn), array_agg(device_pin order by device_pin)"
+        " from staging.stg_raw__device_users group by batch_id order by batch_id"
+    ).fetchall()
+    assert staged == [(b, sn, pins) for b, (sn, pins) in sorted(expected.items())]
+
+    # A batch can only point at an earlier ok pull of the same device with the same list.
+    with pytest.raises(psycopg.errors.CheckViolation, match="users_batch_id"):
+        conn.execute(
+            """insert into raw.ingest_batch (kind, device_sn, started_at, status, users_sha256, users_batch_id)
+               values ('pull', 'U2', now(), 'ok', %s, %s)""",
+            (batches[0][1], ids[0]),
+        )

@@ -65,9 +65,11 @@ select
     (rated.days_menunggu = 0) as is_complete,
     rated.attendance_rate::numeric(6, 4) as attendance_rate,
     rated.punctuality_rate::numeric(6, 4) as punctuality_rate,
-    (rank() over (
-        partition by rated.month
-        order by rated.attendance_rate desc nulls last, rated.punctuality_rate desc nulls last, rated.days_tk asc
-    ))::integer as discipline_rank
+    -- an OPD with no final day to rate (its machine silent all month, or everyone on leave) is not
+    -- ranked at all rather than ranked last
+    (case when rated.attendance_rate is not null then rank() over (
+        partition by rated.month, rated.attendance_rate is null
+        order by rated.attendance_rate desc, rated.punctuality_rate desc nulls last, rated.days_tk asc
+    ) end)::integer as discipline_rank
 from rated
 left join opds on opds.opd_code = rated.opd_code

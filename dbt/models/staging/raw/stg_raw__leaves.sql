@@ -1,4 +1,5 @@
--- Current leave letters: for each (nip, mulai), the row of the newest ok batch that carries it.
+-- Current leave letters: for each (nip, mulai), the row of the newest ok batch that carries it;
+-- a letter whose newest row withdraws it (status 'dicabut') is no longer current.
 with source as (
     select * from {{ ref('stg_raw__leave_versions') }}
 ),
@@ -18,6 +19,7 @@ renamed as (
         nomor_surat,
         batch_id
     from current_rows
+    where status <> 'dicabut'
 )
 
 select * from renamed
