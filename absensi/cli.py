@@ -105,6 +105,8 @@ def usage_message(exc: Exception) -> str:
         text = f"nilai tidak sah untuk {_hint(exc)}: {detail}".rstrip(": ")
     elif kind == "BadOptionUsage" and "requires an argument" in message:
         text = f"opsi {exc.option_name} perlu nilai"  # type: ignore[attr-defined]
+    elif message.startswith("Missing command"):
+        text = "subperintah belum disebut"
     elif match := re.match(r"No such command '(.+)'", message):
         text = f"perintah '{match.group(1)}' tidak dikenal"
     elif match := re.match(r"Got unexpected extra argument(?:\(s\)|s)? \((.+)\)", message):
@@ -112,8 +114,21 @@ def usage_message(exc: Exception) -> str:
     else:
         text = f"pemakaian salah: {message}"
     ctx = getattr(exc, "ctx", None)
-    path = ctx.command_path if ctx is not None else "absensi"
+    path = ctx.command_path if ctx is not None else command_path(sys.argv[1:])
     return f"{text}; lihat `{path} --help`"
+
+
+def command_path(args: list[str]) -> str:
+    """`absensi` and the (sub)commands named at the start of `args`: click's parser raises some
+    usage errors (an option without its value) without the context that knows it."""
+    command = typer.main.get_command(app)  # typer's own (vendored) click: duck-typed here
+    path = ["absensi"]
+    for arg in args:
+        sub = (getattr(command, "commands", None) or {}).get(arg)
+        if sub is None:
+            break
+        command, path = sub, [*path, arg]
+    return " ".join(path)
 
 
 def main() -> None:

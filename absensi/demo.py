@@ -140,14 +140,17 @@ def push_logs(
 
 def fresh_database(server_url: str, name: str = DEMO_DATABASE) -> str:
     """Drop and re-create `name` on the server (the demo starts clean every time); returns its URL."""
-    try:
-        with psycopg.connect(server_url, autocommit=True, connect_timeout=10) as admin:
+    # An unreachable server or a refused login: db.connect's one Indonesian line naming the fix.
+    with db.connect(server_url, autocommit=True) as admin:
+        try:
             admin.execute(f'drop database if exists "{name}" with (force)')
             admin.execute(f'create database "{name}"')
-    except psycopg.Error as exc:
-        raise UserError(
-            f"database demo {name!r} tidak dapat dibuat di {db.redact(server_url)}: {exc}"
-        ) from exc
+        except psycopg.Error as exc:
+            reason = " ".join(str(exc).split())
+            raise UserError(
+                f"database demo {name!r} tidak dapat dibuat di {db.redact(server_url)}: {reason} "
+                "(login di ABSENSI_DATABASE_URL perlu hak CREATEDB)"
+            ) from exc
     url = db.with_dbname(server_url, name)
     with db.connect(url) as conn:
         migrate(conn)

@@ -209,6 +209,7 @@ def run_build(
     full_refresh: bool = False,
     vars: Mapping[str, Any] | None = None,
     on_node: Callable[[NodeResult], None] | None = None,
+    on_total: Callable[[int], None] | None = None,
     unit_tests: bool = True,
 ) -> BuildResult:
     """`dbt build` the project against `url`; raises UserError naming the failed models/tests with
@@ -216,8 +217,9 @@ def run_build(
     another build.
 
     `vars` are dbt vars (e.g. attendance_start/attendance_end as 'YYYY-MM-DD'); `on_node` is called
-    after each seed, model or test finishes (progress display). `unit_tests=False` skips the rule
-    unit tests (they test SQL, not data: the hourly DAG may skip them; CI and the CLI run them).
+    after each seed, model or test finishes, and `on_total` with the number of nodes the build runs,
+    unit tests included (progress display: "12/156"). `unit_tests=False` skips the rule unit tests
+    (they test SQL, not data: the hourly DAG may skip them; CI and the CLI run them).
     """
     from dbt.cli.main import dbtRunner
 
@@ -232,9 +234,18 @@ def run_build(
     args.append("--quiet")  # progress comes from the callback; dbt's own log goes to dbt/logs
 
     nodes: list[NodeResult] = []
+    totals = [0]
 
     def callback(event: Any) -> None:
+        # Each node's LogStartLine carries how many nodes the build runs ("START ... [1 of 156]"),
+        # unit tests included (ConcurrencyLine's node_count leaves them out in `dbt build`);
         # NodeFinished carries each node's final status; other events are dbt's own logging.
+        if event.info.name == "LogStartLine":
+            total = int(event.data.total)
+            if on_total is not None and total != totals[-1]:
+                totals.append(total)
+                on_total(total)
+            return
         if event.info.name != "NodeFinished":
             return
         data = event.data

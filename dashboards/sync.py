@@ -195,8 +195,9 @@ def native_query(dataset_query: Any) -> Json:
     """What a native card's query says, whichever shape it comes in: MBQL 5
     (`{"lib/type": "mbql/query", "stages": [{"native": sql, "template-tags": ...}]}`) or MBQL 4
     (`{"type": "native", "native": {"query": sql, "template-tags": ...}}`). Keys Metabase adds to a
-    tag on its own are dropped and a missing `required` reads as false, so both shapes of the same
-    card compare equal."""
+    tag on its own are dropped, a missing `required` reads as false and a missing "template-tags"
+    as none (an MBQL 5 stage without tags carries no such key), so both shapes of the same card
+    compare equal."""
     if not isinstance(dataset_query, dict):
         return {"shape": repr(dataset_query)}
     if dataset_query.get("lib/type") == "mbql/query":
@@ -233,8 +234,9 @@ def card_changes(desired: Json, current: Json) -> list[str]:
 
 def root_collection(collections: list[Json], name: str) -> Json | None:
     """Our collection: named `name`, directly under the root ("Our analytics", location "/"), in the
-    default namespace, not archived and nobody's personal collection. A same-named collection nested
-    elsewhere, or inside someone's personal collection, is somebody else's."""
+    default namespace, not archived, nobody's personal collection and an ordinary one (`type` null:
+    Metabase's own "instance-analytics", "trash" and library collections carry a type). A same-named
+    collection nested elsewhere, or inside someone's personal collection, is somebody else's."""
     ours = [
         c
         for c in collections
@@ -243,6 +245,7 @@ def root_collection(collections: list[Json], name: str) -> Json | None:
         and not c.get("personal_owner_id")
         and not c.get("namespace")
         and not c.get("archived")
+        and not c.get("type")
     ]
     return _find_one(ours, name, "koleksi di tingkat teratas")
 

@@ -13,6 +13,7 @@ from absensi.commands.progress import progress_bar
 from absensi.edge import resolve
 from absensi.orchestration.inbox import process_inbox, raise_for_rejections
 from absensi.orchestration.monthly import CLOSE_STEPS, close_month
+from warehouse import db
 from warehouse.months import parse_month
 
 console = Console()
@@ -49,6 +50,8 @@ def close_month_cmd(
     Ditolak (tidak ada yang dikunci) bila bulannya belum berakhir atau masih ada hari MENUNGGU data mesin."""
     first = parse_month(month)
     now = datetime.now(UTC)  # the clock, read once at the edge
+    edge = resolve()
+    db.connect(edge.url).close()  # an unreachable warehouse is one line, before any progress
     with progress_bar(console, "tutup bulan", transient=True, announce=False) as bar:
         numbers = {key: i for i, key in enumerate(CLOSE_STEPS, 1)}
 
@@ -56,12 +59,13 @@ def close_month_cmd(
             bar.step(f"{numbers[key]}/{len(CLOSE_STEPS)} {CLOSE_STEPS[key]}")
 
         summary = close_month(
-            resolve(),
+            edge,
             first,
             out_dir=out,
             now=now,
             on_step=on_step,
             on_node=lambda node: bar.advance(node.unique_id.split(".", 2)[-1]),
+            on_total=bar.set_total,
         )
     lock = summary.steps["lock"]
     state = "dikunci sekarang" if lock["locked_now"] else "sudah terkunci sebelumnya; tidak ada yang berubah"

@@ -2,7 +2,8 @@
 
 On a terminal it is a rich bar (label, bar, done/total, the last item, elapsed time). Rich draws
 nothing when output goes to a pipe or a log file, so there a plain line is printed instead, at most
-every `every` seconds, and always when a step starts: the operator tailing a log still sees it move.
+every `every` seconds, and always when a step starts and when its last item is done: the operator
+tailing a log still sees it move and how far it got.
 """
 
 from __future__ import annotations
@@ -39,6 +40,11 @@ class Bar:
         self.progress.update(self.task, advance=n, last=escape(last))
         self._plain(last)
 
+    def set_total(self, total: int) -> None:
+        """The number of items, once known (dbt says how many nodes it selected before the first)."""
+        self.total = total
+        self.progress.update(self.task, total=total)
+
     def step(self, label: str, total: int | None = None) -> None:
         """Start the next phase: the bar restarts under a new label."""
         self.label, self.done, self.total = label, 0, total
@@ -53,16 +59,18 @@ class Bar:
         if self.console.is_terminal:
             return
         now = time.monotonic()
-        if not force and now - self.last_line < self.every:
+        last_item = self.total is not None and self.done == self.total
+        if not force and not last_item and now - self.last_line < self.every:
             return
         self.last_line = now
         elapsed = time.strftime("%M:%S", time.gmtime(now - self.started))
         if not self.done:  # a step starts
-            self.console.print(f"{self.label} … ({elapsed})", highlight=False, markup=False)
+            self.console.print(f"{self.label} … ({elapsed})", highlight=False, markup=False, soft_wrap=True)
             return
         count = f"{self.done}/{self.total}" if self.total is not None else f"{self.done}"
         tail = f" — {last}" if last else ""
-        self.console.print(f"{self.label}: {count} selesai ({elapsed}){tail}", highlight=False, markup=False)
+        line = f"{self.label}: {count} selesai ({elapsed}){tail}"
+        self.console.print(line, highlight=False, markup=False, soft_wrap=True)  # one line in a log
 
 
 @contextmanager

@@ -10,6 +10,7 @@ from rich.console import Console
 
 from absensi.commands.progress import progress_bar
 from absensi.edge import resolve
+from warehouse import db
 from warehouse.errors import UserError
 
 console = Console()
@@ -45,6 +46,8 @@ def transform(
     from absensi.transform import run_build
 
     parsed = _parse_vars(vars)
+    edge = resolve()
+    db.connect(edge.url).close()  # an unreachable warehouse is one line, before any progress
     with progress_bar(console, "dbt build", transient=True) as bar:
 
         def on_node(node) -> None:
@@ -53,7 +56,6 @@ def transform(
             if node.status not in _MARKS:
                 bar.note(f"[red]{node.status}[/] {name}: {node.message or ''}")
 
-        edge = resolve()
         result = run_build(
             edge.url,
             edge.settings,
@@ -61,6 +63,7 @@ def transform(
             full_refresh=full_refresh,
             vars=parsed,
             on_node=on_node,
+            on_total=bar.set_total,
         )
     console.print(
         f"dbt build selesai dalam {result.seconds:.1f} dtk: {result.count('model')} model, "

@@ -81,6 +81,7 @@ def transform(
     dbt_vars: dict[str, Any] | None = None,
     unit_tests: bool = False,
     on_node: Callable[[Any], None] | None = None,
+    on_total: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
     """dbt build of every model (incremental marts take their own lookback window). The rule unit
     tests check SQL, not data: the hourly run skips them, the monthly close runs them."""
@@ -93,6 +94,7 @@ def transform(
         vars=dbt_vars or None,
         unit_tests=unit_tests,
         on_node=on_node,
+        on_total=on_total,
     )
     return {
         "success": result.success,

@@ -32,10 +32,15 @@ def month_to_close(requested: str | None, logical_date: datetime | None, timezon
     return previous_month(local_month(timezone, logical_date))
 
 
-def build_month(edge: Edge, month: date, on_node: Callable[[Any], None] | None = None) -> dict[str, Any]:
+def build_month(
+    edge: Edge,
+    month: date,
+    on_node: Callable[[Any], None] | None = None,
+    on_total: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
     """Full dbt build so every day of the month (late punches, leave entered late) is recomputed;
-    `on_node` is called as each dbt node finishes (progress display)."""
-    build = transform(edge, full_refresh=True, unit_tests=True, on_node=on_node)
+    `on_node` is called as each dbt node finishes, `on_total` with their number (progress display)."""
+    build = transform(edge, full_refresh=True, unit_tests=True, on_node=on_node, on_total=on_total)
     return {"month": month.isoformat(), "build": build}
 
 
@@ -164,16 +169,17 @@ def close_month(
     now: datetime,
     on_step: Callable[[str], None] | None = None,
     on_node: Callable[[Any], None] | None = None,
+    on_total: Callable[[int], None] | None = None,
 ) -> CloseSummary:
     """Every step of the close in order; stops (raises) at the first failure, so a failed gate
     never locks. A month not ended at `now` (an aware instant) is refused before the first step.
     `on_step(key)` is called as each step of CLOSE_STEPS starts and `on_node` as each dbt node of
-    the build finishes (progress display)."""
+    the build finishes, `on_total` with the number of those nodes (progress display)."""
     require_ended(edge, month, now)
     check_outputs(edge, month, out_dir)  # before the build and the lock, not after them
     summary = CloseSummary(month)
     steps: dict[str, Callable[[], dict[str, Any]]] = {
-        "build": lambda: build_month(edge, month, on_node=on_node),
+        "build": lambda: build_month(edge, month, on_node=on_node, on_total=on_total),
         "gate": lambda: gate_month(edge, month),
         "lock": lambda: lock(edge, month, now, out_dir=out_dir),
         "outputs": lambda: report_and_export(edge, month, out_dir=out_dir),

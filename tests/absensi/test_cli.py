@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import date
@@ -14,6 +15,8 @@ import pytest
 
 from ingest.folder import load_generated_regency
 from ingest.generator import generate
+from tests.dashboards.metabase_fixtures import reader_login  # noqa: F401  (fixture)
+from warehouse.db import conninfo_parts
 from warehouse.settings import ENV_DATABASE_URL, PROJECT_ROOT
 
 
@@ -41,8 +44,10 @@ def _one_line(result) -> str:
         (["db", "up", "extra"], "argumen berlebih: extra"),
         (
             ["export", "deductions", "--month", "2026-08", "--out", "x.csv", "--format"],
-            "opsi --format perlu nilai",
+            "opsi --format perlu nilai; lihat `absensi export deductions --help`",
         ),
+        (["check", "--month"], "opsi --month perlu nilai; lihat `absensi check --help`"),
+        (["batch"], "subperintah belum disebut; lihat `absensi batch --help`"),
     ],
 )
 def test_usage_mistakes_are_one_indonesian_line_exit_2(run_cli, args, words):
@@ -68,11 +73,14 @@ def test_help_stays_indonesian(run_cli):
         "postgresql://postgres:@/absensi?host=/nonexistent-socket-dir&password=s3cret-pw",
     ],
 )
-def test_unreachable_database_says_what_to_do_and_never_the_password(run_cli, monkeypatch, url):
+@pytest.mark.parametrize("command", [["transform"], ["close-month", "2026-09"], ["demo"]])
+def test_unreachable_database_says_what_to_do_and_never_the_password(run_cli, monkeypatch, url, command):
     monkeypatch.setenv(ENV_DATABASE_URL, url)
-    result = run_cli("transform")
+    result = run_cli(*command)
     assert result.exit_code == 2
     line = _one_line(result)
+    if command != ["demo"]:  # the demo names its first step, then stops there
+        assert result.stdout.strip() == ""  # no progress line starts before the error
     assert "server tidak menjawab" in line and "absensi db up" in line and "ABSENSI_DATABASE_URL" in line
     assert "s3cret-pw" not in result.output
     assert (
@@ -80,6 +88,35 @@ def test_unreachable_database_says_what_to_do_and_never_the_password(run_cli, mo
         and "No such file" not in line
         and "Is the server running" not in line
     )
+
+
+def test_unknown_host_is_named(run_cli, monkeypatch):
+    monkeypatch.setenv(ENV_DATABASE_URL, "postgresql://absensi:s3cret-pw@gudang.invalid:5432/absensi")
+    result = run_cli("check", "--month", "2026-09")
+    assert result.exit_code == 2
+    line = _one_line(result)
+    assert "nama host 'gudang.invalid' tidak dikenal; periksa ABSENSI_DATABASE_URL" in line
+    assert "s3cret-pw" not in result.output and "translate" not in line and "resolve" not in line
+
+
+def test_wrong_password_names_the_login_and_the_fix(run_cli, monkeypatch, reader_login, db_url):  # noqa: F811
+    if not reader_login.checks_password:
+        pytest.skip("this external server does not check the test role's password")
+    parts = conninfo_parts(db_url)
+    url = (
+        f"postgresql://{reader_login.user}:salah-pw@{reader_login.host}:{reader_login.port}/{parts['dbname']}"
+    )
+    if reader_login.host.startswith("/"):  # the embedded server listens on a unix socket
+        url = f"postgresql://{reader_login.user}:salah-pw@/{parts['dbname']}?host={reader_login.host}&port={reader_login.port}"
+    monkeypatch.setenv(ENV_DATABASE_URL, url)
+    result = run_cli("transform")
+    assert result.exit_code == 2
+    line = _one_line(result)
+    assert (
+        f"login '{reader_login.user}' ditolak karena kata sandinya salah; periksa ABSENSI_DATABASE_URL"
+        in line
+    )
+    assert "salah-pw" not in result.output and "password authentication failed" not in line
 
 
 def test_check_refuses_a_month_without_its_leading_zero(db_url, run_cli):
@@ -93,7 +130,7 @@ def test_transform_progress_shows_in_a_log(db_url):
     """Output to a pipe (a log): rich draws no bar, so the helper prints plain progress lines."""
     env = {**os.environ, ENV_DATABASE_URL: db_url}
     proc = subprocess.run(
-        [sys.executable, "-m", "absensi.cli", "transform", "--select", "stg_raw__opd_versions"],
+        [sys.executable, "-m", "absensi.cli", "transform", "--select", "+int_calendar_workdays"],
         cwd=PROJECT_ROOT,
         env=env,
         capture_output=True,
@@ -102,6 +139,15 @@ def test_transform_progress_shows_in_a_log(db_url):
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "dbt build … (00:00)" in proc.stdout
+    # the total is every node the build runs, its unit tests included (int_calendar_workdays has
+    # some); the last node always gets its line, whatever the interval
+    done = re.findall(r"^dbt build: (\d+)/(\d+) selesai \(\d\d:\d\d\) — (\S+)$", proc.stdout, re.M)
+    assert done and done[-1][0] == done[-1][1], proc.stdout
+    summary = re.search(
+        r"dbt build selesai dalam [\d.]+ dtk: (\d+) model, (\d+) seed, (\d+) uji", proc.stdout
+    )
+    assert summary and int(done[-1][1]) == sum(map(int, summary.groups())), proc.stdout
+    assert any("int_calendar_workdays" in name for *_, name in done)
     assert "dbt build selesai dalam" in proc.stdout
 
 

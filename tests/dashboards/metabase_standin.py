@@ -21,7 +21,8 @@ as the sync needs it to be. Where each behaviour comes from:
   humanized from the name, `semantic_type` null until someone sets it.
 - Cards are stored in MBQL 5; `GET /api/card/:id` answers MBQL 5
   (`{"lib/type": "mbql/query", "stages": [{"lib/type": "mbql.stage/native", "native": sql,
-  "template-tags": {...}}], "database": n}`, as in dbt-metabase's tests/fixtures/mbql5/api/card/29.json)
+  "template-tags": {...}}], "database": n}`, as in dbt-metabase's tests/fixtures/mbql5/api/card/29.json:
+  no "template-tags" key when a card has none, "lib.convert/converted?" when it was written in MBQL 4)
   unless `?legacy-mbql=true` (api-changelog, Metabase 0.57.0). `mbql="legacy"` plays 0.56 and
   before (MBQL 4 always), `mbql="mbql5-only"` a release that has dropped the legacy parameter.
   Writes accept both shapes, as Metabase does.
@@ -398,6 +399,19 @@ def to_mbql5(query: dict) -> dict:
     }
 
 
+def as_answered(query: dict) -> dict:
+    """A stored MBQL 5 query as GET /api/card/:id answers it: a native stage without template tags
+    carries no "template-tags" key at all (dbt-metabase tests/fixtures/mbql5/api/card/29.json-32.json,
+    real 0.57+ answers), so a reader must not take a missing key for a change."""
+    stages = []
+    for stage in query["stages"]:
+        stage = dict(stage)
+        if not stage.get("template-tags"):
+            stage.pop("template-tags", None)
+        stages.append(stage)
+    return {**query, "stages": stages}
+
+
 def to_legacy(query: dict) -> dict:
     stage = query["stages"][0]
     return {
@@ -505,10 +519,17 @@ class StandinServer(ThreadingHTTPServer):
 
     # state helpers for tests: what other people did in this Metabase
     def add_collection(
-        self, name: str, *, parent_id: int | None = None, personal_owner_id: int | None = None
+        self,
+        name: str,
+        *,
+        parent_id: int | None = None,
+        personal_owner_id: int | None = None,
+        type: str | None = None,  # noqa: A002  (Metabase's key: "instance-analytics", "trash", ...)
     ) -> dict:
         with self.state.lock:
-            return self._new_collection({"name": name, "parent_id": parent_id}, personal_owner_id)
+            coll = self._new_collection({"name": name, "parent_id": parent_id}, personal_owner_id)
+            coll["type"] = type
+            return coll
 
     # routes
     def route(self, method: str, path: str, query: dict, body: Any, *, admin: bool) -> tuple[int, Any]:
@@ -843,7 +864,7 @@ class StandinServer(ThreadingHTTPServer):
         query = card["dataset_query"]
         return {
             **card,
-            "dataset_query": to_legacy(query) if legacy else query,
+            "dataset_query": to_legacy(query) if legacy else as_answered(query),
             "database_id": query["database"],
             "query_type": "native",
             "can_write": True,

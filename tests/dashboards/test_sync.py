@@ -91,6 +91,26 @@ def test_second_push_changes_nothing_and_duplicates_nothing(any_standin, connect
     assert (len(s.cards), len(s.dashboards), len(s.databases), len(s.collections)) == counts
 
 
+def test_card_without_template_tags_is_unchanged_on_the_second_push(any_standin, connection):
+    """Metabase answers a tagless native stage without a "template-tags" key (MBQL 5) or with an
+    empty map (MBQL 4): neither reads as a change of the `{}` we wrote."""
+    specs = load_specs()
+    first = specs[0]
+    plain = dataclasses.replace(
+        first.cards[0], sql="select count(*) as jumlah from marts.mart_opd_discipline_monthly"
+    )
+    specs[0] = dataclasses.replace(first, cards=(plain, *first.cards[1:]))
+    with _client(any_standin) as client:
+        push(client, connection, dashboards=specs)
+        card_id = _card_id(any_standin, plain.name)
+        answered = client.card(card_id)["dataset_query"]
+        if any_standin.mbql != "legacy":
+            assert "template-tags" not in answered["stages"][0]  # as real 0.57+ answers it
+        writes = len(any_standin.state.writes)
+        again = push(client, connection, dashboards=specs)
+    assert again.changes == [] and len(any_standin.state.writes) == writes
+
+
 def test_native_query_reads_both_shapes_alike(standin, connection):
     with _client(standin) as client:
         push(client, connection)
@@ -179,7 +199,8 @@ def test_wrong_reader_password_is_metabases_reason_in_one_line(standin, connecti
     with _client(standin) as client, pytest.raises(UserError) as error:
         push(client, dataclasses.replace(connection, password="salah"))
     message = str(error.value)
-    assert "\n" not in message and "METABASE_READER_" in message
+    assert "\n" not in message and message.startswith("Metabase tidak dapat terhubung ke gudang")
+    assert "METABASE_READER_" in message
     assert "Looks like your Password is incorrect." in message and "password: check your password" in message
     assert "salah" not in message
     assert standin.state.databases == {} and standin.state.cards == {}
@@ -196,7 +217,10 @@ def test_key_outside_administrators_gets_403_and_the_fix(connection):
     try:
         with _client(server, ANALYST_KEY) as client, pytest.raises(UserError) as error:
             push(client, connection)
-        assert "403" in str(error.value) and "Administrators" in str(error.value)
+        message = str(error.value)
+        assert "\n" not in message and message.startswith("API key Metabase tidak berhak (403)")
+        assert "API keys dengan grup Administrators" in message and "(POST /api/database)" in message
+        assert "You don't have permissions" not in message
         assert ("POST", "/api/database") in server.state.requests and server.state.databases == {}
         with httpx.Client(base_url=server.url, headers={"x-api-key": ANALYST_KEY}) as http:
             for method, path in [
@@ -218,17 +242,19 @@ def test_only_a_root_level_collection_of_that_name_is_ours(standin, connection):
     nested = standin.add_collection(COLLECTION_NAME, parent_id=parent["id"])
     personal = standin.add_collection("Koleksi pribadi Budi", personal_owner_id=7)
     in_personal = standin.add_collection(COLLECTION_NAME, parent_id=personal["id"])
+    special = standin.add_collection(COLLECTION_NAME, type="instance-analytics")  # Metabase's own, at "/"
     with _client(standin) as client:
         plan = push(client, connection)
         assert ("collection", "create") in [(a.kind, a.op) for a in plan.actions]
         ours = [
             c
             for c in standin.state.collections.values()
-            if c["name"] == COLLECTION_NAME and c["location"] == "/"
+            if c["name"] == COLLECTION_NAME and c["location"] == "/" and not c["type"]
         ]
         assert len(ours) == 1
         assert {c["collection_id"] for c in standin.state.cards.values()} == {ours[0]["id"]}
         assert nested["description"] is None and in_personal["description"] is None  # untouched
+        assert special["description"] is None and ours[0]["id"] != special["id"]
         assert push(client, connection).changes == []
 
 
