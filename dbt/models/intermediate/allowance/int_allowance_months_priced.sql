@@ -5,6 +5,8 @@
 --     the rows of fct_allowance_deduction_monthly;
 --   locked months as they would be today (true): int_locked_months_recomputed, base as frozen; what
 --     fct_allowance_adjustment compares with what was paid. They carry no day counts (null).
+--     A locked month the employee is no longer employed in (is_employed false: ended retroactively)
+--     is owed nothing: total_pct 100 %, deduction = base, net 0 (CONTRACTS "Money after a lock").
 with monthly as (
     select * from {{ ref('int_attendance_monthly') }}
 ),
@@ -38,7 +40,8 @@ open_months as (
         monthly.days_tk,
         monthly.days_leave,
         monthly.days_menunggu,
-        monthly.total_pct_uncapped
+        monthly.total_pct_uncapped,
+        true as is_employed
     from monthly
     inner join employees on employees.nip = monthly.nip
     where monthly.month not in (select month_locks.month from month_locks)
@@ -57,7 +60,8 @@ locked_months as (
         null::integer as days_tk,
         null::integer as days_leave,
         null::integer as days_menunggu,
-        recomputed_locked_months.total_pct_uncapped
+        recomputed_locked_months.total_pct_uncapped,
+        coalesce(recomputed_locked_months.is_employed, true) as is_employed
     from recomputed_locked_months
 ),
 
@@ -71,7 +75,10 @@ employee_months as (
 capped as (
     select
         employee_months.*,
-        least(policies.monthly_cap_pct, employee_months.total_pct_uncapped) as total_pct
+        case
+            when not employee_months.is_employed then 100.00
+            else least(policies.monthly_cap_pct, employee_months.total_pct_uncapped)
+        end as total_pct
     from employee_months
     left join policies
         on

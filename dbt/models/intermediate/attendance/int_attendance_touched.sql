@@ -4,9 +4,13 @@
 -- batches not seen yet, the window's tail (lookback) and days not computed yet, and for employees
 -- whose reference data changed (employee row, PIN, leave letter, their OPD's type) their affected days,
 -- and what a retraction recorded since the last run takes back (`absensi batch retract`).
--- high_batch_id is the newest batch this run covers and run_started_at when it read them;
--- fct_attendance_daily's post-hook records both in ops.transform_state.
+-- high_batch_id is the newest batch this run covers and run_started_at when it read them; the
+-- build's on-run-end hook records both in ops.transform_state once every incremental model is built
+-- (macros/record_transform_state.sql). The ranges of a previous run that never got there (killed, or
+-- failed, between fct_attendance_daily and int_attendance_monthly) are touched again ('unfinished').
 {%- set full = attendance_full_mode() %}
+{%- set previous_touched = adapter.get_relation(
+    database=this.database, schema=this.schema, identifier=this.identifier) if execute else none %}
 
 with attendance_window as (
     select * from {{ ref('int_attendance_window') }}
@@ -211,12 +215,39 @@ changed_opd_employees as (
         and versions.prev_jenis_opd is distinct from versions.jenis_opd
 ),
 
+-- The previous run's ranges, when its run never recorded the watermark: its rows are newer than the
+-- state (a finished run records max(run_started_at)); carried on until a run finishes.
+unfinished as (
+    {%- if previous_touched is not none %}
+    select
+        previous.nip,
+        previous.date_from,
+        previous.date_to
+    from {{ this }} as previous
+    cross join previous_run
+    where previous.run_started_at > previous_run.last_run_started_at
+    {%- else %}
+    select
+        null::text as nip,
+        null::date as date_from,
+        null::date as date_to
+    where false
+    {%- endif %}
+),
+
 touched_ranges as (
+    select
+        unfinished.nip,
+        unfinished.date_from,
+        unfinished.date_to,
+        'unfinished'::text as touched_by
+    from unfinished
+    union all
     select
         null::text as nip,
         punch_dates.punch_date as date_from,
         punch_dates.punch_date as date_to,
-        'punches'::text as touched_by
+        'punches' as touched_by
     from punch_dates
     union all
     select

@@ -4,6 +4,10 @@
 -- already paid) lands here, in the first open month after the corrected one. Positive
 -- adjustment_amount = the employee was under-deducted (finance deducts more), negative = refund.
 -- When that month is locked, its adjustments are frozen into ops.locked_adjustment with it.
+-- Employees loaded or ended after a lock (CONTRACTS "Money after a lock"; the base is whole-month):
+-- a locked month he is owed but was not paid counts as paid 100 % deducted (locked deduction =
+-- base), so he gets −(base − his deduction); a locked month he is no longer employed in
+-- (aktif_sampai moved back) is owed 100 % deducted, so what was paid is clawed back.
 with month_locks as (
     select * from {{ source('ops', 'month_lock') }}
 ),
@@ -46,19 +50,25 @@ first_open_month as (
 
 open_adjustments as (
     select
-        frozen_months.nip,
+        recomputed.nip,
         first_open_month.month,
-        frozen_months.month as corrected_month,
-        frozen_months.opd_code,
-        frozen_months.policy_id,
-        frozen_months.base_amount,
-        frozen_months.total_pct as locked_total_pct,
+        recomputed.month as corrected_month,
+        coalesce(frozen_months.opd_code, recomputed.opd_code) as opd_code,
+        coalesce(frozen_months.policy_id, recomputed.policy_id) as policy_id,
+        coalesce(frozen_months.base_amount, recomputed.base_amount) as base_amount,
+        -- a month not paid at all (no frozen row): as if the whole base had been deducted
+        coalesce(frozen_months.total_pct, 100.00) as locked_total_pct,
         recomputed.total_pct as corrected_total_pct,
-        frozen_months.deduction_amount as locked_deduction_amount,
+        coalesce(frozen_months.deduction_amount, recomputed.base_amount) as locked_deduction_amount,
         recomputed.deduction_amount as corrected_deduction_amount,
-        coalesce(already_paid.paid_amount, 0) as paid_amount
+        coalesce(already_paid.paid_amount, 0) as paid_amount,
+        case
+            when frozen_months.nip is null then 'unpaid'
+            when not recomputed.is_employed then 'not_employed'
+            else 'corrected'
+        end as kind
     from recomputed
-    inner join frozen_months on frozen_months.nip = recomputed.nip and frozen_months.month = recomputed.month
+    left join frozen_months on frozen_months.nip = recomputed.nip and frozen_months.month = recomputed.month
     inner join first_open_month on first_open_month.corrected_month = recomputed.month
     left join already_paid
         on already_paid.nip = recomputed.nip and already_paid.corrected_month = recomputed.month
@@ -80,14 +90,34 @@ open_rows as (
         locked_deduction_amount::bigint as locked_deduction_amount,
         corrected_deduction_amount::bigint as corrected_deduction_amount,
         (corrected_deduction_amount - locked_deduction_amount - paid_amount)::bigint as adjustment_amount,
-        format(
-            'Koreksi %s: potongan %s%% menjadi %s%% (Rp %s menjadi Rp %s)%s',
-            to_char(corrected_month, 'MM-YYYY'),
-            {{ pct_text('locked_total_pct') }},
-            {{ pct_text('corrected_total_pct') }},
-            locked_deduction_amount,
-            corrected_deduction_amount,
-            case when paid_amount <> 0 then format(', sudah dikoreksi Rp %s', paid_amount) else '' end
+        (
+            case
+                when kind = 'unpaid'
+                    then format(
+                        'Belum dibayar %s (pegawai dimuat/diaktifkan sesudah bulan dikunci): '
+                        || 'tunjangan Rp %s dikurangi potongan %s%% Rp %s',
+                        to_char(corrected_month, 'MM-YYYY'),
+                        base_amount,
+                        {{ pct_text('corrected_total_pct') }},
+                        corrected_deduction_amount
+                    )
+                when kind = 'not_employed'
+                    then format(
+                        'Tidak aktif lagi pada %s (aktif_sampai diubah sesudah bulan dikunci): '
+                        || 'yang dibayar Rp %s ditarik kembali',
+                        to_char(corrected_month, 'MM-YYYY'),
+                        base_amount - locked_deduction_amount
+                    )
+                else format(
+                    'Koreksi %s: potongan %s%% menjadi %s%% (Rp %s menjadi Rp %s)',
+                    to_char(corrected_month, 'MM-YYYY'),
+                    {{ pct_text('locked_total_pct') }},
+                    {{ pct_text('corrected_total_pct') }},
+                    locked_deduction_amount,
+                    corrected_deduction_amount
+                )
+            end
+            || case when paid_amount <> 0 then format(', sudah dikoreksi Rp %s', paid_amount) else '' end
         )::text as reason,
         -- metadata
         false as is_locked

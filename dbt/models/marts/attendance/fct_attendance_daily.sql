@@ -1,3 +1,4 @@
+-- depends_on: {{ ref('int_attendance_touched') }}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
@@ -24,15 +25,13 @@
     post_hook=[
         "create index if not exists fct_attendance_daily_menunggu_idx on {{ this }} (work_date)
          where status = 'MENUNGGU'",
-        "insert into {{ source('ops', 'transform_state') }} as state (model, last_batch_id, updated_at)
-         select 'fct_attendance_daily', max(high_batch_id), max(run_started_at) from {{ ref('int_attendance_touched') }}
-         having max(high_batch_id) is not null
-         on conflict (model) do update set last_batch_id = excluded.last_batch_id, updated_at = excluded.updated_at",
     ],
 ) }}
 -- One row per employee per scheduled workday while active (DESIGN §5). Incremental: each run
 -- deletes and recomputes only the days int_attendance_touched names; days of locked months are
 -- never deleted, and a full refresh takes them from the close's snapshot (ops.locked_attendance_daily).
+-- The watermark (ops.transform_state) moves at the end of a build that built every incremental model
+-- (macros/record_transform_state.sql), never here: a kill before int_attendance_monthly loses nothing.
 -- A day not known yet is MENUNGGU (issue 13); every run recomputes the dates that still have such
 -- rows (int_attendance_touched 'pending'), so a backlog turns them into their real status once.
 {%- if not is_incremental() %}{{ check_scope_is_full() }}{% endif %}
