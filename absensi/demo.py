@@ -221,10 +221,12 @@ limit 5
 
 # MENUNGGU days waiting for a device, per device (pending_devices is comma-separated).
 _WAITING_DEVICES = """
-select pending.device_sn, coalesce(devices.opd_code, '-'), count(distinct d.nip), count(*)
+select pending.device_sn, coalesce(opds.nama_opd || ' (' || devices.opd_code || ')', devices.opd_code, '-'),
+       count(distinct d.nip), count(*)
 from marts.fct_attendance_daily as d
 cross join lateral unnest(string_to_array(d.pending_devices, ',')) as pending (device_sn)
 left join staging.stg_raw__devices as devices on devices.device_sn = pending.device_sn
+left join staging.stg_raw__opds as opds on opds.opd_code = devices.opd_code
 where d.status = 'MENUNGGU'
 group by 1, 2
 order by 1

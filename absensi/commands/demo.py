@@ -71,7 +71,7 @@ def print_summary(summary) -> None:
     )
     for serial, opd, employees, days in summary.waiting_devices:
         console.print(
-            f"MENUNGGU data mesin {serial} (OPD {opd}): {days:,} hari kerja dari {employees:,} pegawai belum "
+            f"MENUNGGU data mesin {serial} ({opd}): {days:,} hari kerja dari {employees:,} pegawai belum "
             "dinilai — bukan TK, tanpa potongan; setelah mesin terbaca (tarik lagi, atau "
             f'`absensi import-usb --device {serial} BERKAS --exported-at "YYYY-MM-DD HH:MM"`) statusnya dihitung',
             highlight=False,
