@@ -227,7 +227,9 @@ def quality_status(conn, month: date) -> tuple[str, list[str]]:
 def _chart_rows(section: Section) -> tuple[list[tuple], int]:
     """The rows the chart shows: every OPD when few, else the best and the worst CHART_N (ranked
     order) with the number left out between them."""
-    rows = section.rows
+    # an OPD without a final day to rate (issue 13) has no bar: the table lists it as incomplete
+    rate = section.columns.index("tingkat_kehadiran") if "tingkat_kehadiran" in section.columns else None
+    rows = [r for r in section.rows if rate is None or r[rate] is not None]
     if len(rows) <= 2 * CHART_N:
         return list(rows), 0
     return list(rows[:CHART_N]) + list(rows[-CHART_N:]), len(rows) - 2 * CHART_N
