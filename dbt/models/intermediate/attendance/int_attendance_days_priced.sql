@@ -2,6 +2,10 @@
 -- check-out, TL/PSW tiers, the day's percent and its reason, for every scoped employee-day. One model
 -- for both uses: fct_attendance_daily takes the days of open months (is_locked_month = false),
 -- int_attendance_corrections those of locked months (recomputed, they become adjustments).
+-- Approved corrections (issue 15, int_attendance_koreksi_days) change the day, never the punches:
+-- a forgotten check-in/out counts as a punch at its `jam`, an excused side has tier 0 and 0 % (its
+-- minutes still shown), a remote day and a dependent of a broken device without a punch take the
+-- policy's status (seed policy_koreksi), and the reason names the correction, letter and approver.
 with scope as (
     select * from {{ ref('int_attendance_scope') }}
 ),
@@ -30,12 +34,33 @@ day_pending as (
     select * from {{ ref('int_attendance_day_pending') }}
 ),
 
+koreksi_days as (
+    select * from {{ ref('int_attendance_koreksi_days') }}
+),
+
+policy_koreksi as (
+    select * from {{ ref('policy_koreksi') }}
+),
+
 day_inputs as (
     select
         scope.*,
-        punch_days.first_punch,
-        punch_days.last_punch,
-        coalesce(punch_days.punch_count, 0) as punch_count,
+        -- the device's punches plus a forgotten check-in/out an approved correction adds
+        least(punch_days.first_punch, koreksi_days.added_in, koreksi_days.added_out) as first_punch,
+        greatest(punch_days.last_punch, koreksi_days.added_in, koreksi_days.added_out) as last_punch,
+        coalesce(punch_days.punch_count, 0)
+        + (koreksi_days.added_in is not null)::integer
+        + (koreksi_days.added_out is not null)::integer as punch_count,
+        coalesce(koreksi_days.excuse_tl, false) as excuse_tl,
+        coalesce(koreksi_days.excuse_psw, false) as excuse_psw,
+        koreksi_days.remote_type,
+        coalesce(remote_rule.status, 'HADIR') as remote_status,
+        coalesce(remote_rule.pct, 0) as remote_pct,
+        coalesce(remote_rule.tl_psw_apply, false) as remote_tl_psw_apply,
+        koreksi_days.broken_devices,
+        coalesce(manual_rule.status, 'HADIR') as manual_status,
+        coalesce(manual_rule.pct, 0) as manual_pct,
+        koreksi_days.correction_text,
         leave_days.leave_type,
         leave_days.leave_start,
         leave_days.leave_end,
@@ -51,6 +76,16 @@ day_inputs as (
         on leave_days.nip = scope.nip and leave_days.work_date = scope.work_date
     left join day_pending
         on day_pending.nip = scope.nip and day_pending.work_date = scope.work_date
+    left join koreksi_days
+        on koreksi_days.nip = scope.nip and koreksi_days.work_date = scope.work_date
+    left join policy_koreksi as remote_rule
+        on
+            remote_rule.policy_id = scope.policy_id
+            and remote_rule.correction_type = koreksi_days.remote_type
+    left join policy_koreksi as manual_rule
+        on
+            manual_rule.policy_id = scope.policy_id
+            and manual_rule.correction_type = 'MESIN_RUSAK'
     left join policies
         on
             policies.policy_id = scope.policy_id
@@ -130,13 +165,18 @@ priced as (
         -- has ended and every device it depends on is read past its end (issue 13)
         case
             when tiered.leave_type is not null then 'LEAVE'
+            -- an approved remote day is known from its letter, like a leave
+            when tiered.remote_type is not null and not tiered.remote_tl_psw_apply then 'REMOTE'
             when {{ as_of_local() }} < tiered.day_end then 'MENUNGGU'
             when tiered.pending_devices is not null then 'MENUNGGU'
-            when tiered.punch_count > 0 then 'HADIR'
+            when tiered.punch_count > 0 or tiered.remote_type is not null then 'HADIR'
+            -- no punch, but the device it depends on was broken (approved MESIN_RUSAK): manual attendance
+            when tiered.broken_devices is not null then 'MANUAL'
             else 'TK'
         end as status_kind,
-        coalesce(tl_price.pct, 0) as tl_pct,
-        coalesce(psw_price.pct, 0) as psw_pct,
+        case when tiered.excuse_tl then 0 else coalesce(tl_price.pct, 0) end as tl_pct,
+        case when tiered.excuse_psw then 0 else coalesce(psw_price.pct, 0) end as psw_pct,
+        case when tiered.remote_type is not null then tiered.remote_pct else 0 end as remote_extra_pct,
         policy_leave.pct as leave_pct
     from tiered
     left join policy_tiers as tl_price
@@ -170,17 +210,28 @@ daily_rows as (
         priced.last_out::timestamp as last_out,
         (case when priced.status_kind = 'HADIR' then priced.late_raw end)::integer as late_minutes,
         (case when priced.status_kind = 'HADIR' then priced.early_raw end)::integer as early_minutes,
-        (case when priced.status_kind = 'HADIR' then priced.tl_tier_raw else 0 end)::integer as tl_tier,
-        (case when priced.status_kind = 'HADIR' then priced.psw_tier_raw else 0 end)::integer as psw_tier,
-        (case when priced.status_kind = 'LEAVE' then priced.leave_type else priced.status_kind end)::text as status,
+        (case
+            when priced.status_kind = 'HADIR' and not priced.excuse_tl then priced.tl_tier_raw else 0
+        end)::integer as tl_tier,
+        (case
+            when priced.status_kind = 'HADIR' and not priced.excuse_psw then priced.psw_tier_raw else 0
+        end)::integer as psw_tier,
+        (case priced.status_kind
+            when 'LEAVE' then priced.leave_type
+            when 'REMOTE' then priced.remote_status
+            when 'MANUAL' then priced.manual_status
+            else priced.status_kind
+        end)::text as status,
         (case priced.status_kind
             when 'LEAVE' then priced.leave_pct
-            when 'HADIR' then priced.tl_pct + priced.psw_pct
+            when 'HADIR' then priced.tl_pct + priced.psw_pct + priced.remote_extra_pct
+            when 'REMOTE' then priced.remote_pct
+            when 'MANUAL' then priced.manual_pct
             when 'MENUNGGU' then 0
             else priced.tk_pct
         end)::numeric(6, 2) as deduction_pct,
-        -- explanation (Bahasa Indonesia, read by officials)
-        (case priced.status_kind
+        -- explanation (Bahasa Indonesia, read by officials), then the approved corrections applied
+        concat_ws('; ', case priced.status_kind
             when 'LEAVE'
                 then
                     format(
@@ -196,6 +247,8 @@ daily_rows as (
                     concat_ws(
                         '; ',
                         case
+                            when priced.first_in is null and priced.excuse_tl
+                                then 'tidak ada absen masuk, diizinkan tanpa potongan'
                             when priced.first_in is null
                                 then
                                     format(
@@ -205,12 +258,19 @@ daily_rows as (
                                     )
                             when priced.tl_tier_raw = 0
                                 then format('masuk %s, tepat waktu', to_char(priced.first_in, 'HH24:MI'))
+                            when priced.excuse_tl
+                                then format(
+                                    'masuk %s, %s menit terlambat, diizinkan tanpa potongan',
+                                    to_char(priced.first_in, 'HH24:MI'), priced.late_raw
+                                )
                             else format(
                                 'TL%s: masuk %s, %s menit terlambat',
                                 priced.tl_tier_raw, to_char(priced.first_in, 'HH24:MI'), priced.late_raw
                             )
                         end,
                         case
+                            when priced.last_out is null and priced.excuse_psw
+                                then 'tidak ada absen pulang, diizinkan tanpa potongan'
                             when priced.last_out is null
                                 then
                                     format(
@@ -220,12 +280,38 @@ daily_rows as (
                                     )
                             when priced.psw_tier_raw = 0
                                 then format('pulang %s, tepat waktu', to_char(priced.last_out, 'HH24:MI'))
+                            when priced.excuse_psw
+                                then format(
+                                    'pulang %s, %s menit lebih awal, diizinkan tanpa potongan',
+                                    to_char(priced.last_out, 'HH24:MI'), priced.early_raw
+                                )
                             else format(
                                 'PSW%s: pulang %s, %s menit lebih awal',
                                 priced.psw_tier_raw, to_char(priced.last_out, 'HH24:MI'), priced.early_raw
                             )
                         end,
-                        format('potongan %s%%', {{ pct_text('priced.tl_pct + priced.psw_pct') }})
+                        case
+                            when priced.remote_type is not null
+                                then format('%s (TL/PSW tetap berlaku)', priced.remote_type)
+                        end,
+                        format(
+                            'potongan %s%%', {{ pct_text('priced.tl_pct + priced.psw_pct + priced.remote_extra_pct') }}
+                        )
+                    )
+            when 'REMOTE'
+                then
+                    format(
+                        '%s: bekerja dari %s; potongan %s%%',
+                        priced.remote_type,
+                        case priced.remote_type when 'WFH' then 'rumah' else 'mana saja' end,
+                        {{ pct_text('priced.remote_pct') }}
+                    )
+            when 'MANUAL'
+                then
+                    format(
+                        'absen manual: mesin %s rusak/luring, tidak ada absen; potongan %s%%',
+                        priced.broken_devices,
+                        {{ pct_text('priced.manual_pct') }}
                     )
             when 'MENUNGGU'
                 then
@@ -252,7 +338,7 @@ daily_rows as (
             else format(
                 'TK: tidak ada absen dan tidak ada surat keterangan; potongan %s%%', {{ pct_text('priced.tk_pct') }}
             )
-        end)::text as reason,
+        end, 'koreksi ' || priced.correction_text)::text as reason,
         -- the devices the day still waits for (comma-separated serials), null unless MENUNGGU on devices
         (case
             when priced.status_kind = 'MENUNGGU' and {{ as_of_local() }} >= priced.day_end then priced.pending_devices
