@@ -147,6 +147,35 @@ def test_corrections_change_the_day_and_the_locked_month_once(db_url, conn, run_
     # DITOLAK and DIAJUKAN change nothing
     assert _day(conn, *tk_rejected) == before[tk_rejected]
     assert _day(conn, *any_pending) == before[any_pending]
+    # The audit mart: every correction, its day before and after, in percent and rupiah.
+    log = {
+        (r[0], r[1]): r[2:]
+        for r in conn.execute(
+            """select nip, work_date, correction_type, correction_status, status_before, status_after,
+                      pct_before, pct_after, amount_before, amount_after, hit_locked_month, disetujui_oleh
+                 from marts.mart_correction_log"""
+        ).fetchall()
+    }
+    assert len(log) == 8
+    base = dict(conn.execute("select nip, tunjangan_pokok from staging.stg_raw__employees").fetchall())
+    old_pct = before[psw4]["deduction_pct"]
+    assert old_pct > 0
+    assert log[psw4] == (
+        "LUPA_PULANG",
+        "DISETUJUI",
+        "HADIR",
+        "HADIR",
+        old_pct,
+        0,
+        int((base[psw4[0]] * old_pct / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)),
+        0,
+        False,
+        "Kepala Dinas",
+    )
+    assert log[tk_wfh][2:6] == ("TK", "HADIR", before[tk_wfh]["deduction_pct"], 0)
+    rejected = log[tk_rejected]
+    assert rejected[1] == "DITOLAK" and rejected[2] == rejected[3] == "TK" and rejected[4] == rejected[5] > 0
+    assert log[any_pending][1] == "DIAJUKAN" and log[any_pending][4] == log[any_pending][5] > 0
     # raw punches are never edited
     assert (
         conn.execute(
@@ -197,6 +226,11 @@ def test_corrections_change_the_day_and_the_locked_month_once(db_url, conn, run_
     assert conn.execute(
         "select count(*) from marts.fct_attendance_daily where status = 'MENUNGGU' and work_date < '2026-11-01'"
     ).fetchone() == (0,)
+    rusak_log = conn.execute(
+        """select status_before, status_after, count(*) from marts.mart_correction_log
+            where correction_type = 'MESIN_RUSAK' and work_date >= '2026-10-29' group by 1, 2"""
+    ).fetchall()
+    assert ("MENUNGGU", "HADIR", len(waiting)) in rusak_log
     closed = run_cli("close-month", "2026-10")
     assert closed.exit_code == 0, closed.stderr
 
@@ -225,6 +259,11 @@ def test_corrections_change_the_day_and_the_locked_month_once(db_url, conn, run_
             where adjustment_amount <> 0"""
     ).fetchall()
     assert adjustments == [(nip, "2026-11-01", "2026-10-01", expected)]
+    assert conn.execute(
+        """select status_before, status_after, hit_locked_month, adjustment_month::text, month_adjustment_amount
+             from marts.mart_correction_log where nip = %s and correction_type = 'WFA'""",
+        (nip,),
+    ).fetchall() == [("TK", "HADIR", True, "2026-11-01", expected)]
     # the locked month itself is unchanged
     assert conn.execute(
         "select deduction_amount from ops.locked_deduction_monthly where nip = %s and month = '2026-10-01'",
