@@ -275,3 +275,28 @@ def test_corrections_change_the_day_and_the_locked_month_once(db_url, conn, run_
     assert conn.execute(
         "select count(*), sum(adjustment_amount) from marts.fct_allowance_adjustment where adjustment_amount <> 0"
     ).fetchone() == (1, expected)
+
+
+@pytest.mark.slow
+def test_the_generated_corrections_and_the_truth_agree(db_url, conn, tmp_path):
+    """The generator's koreksi.csv (approved, refused, pending, one broken machine) loads through
+    load-folder, and the marts equal the truth that follows the approved ones: 0 differences."""
+    from tests.dbt.truth import daily_differences, monthly_differences
+
+    folder = tmp_path / "regency"
+    meta = generate(folder, employees=80, devices=3, start="2026-10-01", days=31, seed=7, corrections=True)
+    rows = (folder / "koreksi.csv").read_text(encoding="utf-8").splitlines()[1:]
+    statuses = {line.rsplit(",", 1)[1] for line in rows}
+    kinds = {line.split(",")[2] for line in rows}
+    assert statuses == {"DISETUJUI", "DITOLAK", "DIAJUKAN"} and "MESIN_RUSAK" in kinds and len(kinds) >= 6
+    loaded = load_generated_regency(conn, folder)
+    assert ("koreksi", len(rows)) in [(r.kind, r.rows) for r in loaded.references]
+    run_build(db_url, resolved_settings(), vars=OCTOBER_VARS, full_refresh=True)
+    assert daily_differences(conn, folder / "truth.csv") == []
+    assert monthly_differences(conn, folder / "truth_monthly.csv") == []
+    applied = conn.execute(
+        """select count(*) from marts.mart_correction_log
+            where correction_status = 'DISETUJUI' and pct_before <> pct_after"""
+    ).fetchone()[0]
+    assert applied > 0
+    assert meta["paths"]["koreksi"] == str(folder / "koreksi.csv")
