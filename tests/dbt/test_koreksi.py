@@ -64,7 +64,7 @@ def _tier_pct(conn: psycopg.Connection, side: str, tier: int) -> Decimal:
 
 
 @pytest.mark.slow
-def test_corrections_change_the_day_and_the_locked_month_once(db_url, conn, run_cli, tmp_path):
+def test_corrections_change_the_day_and_the_locked_month_once(db_url, conn, run_cli, tmp_path, monkeypatch):
     folder = tmp_path / "regency"
     meta = generate(folder, **ARGS, offline_devices=1, offline_from="2026-10-29")
     [offline] = meta["offline_devices"]
@@ -275,6 +275,37 @@ def test_corrections_change_the_day_and_the_locked_month_once(db_url, conn, run_
     assert conn.execute(
         "select count(*), sum(adjustment_amount) from marts.fct_allowance_adjustment where adjustment_amount <> 0"
     ).fetchone() == (1, expected)
+
+    # The quality gate (issue 15 item 4): the locked-month correction has its adjustment; the
+    # approvals per OPD are within the seed's threshold, and above it they are a warning.
+    from expectations.runner import run_checks
+
+    def koreksi_results() -> dict[str, tuple]:
+        run = run_checks(db_url, date(2026, 10, 1), timezone=settings.timezone)
+        return {
+            r[0]: r[1:]
+            for r in conn.execute(
+                """select expectation, severity, success, failing_rows from quality.result
+                    where run_id = %s and expectation like 'koreksi%%'""",
+                (run.run_id,),
+            ).fetchall()
+        }
+
+    results = koreksi_results()
+    assert results["koreksi_locked_month_has_adjustment"][:2] == ("warning", True)
+    assert results["koreksi_per_opd_within_threshold"][:2] == ("warning", True)
+    import warehouse.seeds
+
+    real_read_seed = warehouse.seeds.read_seed
+    monkeypatch.setattr(
+        warehouse.seeds,
+        "read_seed",
+        lambda name, *a: (
+            [{"max_approved_per_opd_month": "0"}] if name == "koreksi_threshold" else real_read_seed(name, *a)
+        ),
+    )
+    severity, success, failing = koreksi_results()["koreksi_per_opd_within_threshold"]
+    assert (severity, success) == ("warning", False) and failing[0]["approved"] > 0
 
 
 @pytest.mark.slow

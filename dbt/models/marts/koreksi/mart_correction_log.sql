@@ -1,9 +1,9 @@
 -- Issue 15, what an inspector (Inspektorat, BPK) asks for: every correction in its current version
 -- (DISETUJUI, DITOLAK, DIAJUKAN), each employee-day it touches (MESIN_RUSAK: every employee depending
 -- on the device, each day of its range), the day's status, percent and rupiah before and after it,
--- and whether it hit a locked month (then it is an adjustment in the first open month,
--- marts.fct_allowance_adjustment). Only an approved correction changes a day: for the others, and
--- for a day no rule changed, before = after = the day as it stands. Rupiah of a day = its percent of
+-- and whether it hit a locked month — loaded after the month was locked (then it is an adjustment
+-- in the first open month, marts.fct_allowance_adjustment). Only an approved correction changes a
+-- day: for the others, and for a day no rule changed, before = after = the day as it stands. Rupiah of a day = its percent of
 -- the employee's tunjangan_pokok (before the monthly cap), rounded to whole rupiah.
 with corrections as (
     select * from {{ ref('stg_raw__koreksi') }}
@@ -27,6 +27,10 @@ effects as (
 
 month_locks as (
     select * from {{ source('ops', 'month_lock') }}
+),
+
+batches as (
+    select * from {{ ref('stg_raw__ingest_batches') }}
 ),
 
 adjustments as (
@@ -66,9 +70,12 @@ logged as (
         facts.opd_code as fact_opd_code,
         employees.opd_code as employee_opd_code,
         employees.tunjangan_pokok,
-        coalesce(
-            effects.is_locked_month,
-            {{ month_of('touched_days.touched_date') }} in (select month_locks.month from month_locks)
+        -- the correction (its current version) came after its month was locked (paid): an adjustment
+        exists(
+            select 1 from month_locks
+            where
+                month_locks.month = {{ month_of('touched_days.touched_date') }}
+                and month_locks.locked_at < batches.finished_at
         ) as hit_locked_month,
         touched_days.is_approved and effects.nip is not null as applied,
         effects.status_before as effect_status_before,
@@ -83,6 +90,7 @@ logged as (
     left join facts on facts.nip = touched_days.employee_nip and facts.work_date = touched_days.touched_date
     left join effects on effects.nip = touched_days.employee_nip and effects.work_date = touched_days.touched_date
     left join employees on employees.nip = touched_days.employee_nip
+    left join batches on batches.batch_id = touched_days.batch_id
 ),
 
 -- MESIN_RUSAK: only the days the employee works (a weekend of the range touches nobody)
