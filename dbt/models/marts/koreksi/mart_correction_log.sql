@@ -3,8 +3,9 @@
 -- on the device, each day of its range), the day's status, percent and rupiah before and after it,
 -- and whether it hit a locked month — loaded after the month was locked (then it is an adjustment
 -- in the first open month, marts.fct_allowance_adjustment). Only an approved correction changes a
--- day: for the others, and for a day no rule changed, before = after = the day as it stands. Rupiah of a day = its percent of
--- the employee's tunjangan_pokok (before the monthly cap), rounded to whole rupiah.
+-- day: for the others, and for a day no rule changed, before = after = the day as it stands.
+-- Rupiah of a day = its percent of the employee's tunjangan_pokok (before the monthly cap), rounded
+-- to whole rupiah.
 with corrections as (
     select * from {{ ref('stg_raw__koreksi') }}
 ),
