@@ -18,6 +18,14 @@ LABELS: dict[str, str] = {
     "hari_tepat_waktu": "Hari tepat waktu",
     "hari_terlambat": "Hari terlambat (TL)",
     "hari_pulang_cepat": "Hari pulang cepat (PSW)",
+    # corrections (issue 15, Koreksi & Izin)
+    "disetujui": "Disetujui",
+    "ditolak": "Ditolak",
+    "diajukan": "Diajukan (belum diputuskan)",
+    "selisih_potongan_rp": "Selisih potongan (Rp, sesudah − sebelum)",
+    "penyetuju": "Penyetuju",
+    "jumlah_disetujui": "Koreksi disetujui",
+    "jumlah_koreksi": "Jumlah koreksi",
     # people and OPDs
     "kode_opd": "Kode OPD",
     "nama_opd": "OPD",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import hashlib
 import io
 import ipaddress
@@ -16,12 +17,13 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import psycopg
 
+from ingest.generator.rules import Rules, load_rules  # the seeds' calendar, as dbt reads it
 from ingest.nip import validate_nip
 from ingest.registry import PULL_PROTOCOLS
 from warehouse import db
@@ -34,6 +36,20 @@ JENIS_LEAVE = ("CUTI", "SAKIT", "IZIN", "DL", "TB")
 # leave.csv `status` (optional column): a letter in force, or withdrawn (it stops counting; the row
 # stays in raw with its batch: who loaded the withdrawal and when). Empty = berlaku.
 LEAVE_STATUS = ("berlaku", "dicabut")
+# Corrections (issue 15): LUPA_* add a check-in/out at `jam`; IZIN_* and DL_SEBAGIAN excuse TL/PSW;
+# WFH/WFA count the day as remote work; MESIN_RUSAK covers every dependent of a broken device.
+JENIS_KOREKSI = (
+    "LUPA_MASUK",
+    "LUPA_PULANG",
+    "IZIN_TERLAMBAT",
+    "IZIN_PULANG_CEPAT",
+    "DL_SEBAGIAN",
+    "WFH",
+    "WFA",
+    "MESIN_RUSAK",
+)
+STATUS_KOREKSI = ("DISETUJUI", "DITOLAK", "DIAJUKAN")
+MAX_MESIN_RUSAK_DAYS = 31  # a longer outage is a new letter (and usually a replaced device)
 _CODE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}", re.ASCII)
 _PIN_RE = re.compile(r"[0-9A-Za-z]{1,24}", re.ASCII)
 MAX_PROBLEMS_SHOWN = 200  # on screen, in the inbox report and in raw.ingest_batch.error; the rest is counted
@@ -102,6 +118,8 @@ class _Context:
     file_opd: set[str] = field(default_factory=set)  # codes seen earlier in the file being checked
     leave_max_days: dict[str, int] = field(default_factory=dict)
     known_leave: set[tuple[str, date]] = field(default_factory=set)  # (nip, mulai) of letters stored
+    # koreksi only: nip -> (jenis_opd, aktif_mulai, aktif_sampai) of the current employee row
+    employee_days: dict[str, tuple[str | None, date, date | None]] = field(default_factory=dict)
 
 
 # ---- cell parsers: return the typed value or raise ValueError(problem in Bahasa Indonesia) ----
@@ -156,6 +174,25 @@ def _iso_date(value: str) -> date:
 
 def _optional_date(value: str) -> date | None:
     return _iso_date(value) if value else None
+
+
+def _optional_time(value: str) -> time | None:
+    if not value:
+        return None
+    if not re.fullmatch(r"[0-9]{2}:[0-9]{2}(:[0-9]{2})?", value, re.ASCII):
+        raise ValueError(f"jam tidak sah {value!r} (format HH:MM)")
+    try:
+        return time.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"jam {value} di luar hari (00:00–23:59)") from None
+
+
+def _optional_nip(value: str) -> str | None:
+    return _nip_text(value) if value else None
+
+
+def _optional_code(value: str) -> str | None:
+    return _code(value) if value else None
 
 
 def _whole_rupiah(value: str) -> int:
@@ -376,6 +413,82 @@ def _check_leave(row: dict, ctx: _Context) -> Iterable[tuple[str, str]]:
             )
 
 
+def _hhmm(seconds: int) -> str:
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
+
+
+@functools.cache
+def _rules() -> Rules:
+    return load_rules()
+
+
+def _check_koreksi(row: dict, ctx: _Context) -> Iterable[tuple[str, str]]:
+    jenis, nip, day = row["jenis"], row["nip"], row["tanggal"]
+    if jenis == "MESIN_RUSAK":
+        if nip is not None:
+            yield "nip", "kosongkan untuk MESIN_RUSAK (berlaku bagi semua pegawai pada mesin itu)"
+        if row["device_sn"] is None:
+            yield "device_sn", "wajib diisi untuk MESIN_RUSAK"
+        elif row["device_sn"] not in ctx.known_device:
+            yield "device_sn", f"mesin {row['device_sn']!r} tidak terdaftar (muat devices.csv dahulu)"
+        if day and row["sampai"]:
+            if row["sampai"] < day:
+                yield "sampai", f"{row['sampai']} sebelum tanggal {day}"
+            elif (row["sampai"] - day).days + 1 > MAX_MESIN_RUSAK_DAYS:
+                yield (
+                    "sampai",
+                    f"lebih dari {MAX_MESIN_RUSAK_DAYS} hari ({day}..{row['sampai']}); pecah per surat",
+                )
+    elif jenis is not None:
+        if row["device_sn"] is not None:
+            yield "device_sn", "hanya untuk MESIN_RUSAK; kosongkan"
+        if row["sampai"] is not None:
+            yield "sampai", "hanya untuk MESIN_RUSAK (satu baris per hari); kosongkan"
+        if nip is None:
+            yield "nip", f"wajib diisi untuk {jenis}"
+        elif nip not in ctx.known_nip:
+            yield "nip", f"NIP {nip} tidak ada di data pegawai"
+        elif day is not None:
+            rules = _rules()
+            jenis_opd, mulai, sampai = ctx.employee_days.get(nip, (None, DATE_RANGE[0], None))
+            if not rules.is_workday(day):
+                yield "tanggal", f"{day} bukan hari kerja (akhir pekan/libur nasional/cuti bersama)"
+            elif day < mulai or (sampai is not None and day > sampai):
+                yield "tanggal", f"{day} di luar masa aktif pegawai {nip} ({mulai}..{sampai or ''})"
+            elif jenis in ("LUPA_MASUK", "LUPA_PULANG") and row["jam"] is not None:
+                start, end = rules.schedule(jenis_opd or "", day)
+                jam = row["jam"]
+                seconds = jam.hour * 3600 + jam.minute * 60 + jam.second
+                if jenis == "LUPA_MASUK" and seconds >= end:
+                    yield (
+                        "jam",
+                        f"{jam:%H:%M} di luar hari kerja: absen masuk harus sebelum jam pulang {_hhmm(end)}",
+                    )
+                if jenis == "LUPA_PULANG" and seconds <= start:
+                    yield (
+                        "jam",
+                        f"{jam:%H:%M} di luar hari kerja: absen pulang harus setelah jam masuk {_hhmm(start)}",
+                    )
+    if jenis in ("LUPA_MASUK", "LUPA_PULANG") and row["jam"] is None:
+        yield "jam", f"wajib diisi untuk {jenis} (jam absen yang terlupa, HH:MM)"
+    if row["status"] == "DISETUJUI":
+        if row["disetujui_oleh"] is None:
+            yield "disetujui_oleh", "wajib diisi untuk status DISETUJUI (pejabat yang menyetujui)"
+        if row["disetujui_pada"] is None:
+            yield "disetujui_pada", "wajib diisi untuk status DISETUJUI (YYYY-MM-DD)"
+    submitted, approved = row.get("diajukan_pada"), row["disetujui_pada"]
+    if submitted and approved and approved < submitted:
+        yield "disetujui_pada", f"{approved} sebelum diajukan_pada {submitted}"
+    if jenis in ("LUPA_MASUK", "LUPA_PULANG", "MESIN_RUSAK") and day:
+        # a forgotten punch or a broken machine is settled after the day, never before it
+        for column in ("diajukan_pada", "disetujui_pada"):
+            if row.get(column) and row[column] < day:
+                yield (
+                    column,
+                    f"{row[column]} sebelum tanggal koreksi {day} ({jenis} diajukan setelah harinya)",
+                )
+
+
 def _nip_text(value: str) -> str:
     if not re.fullmatch(r"[0-9]+", _required(value), re.ASCII):
         raise ValueError(f"NIP/NIK harus angka saja, bukan {value!r}")
@@ -452,11 +565,34 @@ KINDS: dict[str, ReferenceKind] = {
         key=("nip", "mulai"),
         row_check=_check_leave,
     ),
+    "koreksi": ReferenceKind(
+        "koreksi",
+        "raw.koreksi",
+        (
+            _Column("nip", _optional_nip),
+            _Column("tanggal", _iso_date),
+            _Column("jenis", _one_of(*JENIS_KOREKSI)),
+            _Column("jam", _optional_time),
+            _Column("device_sn", _optional_code),
+            _Column("sampai", _optional_date, required=False),
+            _Column("alasan", _optional_text),
+            _Column("nomor_surat", _optional_text),
+            _Column("diajukan_oleh", _optional_text),
+            _Column("diajukan_pada", _optional_date, required=False),
+            _Column("disetujui_oleh", _optional_text),
+            _Column("disetujui_pada", _optional_date),
+            _Column("status", _one_of(*STATUS_KOREKSI)),
+        ),
+        # one of nip / device_sn is set (MESIN_RUSAK names a device, every other jenis an employee)
+        key=("tanggal", "jenis", "nip", "device_sn"),
+        row_check=_check_koreksi,
+    ),
 }
 
 # raw.device names its display column `name`; the CSV format (DESIGN §5) calls it `nama`.
 # The order files must load in: a row may only name keys already in the warehouse (devices and
-# employees name OPDs; pins name employees and devices; leave names employees). KINDS is written
+# employees name OPDs; pins name employees and devices; leave and koreksi name employees and
+# devices). KINDS is written
 # in this order; the folder loader, the inbox and the demo all follow it.
 LOAD_ORDER: tuple[str, ...] = tuple(KINDS)
 
@@ -567,7 +703,7 @@ def parse_reference_file(path: Path, kind: ReferenceKind, ctx: _Context) -> list
 
 def _current_keys(conn: psycopg.Connection, kind: str = "") -> _Context:
     """Registry keys as the warehouse knows them now (counted batches: ok and not retracted); for a
-    leave file also the letters stored (a withdrawal must name one)."""
+    leave file also the letters stored (a withdrawal must name one); for koreksi the employees' days."""
 
     def keys(sql: str) -> set[str]:
         return {r[0] for r in conn.execute(sql)}
@@ -587,7 +723,23 @@ def _current_keys(conn: psycopg.Connection, kind: str = "") -> _Context:
         known_nip=keys(f"select distinct nip from raw.employee where {ok}"),
         known_device=keys(f"select distinct device_sn from raw.device where {ok}"),
         leave_max_days={r["leave_type"]: int(r["max_days"]) for r in read_seed("leave_max_days")},
+        employee_days=_employee_days(conn, ok) if kind == "koreksi" else {},
     )
+
+
+def _employee_days(conn: psycopg.Connection, ok: str) -> dict[str, tuple[str | None, date, date | None]]:
+    """nip -> (jenis_opd, aktif_mulai, aktif_sampai) as the current rows say (newest counted batch)."""
+    rows = conn.execute(
+        f"""with employees as (
+                select distinct on (nip) nip, opd_code, aktif_mulai, aktif_sampai
+                from raw.employee where {ok} order by nip, batch_id desc, row_no desc),
+            opds as (
+                select distinct on (opd_code) opd_code, jenis_opd
+                from raw.opd where {ok} order by opd_code, batch_id desc, row_no desc)
+            select employees.nip, opds.jenis_opd, employees.aktif_mulai, employees.aktif_sampai
+            from employees left join opds on opds.opd_code = employees.opd_code"""
+    )
+    return {r[0]: (r[1], r[2], r[3]) for r in rows}
 
 
 def load_reference_file(conn: psycopg.Connection, kind: str, path: Path | str) -> LoadResult:

@@ -28,6 +28,9 @@ def generate_cmd(
     push: int = typer.Option(
         0, "--push", help="Berapa mesin (yang pertama) mengirim sendiri lewat ADMS (protocol push)"
     ),
+    koreksi: bool = typer.Option(
+        False, "--koreksi", help="Tulis juga koreksi.csv (moderasi OPD: disetujui/ditolak/diajukan)"
+    ),
 ) -> None:
     """Buat kabupaten sintetis: OPD, mesin, pegawai, PIN, cuti, attlog USB, dan kebenaran (truth)."""
     from ingest.generator import generate
@@ -43,13 +46,16 @@ def generate_cmd(
         base_port=base_port,
         host=host,
         push_devices=push,
+        corrections=koreksi,
     )
     c = summary["counts"]
     console.print(
         f"Kabupaten sintetis {summary['regency'].upper()} ({summary['timezone']}) "
         f"{summary['start']} s.d. {summary['end']} ditulis ke {summary['out_dir']}: "
         f"{c['opd']} OPD, {c['devices']} mesin, {c['employees']} pegawai, {c['pins']} PIN, "
-        f"{c['leave']} cuti/izin, {c['punches']} rekaman absen, "
+        f"{c['leave']} cuti/izin, "
+        + (f"{c['koreksi']} koreksi, " if "koreksi" in c else "")
+        + f"{c['punches']} rekaman absen, "
         f"{c['truth']} baris truth harian, {c['truth_monthly']} baris truth bulanan.",
         highlight=False,
         soft_wrap=True,

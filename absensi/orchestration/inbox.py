@@ -1,8 +1,8 @@
 """The reference inbox: CSV exports dropped into `ABSENSI_INBOX` are loaded once each.
 
 A file's kind comes from its name (`opd*.csv`, `devices*.csv`, `employees*.csv`, `pins*.csv`,
-`leave*.csv`, or their Indonesian names). Files are loaded in dependency order (OPDs before devices
-and employees, employees before pins and leave). A file whose exact content was already loaded
+`leave*.csv`, `koreksi*.csv`, or their Indonesian names). Files are loaded in dependency order (OPDs
+before devices and employees, employees before pins, leave and corrections). A file whose exact content was already loaded
 (same SHA-256 in an `ok` batch of `raw.ingest_batch`) is not loaded again. Afterwards each file is
 moved to `processed/` or, with an `.error.txt` report beside it, to `rejected/`: every refused file,
 whatever broke it, so one bad file never blocks the files after it (only a lost connection leaves a
@@ -33,6 +33,7 @@ KIND_PREFIXES: dict[str, tuple[str, ...]] = {
     "employees": ("employees", "employee", "pegawai"),
     "pins": ("pins", "pin", "employee_pins"),
     "leave": ("leave", "cuti", "izin"),
+    "koreksi": ("koreksi", "moderasi", "corrections"),
 }
 
 

@@ -284,8 +284,54 @@ def _monthly(p: SuiteParams) -> AssetChecks:
     return AssetChecks(SUITE, table, f"select * from {table}{where}", ("nip", "month"), tuple(checks))
 
 
+def _koreksi(p: SuiteParams) -> AssetChecks:
+    """Issue 15: corrections an inspector would ask about. Both are warnings: a locked-month change
+    the monthly cap absorbs has no adjustment, and many approvals are a signal, not an error."""
+    from warehouse.seeds import read_seed
+
+    table = p.mart("mart_correction_log")
+    where = f" where date_trunc('month', work_date)::date = date '{p.month_start}'" if p.month_start else ""
+    threshold = int(read_seed("koreksi_threshold")[0]["max_approved_per_opd_month"])
+    locked_query = (
+        "select b.nip, b.work_date, b.correction_type, b.nomor_surat from b "
+        "where b.hit_locked_month and b.correction_status = 'DISETUJUI' "
+        "and b.pct_before <> b.pct_after and b.adjustment_month is null "
+        "order by b.nip, b.work_date"
+    )
+    busy_query = (
+        "select b.opd_code, date_trunc('month', b.work_date)::date as month, "
+        "count(distinct (b.correction_date, b.correction_type, b.nip, b.device_sn)) as approved from b "
+        "where b.correction_status = 'DISETUJUI' and b.correction_type <> 'MESIN_RUSAK' "
+        f"group by 1, 2 having count(distinct (b.correction_date, b.correction_type, b.nip, b.device_sn)) > {threshold} "
+        "order by 1, 2"
+    )
+    return AssetChecks(
+        SUITE,
+        table,
+        f"select * from {table}{where}",
+        ("nip", "work_date", "correction_type"),
+        (
+            Check(
+                "koreksi_locked_month_has_adjustment",
+                "Koreksi yang disetujui untuk bulan terkunci dan mengubah persen punya penyesuaian di bulan terbuka",
+                lambda: gxe.UnexpectedRowsExpectation(unexpected_rows_query=batch_rows(locked_query)),
+                severity=WARNING,
+            ),
+            Check(
+                "koreksi_per_opd_within_threshold",
+                f"Koreksi disetujui per OPD per bulan tidak lebih dari {threshold} (seed koreksi_threshold)",
+                lambda: gxe.UnexpectedRowsExpectation(unexpected_rows_query=batch_rows(busy_query)),
+                severity=WARNING,
+            ),
+        ),
+    )
+
+
 def build(p: SuiteParams) -> list[AssetChecks]:
-    return [_daily(p), _monthly(p), _employee_ranks(p), _opd_ranks(p)]
+    assets = [_daily(p), _monthly(p), _employee_ranks(p), _opd_ranks(p)]
+    if p.mart("mart_correction_log") in p.existing_tables:
+        assets.append(_koreksi(p))
+    return assets
 
 
 def _rank_check(

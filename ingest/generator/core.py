@@ -173,6 +173,115 @@ def _pick_scenarios(
     return placed
 
 
+KOREKSI_HEADER = [
+    "nip", "tanggal", "jenis", "jam", "device_sn", "sampai", "alasan", "nomor_surat",
+    "diajukan_oleh", "diajukan_pada", "disetujui_oleh", "disetujui_pada", "status",
+]  # fmt: skip
+# (jenis, weight, alasan): forgotten punches are the bulk of a real month's moderasi
+_KOREKSI_KINDS = [
+    ("LUPA_PULANG", 4, "lupa absen pulang"),
+    ("LUPA_MASUK", 3, "lupa absen masuk"),
+    ("IZIN_TERLAMBAT", 2, "izin datang terlambat: mengantar keluarga berobat"),
+    ("IZIN_PULANG_CEPAT", 2, "izin pulang cepat: keperluan keluarga"),
+    ("DL_SEBAGIAN", 1, "dinas luar sebagian hari: rapat di kantor bupati"),
+    ("WFH", 1, "tugas kedinasan dari rumah"),
+    ("WFA", 1, "tugas kedinasan dari lokasi lain"),
+]
+_APPROVERS = ("Kepala BKPSDM", "Sekretaris BKPSDM", "Kabid Disiplin BKPSDM")
+
+
+def _plan_corrections(
+    rng: random.Random,
+    reg: Regency,
+    rules: Rules,
+    workdays: list[dt.date],
+    jenis_opd: list[str],
+    avoid: set[tuple[int, dt.date]],
+    avoid_devices: set[int],
+    reset: tuple[int, dt.date] | None,
+) -> tuple[list[list[object]], set[tuple[int, dt.date]]]:
+    """Issue 15: the OPDs' corrections for the window (koreksi.csv rows) and the (device, day) a
+    broken machine recorded nothing on. About 7 in 10 approved by BKPSDM, 2 refused, 1 still
+    pending. Never on a boundary scenario's day (those prove the tiers)."""
+    emps, devs = reg.employees, reg.devices
+    rows: list[list[object]] = []
+    keys: set[tuple] = set()
+    wanted = max(12, len(emps) * len(workdays) // 150)
+    kinds = [k for k, _, _ in _KOREKSI_KINDS]
+    weights = [w for _, w, _ in _KOREKSI_KINDS]
+    reasons = {k: a for k, _, a in _KOREKSI_KINDS}
+    for attempt in range(wanted * 5):
+        if len(rows) >= wanted or not workdays:
+            break
+        emp = emps[rng.randrange(len(emps))]
+        day = workdays[rng.randrange(len(workdays))]
+        # every kind at least once, then as often as a real month has them
+        jenis = kinds[len(rows)] if len(rows) < len(kinds) else rng.choices(kinds, weights)[0]
+        # the first three show every status, even in a small regency
+        status = ("DISETUJUI", "DITOLAK", "DIAJUKAN")[len(rows)] if len(rows) < 3 else None
+        status = status or rng.choices(["DISETUJUI", "DITOLAK", "DIAJUKAN"], [7, 2, 1])[0]
+        if not emp.active_on(day) or (emp.idx, day) in avoid or (day, jenis, emp.nip) in keys:
+            continue
+        keys.add((day, jenis, emp.nip))
+        start, end = rules.schedule(jenis_opd[emp.idx], day)
+        jam = ""
+        if jenis == "LUPA_MASUK":
+            jam = _TIMES[(start - rng.randrange(0, 25 * 60)) // 60 * 60][:5]
+        elif jenis == "LUPA_PULANG":
+            jam = _TIMES[(end + rng.randrange(0, 30 * 60)) // 60 * 60][:5]
+        opd = reg.opds[emp.opd_idx].code
+        submitted = day + dt.timedelta(days=rng.randrange(0, 3))
+        decided = submitted + dt.timedelta(days=rng.randrange(0, 4))
+        rows.append(
+            [
+                emp.nip,
+                day.isoformat(),
+                jenis,
+                jam,
+                "",
+                "",
+                reasons[jenis],
+                f"800/{100 + attempt}/{opd}/{day.year}",
+                f"Kasubag Umum {opd}",
+                submitted.isoformat(),
+                "" if status == "DIAJUKAN" else rng.choice(_APPROVERS),
+                "" if status == "DIAJUKAN" else decided.isoformat(),
+                status,
+            ]  # fmt: skip
+        )
+    broken: set[tuple[int, dt.date]] = set()
+    candidates = [i for i in range(len(devs)) if i not in avoid_devices]
+    days = [d for d in workdays[1:-1] if reset is None or d != reset[1]]
+    for _ in range(50):
+        if not candidates or not days:
+            break
+        dev, day = candidates[rng.randrange(len(candidates))], days[rng.randrange(len(days))]
+        if any(d == day and emps[i].home_devices and emps[i].home_devices[0] == dev for i, d in avoid):
+            continue
+        broken.add((dev, day))
+        opd = reg.opds[devs[dev].opd_idx].code
+        reported = day + dt.timedelta(days=1)
+        rows.append(
+            [
+                "",
+                day.isoformat(),
+                "MESIN_RUSAK",
+                "",
+                devs[dev].sn,
+                "",
+                "mesin mati: adaptor rusak, absen manual",
+                f"800/99/{opd}/{day.year}",
+                f"Kasubag Umum {opd}",
+                reported.isoformat(),
+                _APPROVERS[0],
+                (reported + dt.timedelta(days=1)).isoformat(),
+                "DISETUJUI",
+            ]  # fmt: skip
+        )
+        break
+    return rows, broken
+
+
 def _parse_start(start: dt.date | str) -> dt.date:
     if isinstance(start, dt.datetime):
         return start.date()
@@ -199,6 +308,7 @@ def generate(
     push_devices: int = 0,
     offline_devices: int = 0,
     offline_from: dt.date | str | None = None,
+    corrections: bool = False,
 ) -> dict:
     """Write a synthetic regency to `out_dir`; same arguments, byte-identical files. Returns a summary.
 
@@ -209,7 +319,11 @@ def generate(
     day): their `attlog/` file was copied off them at 00:00 that day and holds only the punches
     before it; the whole log (what a pull once they are back reads) is in `attlog_later/`. Neither
     changes a punch: the same seed writes the same records. The truth is the truth of the folder as
-    loaded (`attlog/`): days depending on an offline machine from `offline_from` on are MENUNGGU."""
+    loaded (`attlog/`): days depending on an offline machine from `offline_from` on are MENUNGGU.
+
+    `corrections` (issue 15): also write koreksi.csv, the OPDs' corrections of the window (approved,
+    refused, pending) and one approved MESIN_RUSAK (that machine records nothing that day); the
+    truth follows the approved ones. Off, the folder is exactly what it was before."""
     start = _parse_start(start)
     if regency not in catalog.REGENCIES:
         raise UserError(
@@ -272,8 +386,17 @@ def generate(
     reset = (reset_dev, reset_day) if reset_day is not None else None
     scenarios = _pick_scenarios(rng, reg, rules, workdays, leave_days, reset)
 
-    truth = _TruthBuilder(out, reg, rules, start, end, exported_at, seeds_dir)
     jenis_opd = [reg.opds[e.opd_idx].jenis for e in emps]
+    broken: set[tuple[int, dt.date]] = set()
+    koreksi_path = out / "koreksi.csv"
+    if corrections:
+        koreksi_rows, broken = _plan_corrections(
+            random.Random(f"{seed}:koreksi"), reg, rules, workdays, jenis_opd, set(scenarios), offline, reset
+        )
+        counts["koreksi"] = _write_csv(koreksi_path, KOREKSI_HEADER, koreksi_rows)
+    elif koreksi_path.exists():
+        koreksi_path.unlink()  # a previous run's corrections must not linger
+    truth = _TruthBuilder(out, reg, rules, start, end, exported_at, seeds_dir)
     files = [(attlog_dir / f"{d.sn}_attlog.dat").open("w", encoding="utf-8", newline="\n") for d in devs]
     later = {
         i: (later_dir / f"{devs[i].sn}_attlog.dat").open("w", encoding="utf-8", newline="\n") for i in offline
@@ -315,6 +438,8 @@ def generate(
             recs = sorted(set(recs))
             written: list[tuple[str, str, str, int]] = []
             for dev, t, pin in recs:
+                if (dev, day) in broken:
+                    continue  # the machine was broken that day (MESIN_RUSAK): it recorded nothing
                 stamp_date, secs = dstr, t
                 if (
                     reset is not None
@@ -366,6 +491,7 @@ def generate(
             "employees": str(out / "employees.csv"),
             "pins": str(out / "pins.csv"),
             "leave": str(out / "leave.csv"),
+            **({"koreksi": str(koreksi_path)} if corrections else {}),
             "attlog": [str(attlog_dir / f"{d.sn}_attlog.dat") for d in devs],
             "attlog_later": [str(later_dir / f"{devs[i].sn}_attlog.dat") for i in sorted(offline)],
             "truth": str(out / "truth.csv"),
@@ -435,6 +561,34 @@ class _TruthBuilder:
                 while d <= min(last, end):
                     self.leave[(r["nip"], d)] = r["jenis"]
                     d += dt.timedelta(days=1)
+        # approved corrections (issue 15): added punches, excused sides, remote days, broken devices
+        self.added: dict[tuple[str, dt.date], list[int]] = {}
+        self.excused: dict[tuple[str, dt.date], tuple[bool, bool]] = {}
+        self.remote: dict[tuple[str, dt.date], str] = {}
+        self.broken: set[tuple[str, dt.date]] = set()
+        if (out / "koreksi.csv").is_file():
+            with (out / "koreksi.csv").open(newline="", encoding="utf-8") as fh:
+                for r in csv.DictReader(fh):
+                    if r["status"] != "DISETUJUI":
+                        continue
+                    d, jenis = dt.date.fromisoformat(r["tanggal"]), r["jenis"]
+                    key = (r["nip"], d)
+                    if jenis in ("LUPA_MASUK", "LUPA_PULANG"):
+                        h, m = (int(x) for x in r["jam"].split(":")[:2])
+                        self.added.setdefault(key, []).append(h * 3600 + m * 60)
+                    elif jenis in ("IZIN_TERLAMBAT", "IZIN_PULANG_CEPAT", "DL_SEBAGIAN"):
+                        tl, psw = self.excused.get(key, (False, False))
+                        self.excused[key] = (
+                            tl or jenis != "IZIN_PULANG_CEPAT",
+                            psw or jenis != "IZIN_TERLAMBAT",
+                        )
+                    elif jenis in ("WFH", "WFA"):
+                        self.remote[key] = max(jenis, self.remote.get(key, ""))  # WFA wins, as in dbt
+                    else:
+                        last = dt.date.fromisoformat(r["sampai"]) if r["sampai"] else d
+                        while d <= last:
+                            self.broken.add((r["device_sn"], d))
+                            d += dt.timedelta(days=1)
         self.months: dict[tuple[dt.date, str], MonthTotals] = {}
         self.base = {r["nip"]: int(r["tunjangan_pokok"]) for r in self.employees}
         self.out = out
@@ -476,10 +630,25 @@ class _TruthBuilder:
             waiting = sorted(
                 sn
                 for sn in self.depends[nip] | punched.get(nip, set())
-                if self.exported_at.get(sn, dt.datetime.min) < day_end
+                if self.exported_at.get(sn, dt.datetime.min) < day_end and (sn, day) not in self.broken
             )
+            lo_punch, hi_punch = first.get(nip), last.get(nip)
+            for secs in self.added.get((nip, day), ()):
+                lo_punch = secs if lo_punch is None else min(lo_punch, secs)
+                hi_punch = secs if hi_punch is None else max(hi_punch, secs)
+            excuse_tl, excuse_psw = self.excused.get((nip, day), (False, False))
             res = evaluate_day(
-                first.get(nip), last.get(nip), s, e, policy, self.leave.get((nip, day)), pending=bool(waiting)
+                lo_punch,
+                hi_punch,
+                s,
+                e,
+                policy,
+                self.leave.get((nip, day)),
+                pending=bool(waiting),
+                excuse_tl=excuse_tl,
+                excuse_psw=excuse_psw,
+                remote=self.remote.get((nip, day)),
+                broken_device=any((sn, day) in self.broken for sn in self.depends[nip]),
             )
             totals = self.months.get((month, nip))
             if totals is None:

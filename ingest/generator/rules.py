@@ -40,6 +40,8 @@ class Policy:
     cap_pct: Decimal
     checkout_gap_seconds: int
     leave_pct: dict[str, Decimal]
+    # issue 15 (seed policy_koreksi): correction type -> (percent, whether TL/PSW still apply)
+    koreksi: dict[str, tuple[Decimal, bool]]
     # side -> list indexed by whole minutes (0.._MAX_MINUTES) of (tier, pct); built once for speed.
     tier_by_minutes: dict[str, list[tuple[int, Decimal]]]
     missing_pct: dict[str, Decimal]
@@ -109,6 +111,7 @@ def load_rules(seeds_dir: Path = SEEDS_DIR) -> Rules:
     opd_schedule = {r["jenis_opd"]: r["schedule_id"] for r in read_seed("opd_schedule", seeds_dir)}
     tier_rows = read_seed("policy_tiers", seeds_dir)
     leave_rows = read_seed("policy_leave", seeds_dir)
+    koreksi_rows = read_seed("policy_koreksi", seeds_dir)
     policies: dict[str, Policy] = {}
     for r in read_seed("policies", seeds_dir):
         pid = r["policy_id"]
@@ -123,6 +126,11 @@ def load_rules(seeds_dir: Path = SEEDS_DIR) -> Rules:
             cap_pct=Decimal(r["monthly_cap_pct"]),
             checkout_gap_seconds=int(r["checkout_min_gap_minutes"]) * 60,
             leave_pct={x["leave_type"]: Decimal(x["pct"]) for x in leave_rows if x["policy_id"] == pid},
+            koreksi={
+                x["correction_type"]: (Decimal(x["pct"]), x["tl_psw_apply"].strip().lower() == "true")
+                for x in koreksi_rows
+                if x["policy_id"] == pid
+            },
             tier_by_minutes=tiers,
             missing_pct=missing,
         )
@@ -153,11 +161,21 @@ def evaluate_day(
     policy: Policy,
     leave: str | None = None,
     pending: bool = False,
+    *,
+    excuse_tl: bool = False,
+    excuse_psw: bool = False,
+    remote: str | None = None,
+    broken_device: bool = False,
 ) -> DayTruth:
     """One employee-workday from its earliest and latest matched punch (None, None = no punch).
 
     `pending`: a device the day depends on was not read past the day's end, so nothing but a leave
-    letter is known yet: MENUNGGU, no tier, no percent, the check-in/out seen so far (issue 13)."""
+    letter is known yet: MENUNGGU, no tier, no percent, the check-in/out seen so far (issue 13).
+
+    Approved corrections (issue 15; a forgotten check-in/out is already among first/last):
+    `excuse_tl` / `excuse_psw` give that side tier 0 and 0 %, its minutes still counted; `remote`
+    (WFH/WFA) makes the day present under policy_koreksi, known like a leave; `broken_device`: a
+    device the day depends on was broken, so a day without a punch is present (manual attendance)."""
     first_in: int | None = None
     last_out: int | None = None
     if first is not None:
@@ -170,9 +188,16 @@ def evaluate_day(
             last_out = first
     if leave is not None:
         return DayTruth(leave, 0, 0, None, None, policy.leave_pct[leave], first_in, last_out)
+    remote_pct, remote_tiers = policy.koreksi.get(remote, (_ZERO, False)) if remote else (_ZERO, False)
+    if remote is not None and not remote_tiers:
+        return DayTruth("HADIR", 0, 0, None, None, remote_pct, first_in, last_out)
     if pending:
         return DayTruth(PENDING, 0, 0, None, None, _ZERO, first_in, last_out)
-    if first is None:
+    if first is None and remote is None:
+        if broken_device:
+            return DayTruth(
+                "HADIR", 0, 0, None, None, policy.koreksi.get("MESIN_RUSAK", (_ZERO, False))[0], None, None
+            )
         return DayTruth("TK", 0, 0, None, None, policy.tk_pct, None, None)
     if first_in is None:
         late, tl, tl_pct = None, MISSING_TIER, policy.missing_pct["TL"]
@@ -184,7 +209,11 @@ def evaluate_day(
     else:
         early = max(0, end - last_out) // 60
         psw, psw_pct = policy.tier("PSW", early)
-    return DayTruth("HADIR", tl, psw, late, early, tl_pct + psw_pct, first_in, last_out)
+    if excuse_tl:
+        tl, tl_pct = 0, _ZERO
+    if excuse_psw:
+        psw, psw_pct = 0, _ZERO
+    return DayTruth("HADIR", tl, psw, late, early, tl_pct + psw_pct + remote_pct, first_in, last_out)
 
 
 @dataclass(slots=True)

@@ -45,7 +45,7 @@ def warehouse(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> I
     from warehouse.migrate import migrate
 
     folder = tmp_path_factory.mktemp("regency")
-    info = generate(folder, employees=60, devices=4, start="2026-08-01", days=61, seed=7)
+    info = generate(folder, employees=60, devices=4, start="2026-08-01", days=61, seed=7, corrections=True)
     url = create_database(pg_server_url, prefix="dash")
     with psycopg.connect(url, autocommit=True) as conn:
         migrate(conn)

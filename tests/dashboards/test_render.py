@@ -112,6 +112,7 @@ def test_every_page_names_its_period_and_every_label_is_human(warehouse, run_cli
         "kehadiran_harian": "Tanggal terpilih: Rabu, 30 September 2026",
         "sanksi_disiplin": "Tahun 2026 (TK dihitung sampai September 2026)",
         "kesehatan_mesin": "data absensi sampai Rabu, 30 September 2026",
+        "koreksi_izin": "Bulan September 2026: 22 hari kerja, 1 s.d. 30 September 2026",
     }
 
     class Headers(HTMLParser):

@@ -37,7 +37,7 @@ def warehouse(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> I
     rule unit tests and data tests included."""
     with built_regency(
         pg_server_url, tmp_path_factory.mktemp("regency"), prefix="dbt",
-        employees=250, devices=4, start="2026-02-02", days=31, seed=11,
+        employees=250, devices=4, start="2026-02-02", days=31, seed=11, corrections=True,
     ) as built:  # fmt: skip
         yield built
 
@@ -113,16 +113,24 @@ def test_reason_explains_status_and_percent(warehouse: BuiltRegency) -> None:
         warehouse.url,
         "select status, tl_tier, psw_tier, late_minutes, deduction_pct, reason from marts.fct_attendance_daily",
     )
-    seen_tl = False
-    for status, tl, _psw, late, pct, reason in rows:
-        assert reason.startswith(status if status != "HADIR" else ("TL" if tl else "masuk")) or (
-            status == "HADIR" and reason.startswith("TL4")
-        ), reason
-        assert reason.endswith(f"potongan {pct:.2f}%".replace(".", ",")), reason
+    seen_tl = seen_koreksi = False
+    for status, tl, _psw, late, pct, full_reason in rows:
+        # an approved correction (issue 15) follows the day's own explanation: "; koreksi LUPA_PULANG …"
+        reason, _, applied = full_reason.partition("; koreksi ")
+        corrected_starts = ("WFH: ", "WFA: ", "absen manual: ", "tidak ada absen masuk, diizinkan")
+        assert (
+            reason.startswith(status if status != "HADIR" else ("TL" if tl else "masuk"))
+            or (status == "HADIR" and reason.startswith("TL4"))
+            or (status == "HADIR" and applied and reason.startswith(corrected_starts))
+        ), full_reason
+        assert reason.endswith(f"potongan {pct:.2f}%".replace(".", ",")), full_reason
+        if applied:
+            assert re.search(r"\(surat [^,]+, disetujui .+ \d\d-\d\d-\d{4}\)$", applied), full_reason
+            seen_koreksi = True
         if status == "HADIR" and 1 <= tl <= 3:
-            assert re.match(rf"TL{tl}: masuk \d\d:\d\d, {late} menit terlambat", reason), reason
+            assert re.match(rf"TL{tl}: masuk \d\d:\d\d, {late} menit terlambat", reason), full_reason
             seen_tl = True
-    assert seen_tl
+    assert seen_tl and seen_koreksi
 
 
 def test_quarantine_views_hold_what_was_not_counted(warehouse: BuiltRegency) -> None:

@@ -279,3 +279,22 @@ def test_reference_rows_attach_only_to_a_batch_of_their_kind(deployment):
                 "insert into raw.opd (batch_id, row_no, opd_code, nama_opd, jenis_opd) values (%s, 1, 'X', 'X', 'dinas')",
                 (batch,),
             )
+
+
+def test_the_pipeline_loads_a_correction_file_and_dbt_reads_it(deployment, tmp_path):
+    """Issue 15: raw.koreksi is written by the ingest login (never rewritten) and read by dbt."""
+    from ingest.reference import load_reference_file
+
+    with _login(deployment, "absensi_pipeline") as conn:
+        nip = conn.execute("select nip from raw.employee order by nip limit 1").fetchone()[0]
+        path = tmp_path / "koreksi.csv"
+        path.write_text(
+            "nip,tanggal,jenis,jam,device_sn,alasan,nomor_surat,diajukan_oleh,disetujui_oleh,disetujui_pada,status\n"
+            f"{nip},2026-10-06,IZIN_TERLAMBAT,,,rapat,800/1/X,Sekretaris,Kepala BKPSDM,2026-10-07,DISETUJUI\n",
+            encoding="utf-8",
+        )
+        assert load_reference_file(conn, "koreksi", path).rows == 1
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("delete from raw.koreksi")
+    with _login(deployment, "absensi_dbt") as conn:
+        assert conn.execute("select count(*) from raw.koreksi").fetchone()[0] == 1

@@ -3,7 +3,8 @@
 -- of int_employee_devices (its OPD's, those its PINs are registered on) and on every active device
 -- the employee punched that day; a decommissioned device (is_active false) blocks nothing. A device
 -- covers the day when its newest read (int_device_last_read, device clock) is at or after the day's
--- end (int_attendance_scope.day_end).
+-- end (int_attendance_scope.day_end). A device an approved MESIN_RUSAK correction declares broken
+-- that day (issue 15, int_attendance_koreksi_devices) is waited for no longer.
 -- One row per employee-day still waiting; no row = every device it depends on is covered.
 with scope as (
     select * from {{ ref('int_attendance_scope') }}
@@ -24,6 +25,10 @@ active_devices as (
 
 last_reads as (
     select * from {{ ref('int_device_last_read') }}
+),
+
+broken_device_days as (
+    select * from {{ ref('int_attendance_koreksi_devices') }}
 ),
 
 
@@ -72,7 +77,14 @@ waiting as (
         last_reads.read_local_at
     from dependencies
     left join last_reads on last_reads.device_sn = dependencies.device_sn
-    where last_reads.read_local_at is null or last_reads.read_local_at < dependencies.day_end
+    where
+        (last_reads.read_local_at is null or last_reads.read_local_at < dependencies.day_end)
+        and not exists (
+            select 1 from broken_device_days
+            where
+                broken_device_days.device_sn = dependencies.device_sn
+                and broken_device_days.work_date = dependencies.work_date
+        )
 )
 
 select

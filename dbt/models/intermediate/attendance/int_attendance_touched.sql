@@ -3,6 +3,8 @@
 -- Full mode (first run, --full-refresh): the whole window. Incremental: the dates of punches in
 -- batches not seen yet, the window's tail (lookback) and days not computed yet, and for employees
 -- whose reference data changed (employee row, PIN, leave letter, their OPD's type) their affected days,
+-- the days a new correction batch names (issue 15: the employee's day; MESIN_RUSAK: the device's
+-- dates for everyone, as its dependents are found later),
 -- and what a retraction recorded since the last run takes back (`absensi batch retract`).
 -- high_batch_id is the newest batch this run covers and run_started_at when it read them; the
 -- build's on-run-end hook records both in ops.transform_state once every incremental model is built
@@ -195,6 +197,30 @@ changed_leave as (
         )
 ),
 
+-- Every row of a new correction batch, changed or not: a file of corrections is small, and a row
+-- repeated unchanged recomputes its day to the same result.
+koreksi_versions as (
+    select * from {{ ref('stg_raw__koreksi_versions') }}
+),
+
+changed_koreksi as (
+    select
+        versions.nip,
+        versions.tanggal as date_from,
+        greatest(coalesce(versions.sampai, versions.tanggal), coalesce(versions.prev_sampai, versions.tanggal))
+            as date_to
+    from koreksi_versions as versions
+    where
+        exists (
+            select 1 from new_batches
+            where new_batches.kind = 'koreksi'
+        )
+        and versions.batch_id in (
+            select new_batches.batch_id from new_batches
+            where new_batches.kind = 'koreksi'
+        )
+),
+
 opd_versions as (
     select * from {{ ref('stg_raw__opd_versions') }}
 ),
@@ -324,6 +350,13 @@ touched_ranges as (
         changed_leave.date_to,
         'leave' as touched_by
     from changed_leave
+    union all
+    select
+        changed_koreksi.nip,
+        changed_koreksi.date_from,
+        changed_koreksi.date_to,
+        'koreksi' as touched_by
+    from changed_koreksi
     union all
     select
         changed_opd_employees.nip,
