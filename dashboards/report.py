@@ -530,6 +530,10 @@ def build_monthly_report(
         sanctions = sanctions_as_of(conn, first_day)
         devices = _query(conn, DEVICES_AS_OF_SQL, {"first": first_day, "next": next_month(first_day)})
         quarantine = cards.run("kesehatan_mesin/jumlah_karantina")
+        # corrections and permits (issue 15): the dashboard's own cards, for the month reported
+        has_koreksi = db.relation_exists(conn, "marts.mart_correction_log")
+        koreksi = cards.run("koreksi_izin/koreksi_per_opd") if has_koreksi else Section([], [])
+        approvers = cards.run("koreksi_izin/penyetuju_teratas") if has_koreksi else Section([], [])
         quality, quality_failures = quality_status(conn, first_day)
         completeness = _completeness(conn, first_day)
 
@@ -636,6 +640,24 @@ def build_monthly_report(
             [("nip", "NIP"), ("nama", "Nama"), ("nama_opd", "OPD"), ("hari_tk_kumulatif", "TK kumulatif"),
              ("sanksi", "Tingkat hukuman")],
             "Belum ada pegawai yang mencapai tingkat hukuman disiplin.",
+        ),
+        Paragraph(f"Koreksi dan izin (moderasi) {label}", h2),
+        Paragraph(
+            "Koreksi diajukan OPD dan diputuskan BKPSDM; hanya yang DISETUJUI mengubah hari, data mesin tidak "
+            "pernah diubah. Rincian per pegawai dan hari: dasbor Koreksi dan Izin (marts.mart_correction_log).",
+            body,
+        ),
+        _table(
+            koreksi,
+            [("nama_opd", "OPD"), ("jenis", "Jenis"), ("disetujui", "Disetujui"), ("ditolak", "Ditolak"),
+             ("diajukan", "Diajukan"), ("selisih_potongan_rp", "Selisih potongan (Rp)")],
+            "Tidak ada koreksi untuk bulan ini.",
+        ),
+        Spacer(1, 0.2 * cm),
+        _table(
+            approvers,
+            [("penyetuju", "Penyetuju"), ("jumlah_disetujui", "Koreksi disetujui")],
+            "Tidak ada koreksi yang disetujui bulan ini.",
         ),
         Paragraph(f"Kesehatan mesin absensi selama {label}", h2),
         Paragraph(escape(devices_summary), body),

@@ -130,3 +130,31 @@ def test_sanctions_in_a_report_count_tk_only_up_to_its_month(warehouse):
     assert {r[0]: r[3] for r in august.rows} == {nip: tk for nip, tk in august_tk.items() if tk >= 3}
     september_tk = {r[0]: r[3] for r in september.rows}
     assert any(tk < september_tk[nip] for nip, tk in ((r[0], r[3]) for r in august.rows))
+
+
+def test_corrections_of_the_month_have_their_section(warehouse, tmp_path):
+    """Issue 15: the report's "Koreksi dan izin" section counts the month's corrections per OPD and type
+    (the dashboard's own card) and names the approvers."""
+    from dashboards.report import build_monthly_report
+    from warehouse.months import parse_month
+
+    with psycopg.connect(warehouse.url) as conn:
+        month = conn.execute(
+            """select to_char(date_trunc('month', work_date), 'YYYY-MM') from marts.mart_correction_log
+                where correction_status = 'DISETUJUI' group by 1 order by count(*) desc limit 1"""
+        ).fetchone()[0]
+        approved = conn.execute(
+            """select distinct correction_type, disetujui_oleh from marts.mart_correction_log
+                where correction_status = 'DISETUJUI' and to_char(work_date, 'YYYY-MM') = %s""",
+            (month,),
+        ).fetchall()
+    assert approved
+    text = " ".join(
+        _text(
+            build_monthly_report(parse_month(month), tmp_path / "k.pdf", warehouse.url, "Asia/Jakarta")
+        ).split()
+    )
+    assert "Koreksi dan izin (moderasi)" in text
+    for jenis, approver in approved:
+        assert jenis in text
+        assert " ".join(approver.split()) in text
