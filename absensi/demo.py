@@ -111,7 +111,8 @@ def simulated_regency(
         with db.connect(url) as conn:
             for kind in LOAD_ORDER:
                 path = devices_csv if kind == "devices" else folder / f"{kind}.csv"
-                load_reference_file(conn, kind, path)
+                if path.is_file():  # optional files (koreksi.csv) only when generated
+                    load_reference_file(conn, kind, path)
             conn.commit()
         pushed = push_logs(folder, url, settings) if push else {}
         yield SimulatedRegency(folder, summary, simulation, down, pushed)
