@@ -18,6 +18,8 @@ def test_generated_regency_pulled_equals_its_attlogs_and_usb_adds_nothing(conn, 
     with serve_regency(folder, free_ports=True, comm_keys={}) as sim:
         served = sim.write_devices_csv(folder / "devices.csv", tmp_path / "served.csv")
         for kind in LOAD_ORDER:
+            if kind == "kinerja":  # the generator writes no e-kinerja scores (yet)
+                continue
             load_reference_file(conn, kind, served if kind == "devices" else folder / f"{kind}.csv")
         results = pull_devices(db_url, resolved_settings(pull_timeout=10))
         serials = list(sim.devices)
