@@ -18,6 +18,7 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -489,6 +490,36 @@ def _check_koreksi(row: dict, ctx: _Context) -> Iterable[tuple[str, str]]:
                 )
 
 
+def _bulan(value: str) -> date:
+    """A month: YYYY-MM (or YYYY-MM-01)."""
+    text = value.strip()
+    try:
+        day = date.fromisoformat(text + "-01" if len(text) == 7 else text)
+    except ValueError:
+        raise ValueError(f"bulan {value!r} bukan YYYY-MM") from None
+    if day.day != 1:
+        raise ValueError(f"bulan {value!r} bukan YYYY-MM (tanggal harus 01)")
+    return day
+
+
+def _nilai(value: str) -> Decimal:
+    """An e-kinerja score 0–100, at most two decimals."""
+    try:
+        score = Decimal(value.strip())
+    except InvalidOperation:
+        raise ValueError(f"nilai {value!r} bukan angka") from None
+    if not score.is_finite() or not Decimal(0) <= score <= Decimal(100):
+        raise ValueError(f"nilai {value} di luar 0–100")
+    if score != score.quantize(Decimal("0.01")):
+        raise ValueError(f"nilai {value} lebih dari dua angka desimal")
+    return score
+
+
+def _check_kinerja(row: dict, ctx: _Context) -> Iterable[tuple[str, str]]:
+    if row["nip"] is not None and row["nip"] not in ctx.known_nip:
+        yield "nip", f"NIP {row['nip']} tidak ada di data pegawai"
+
+
 def _nip_text(value: str) -> str:
     if not re.fullmatch(r"[0-9]+", _required(value), re.ASCII):
         raise ValueError(f"NIP/NIK harus angka saja, bukan {value!r}")
@@ -564,6 +595,17 @@ KINDS: dict[str, ReferenceKind] = {
         ),
         key=("nip", "mulai"),
         row_check=_check_leave,
+    ),
+    "kinerja": ReferenceKind(
+        "kinerja",
+        "raw.kinerja",
+        (
+            _Column("nip", _nip_text),
+            _Column("bulan", _bulan),
+            _Column("nilai", _nilai),
+        ),
+        key=("nip", "bulan"),
+        row_check=_check_kinerja,
     ),
     "koreksi": ReferenceKind(
         "koreksi",

@@ -1,4 +1,4 @@
-"""`absensi load opd|devices|employees|pins|leave|koreksi FILE.csv` and `absensi load-folder DIR`."""
+"""`absensi load opd|devices|employees|pins|leave|koreksi|kinerja FILE.csv` and `absensi load-folder DIR`."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ console = Console()
 
 
 def load(
-    kind: str = typer.Argument(..., help="opd | devices | employees | pins | leave | koreksi"),
+    kind: str = typer.Argument(..., help="opd | devices | employees | pins | leave | koreksi | kinerja"),
     file: Path = typer.Argument(..., help="Berkas CSV (UTF-8, baris judul)"),
 ) -> None:
     """Muat berkas referensi ke raw sebagai batch baru (semua atau tidak sama sekali)."""

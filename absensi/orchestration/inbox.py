@@ -34,6 +34,7 @@ KIND_PREFIXES: dict[str, tuple[str, ...]] = {
     "pins": ("pins", "pin", "employee_pins"),
     "leave": ("leave", "cuti", "izin"),
     "koreksi": ("koreksi", "moderasi", "corrections"),
+    "kinerja": ("kinerja", "ekinerja", "e_kinerja"),
 }
 
 

@@ -26,7 +26,8 @@ DESIGN_DAILY_COLUMNS = [
 ]  # fmt: skip
 DESIGN_MONTHLY_COLUMNS = [
     "nip", "month", "opd_code", "policy_id", "base_amount", "workdays", "days_hadir", "days_tk",
-    "days_leave", "days_menunggu", "total_pct_uncapped", "total_pct", "deduction_amount", "net_amount",
+    "days_leave", "days_menunggu", "total_pct_uncapped", "total_pct", "discipline_amount",
+    "discipline_deduction", "performance_amount", "sanction_deduction", "deduction_amount", "net_amount",
     "is_locked", "is_complete",
 ]  # fmt: skip
 
@@ -93,6 +94,27 @@ def test_mart_columns_are_the_design_contract(warehouse: BuiltRegency) -> None:
     schemas = {r[0] for r in _query(warehouse.url, "select schema_name from information_schema.schemata")}
     assert {"staging", "intermediate", "marts"} <= schemas
     assert not any(s.startswith("public_") for s in schemas)
+
+
+def test_monthly_parts_add_up_to_the_deduction(warehouse: BuiltRegency) -> None:
+    """Today's policies are one `utuh` component: the discipline part is the whole base and carries the
+    whole deduction, no productivity part, no sanction; deduction = the parts, net = base − deduction."""
+    rows = _query(
+        warehouse.url,
+        """select count(*),
+                  count(*) filter (where discipline_amount = base_amount
+                                     and discipline_deduction = deduction_amount
+                                     and performance_amount = 0 and sanction_deduction = 0
+                                     and deduction_amount = discipline_deduction
+                                         + (base_amount - discipline_amount - performance_amount)
+                                         + sanction_deduction
+                                     and net_amount = base_amount - deduction_amount),
+                  count(*) filter (where deduction_amount > 0)
+           from marts.fct_allowance_deduction_monthly where not is_locked""",
+    )
+    total, consistent, deducted = rows[0]
+    assert total > 200 and deducted > 0
+    assert consistent == total
 
 
 def test_finance_reads_only_the_allowance_marts(warehouse: BuiltRegency) -> None:

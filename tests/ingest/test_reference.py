@@ -370,3 +370,28 @@ def test_a_file_of_many_bad_rows_shows_the_first_200_and_the_count(with_opd, tmp
         "select error from raw.ingest_batch where status = 'failed' order by batch_id desc limit 1"
     ).fetchone()[0]
     assert len(error.splitlines()) == 201 and error.endswith(f"... dan {total - 200} masalah lain")
+
+
+def test_kinerja_scores_load_and_bad_rows_are_refused(with_opd, tmp_path, run_cli):
+    """`absensi load kinerja`: nip, bulan (YYYY-MM), nilai 0–100; one bad row refuses the whole file."""
+    conn = with_opd
+    load_reference_file(conn, "employees", write(tmp_path, "employees.csv", EMP_HEADER + GOOD_PNS))
+    good = write(tmp_path, "kinerja.csv", "nip,bulan,nilai\n198503122010011001,2026-02,85\n")
+    result = run_cli("load", "kinerja", good)
+    assert result.exit_code == 0, result.output
+    assert conn.execute("select nip, bulan, nilai from raw.kinerja").fetchall() == [
+        ("198503122010011001", date(2026, 2, 1), 85)
+    ]
+    bad = write(
+        tmp_path,
+        "kinerja_bad.csv",
+        "nip,bulan,nilai\n198503122010011001,2026-03,100.5\n199901012020011001,2026-03,80\n"
+        "198503122010011001,2026-13,70\n",
+    )
+    with pytest.raises(UserError) as err:
+        load_reference_file(conn, "kinerja", bad)
+    message = str(err.value)
+    assert "kinerja_bad.csv:2: nilai:" in message and "di luar 0–100" in message
+    assert "kinerja_bad.csv:3: nip:" in message
+    assert "kinerja_bad.csv:4: bulan:" in message
+    assert count(conn, "raw.kinerja") == 1

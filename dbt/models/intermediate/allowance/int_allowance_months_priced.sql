@@ -7,6 +7,12 @@
 --     fct_allowance_adjustment compares with what was paid. They carry no day counts (null).
 --     A locked month the employee is no longer employed in (is_employed false: ended retroactively)
 --     is owed nothing: total_pct 100 %, deduction = base, net 0 (CONTRACTS "Money after a lock").
+-- Components (seed policy_components): the attendance percent applies to the component that takes
+-- attendance (discipline_amount = round-half-up(base × its share), the whole base for `utuh`) and is
+-- capped at it: discipline_deduction = round-half-up(discipline_amount × total_pct / 100). The rest of
+-- the base is the productivity part (performance_amount, paid in full until a score exists; 0 for
+-- `utuh`). deduction = discipline_deduction + (productivity part − performance_amount) +
+-- sanction_deduction (0: no sanction effect yet). For `utuh` this is exactly today's deduction.
 with monthly as (
     select * from {{ ref('int_attendance_monthly') }}
 ),
@@ -25,6 +31,19 @@ recomputed_locked_months as (
 
 policies as (
     select * from {{ ref('policies') }}
+),
+
+policy_components as (
+    select * from {{ ref('policy_components') }}
+),
+
+-- the share of the base the attendance deductions apply to, per policy (100 when no component row)
+attendance_shares as (
+    select
+        policy_id,
+        sum(share_pct) filter (where takes_attendance) as discipline_share_pct
+    from policy_components
+    group by policy_id
 ),
 
 open_months as (
@@ -87,12 +106,40 @@ capped as (
             and employee_months.month <= coalesce(policies.valid_to, 'infinity'::date)
 ),
 
-priced as (
+components as (
     select
         capped.*,
-        {{ deduction_rupiah('capped.base_amount', 'capped.total_pct') }} as deduction_amount,
-        capped.base_amount - {{ deduction_rupiah('capped.base_amount', 'capped.total_pct') }} as net_amount
+        {{ deduction_rupiah('capped.base_amount', 'coalesce(attendance_shares.discipline_share_pct, 100.00)') }}
+            as discipline_amount
     from capped
+    left join attendance_shares on attendance_shares.policy_id = capped.policy_id
+),
+
+parts as (
+    select
+        components.*,
+        {{ deduction_rupiah('components.discipline_amount', 'components.total_pct') }} as discipline_deduction,
+        case
+            when components.is_employed then components.base_amount - components.discipline_amount
+            else 0
+        end as performance_amount,
+        0::bigint as sanction_deduction
+    from components
+),
+
+priced as (
+    select
+        parts.*,
+        parts.discipline_deduction
+        + (parts.base_amount - parts.discipline_amount - parts.performance_amount)
+        + parts.sanction_deduction as deduction_amount,
+        parts.base_amount
+        - (
+            parts.discipline_deduction
+            + (parts.base_amount - parts.discipline_amount - parts.performance_amount)
+            + parts.sanction_deduction
+        ) as net_amount
+    from parts
 )
 
 select * from priced

@@ -4,6 +4,9 @@
 -- Open months are computed from the daily facts; locked months are read from the close's snapshot
 -- (ops.locked_deduction_monthly) and never change. Corrections of locked months are in
 -- fct_allowance_adjustment.
+-- The parts (discipline_amount, discipline_deduction, performance_amount, sanction_deduction) come
+-- from policy_components; deduction_amount = discipline_deduction + (base − discipline_amount −
+-- performance_amount) + sanction_deduction. Locked rows carry null parts (the snapshot has none).
 with priced_months as (
     select * from {{ ref('int_allowance_months_priced') }}
 ),
@@ -30,6 +33,10 @@ computed as (
         priced_months.days_menunggu::integer as days_menunggu,
         priced_months.total_pct_uncapped::numeric(8, 2) as total_pct_uncapped,
         priced_months.total_pct::numeric(8, 2) as total_pct,
+        priced_months.discipline_amount::bigint as discipline_amount,
+        priced_months.discipline_deduction::bigint as discipline_deduction,
+        priced_months.performance_amount::bigint as performance_amount,
+        priced_months.sanction_deduction::bigint as sanction_deduction,
         priced_months.deduction_amount::bigint as deduction_amount,
         priced_months.net_amount::bigint as net_amount,
         -- metadata
@@ -53,6 +60,11 @@ frozen as (
         0::integer as days_menunggu,
         total_pct_uncapped::numeric(8, 2) as total_pct_uncapped,
         total_pct::numeric(8, 2) as total_pct,
+        -- the close's snapshot has no parts (ops.locked_deduction_monthly predates them)
+        null::bigint as discipline_amount,
+        null::bigint as discipline_deduction,
+        null::bigint as performance_amount,
+        null::bigint as sanction_deduction,
         deduction_amount::bigint as deduction_amount,
         net_amount::bigint as net_amount,
         true as is_locked,
