@@ -283,25 +283,55 @@ def run_build(
 
 
 @contextmanager
-def _warehouse_build_lock(url: str, wait: float) -> Iterator[None]:
+def _warehouse_build_lock(url: str, wait: float, *, application: str | None = None) -> Iterator[None]:
     """Hold the warehouse's build lock for the block; wait for another build at most `wait`
-    seconds (ABSENSI_TRANSFORM_WAIT), then refuse naming who holds it."""
+    seconds (ABSENSI_TRANSFORM_WAIT), then refuse naming who holds it. While a month-by-month full
+    refresh holds it (`refresh_by_month`), refuse at once with RefreshInProgress: the hourly run is
+    skipped, not queued behind a refresh that may take longer than its wait.
+
+    Re-entrant within a thread: the refresh driver holds the lock across its monthly builds, and
+    each build it runs (run_build) finds it already held. `application` names the holding session
+    (pg_stat_activity.application_name), which is how another process recognises a refresh."""
     import psycopg
 
+    held = _held_locks()
+    if url in held:
+        yield
+        return
     with db.connect(url, autocommit=True) as conn:
-        conn.execute(f"set lock_timeout = {max(1, round(wait * 1000))}")
+        if application:
+            conn.execute("select set_config('application_name', %s, false)", (application,))
+        (got,) = conn.execute("select pg_try_advisory_lock(%s)", (_WAREHOUSE_LOCK_KEY,)).fetchone()
+        if not got:
+            _refuse_if_refreshing(url)
+            conn.execute(f"set lock_timeout = {max(1, round(wait * 1000))}")
+            try:
+                conn.execute("select pg_advisory_lock(%s)", (_WAREHOUSE_LOCK_KEY,))
+            except psycopg.errors.LockNotAvailable as exc:
+                _refuse_if_refreshing(url)
+                raise UserError(
+                    f"transformasi lain masih berjalan di database ini ({_build_holder(url)}); "
+                    f"sudah ditunggu {wait:g} detik ({ENV_TRANSFORM_WAIT}), coba lagi nanti"
+                ) from exc
+        held.add(url)
         try:
-            conn.execute("select pg_advisory_lock(%s)", (_WAREHOUSE_LOCK_KEY,))
-        except psycopg.errors.LockNotAvailable as exc:
-            raise UserError(
-                f"transformasi lain masih berjalan di database ini ({_build_holder(url)}); "
-                f"sudah ditunggu {wait:g} detik ({ENV_TRANSFORM_WAIT}), coba lagi nanti"
-            ) from exc
-        yield  # closing the connection releases the lock, also when the build fails
+            yield  # closing the connection releases the lock, also when the build fails
+        finally:
+            held.discard(url)
 
 
-def _build_holder(url: str) -> str:
-    """Who holds the build lock: the backend's pid, application and since when."""
+_LOCKS_HELD = threading.local()
+
+
+def _held_locks() -> set[str]:
+    """The warehouse URLs whose build lock this thread holds."""
+    if not hasattr(_LOCKS_HELD, "urls"):
+        _LOCKS_HELD.urls = set()
+    return _LOCKS_HELD.urls  # type: ignore[no-any-return]
+
+
+def _build_holder_row(url: str) -> tuple[int, str, dt.datetime] | None:
+    """The session holding the build lock: (pid, application_name, backend_start), or None."""
     with db.connect(url, autocommit=True) as conn:
         row = conn.execute(
             """select a.pid, coalesce(nullif(a.application_name, ''), '?'), a.backend_start
@@ -311,6 +341,12 @@ def _build_holder(url: str) -> str:
                 limit 1""",
             (_WAREHOUSE_LOCK_KEY, _WAREHOUSE_LOCK_KEY),
         ).fetchone()
+    return None if row is None else (int(row[0]), str(row[1]), row[2])
+
+
+def _build_holder(url: str) -> str:
+    """Who holds the build lock: the backend's pid, application and since when."""
+    row = _build_holder_row(url)
     if row is None:
         return "pemegangnya sudah selesai"
     pid, application, since = row
@@ -331,3 +367,206 @@ def _failure_message(outcome: Any, result: BuildResult) -> str:
     shown = "; ".join(failed[:5])
     more = f" (dan {len(failed) - 5} lainnya)" if len(failed) > 5 else ""
     return f"dbt build gagal: {shown}{more}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Full refresh month by month (issue 21). One `dbt build --full-refresh` over years of history
+# builds every month in one statement per model: hours at a province's size, tens of GB of temporary
+# files, and the hourly run gives up behind it. `refresh_by_month` instead rebuilds the first month
+# of the window with --full-refresh, then extends the window one month per incremental build (the
+# window's end is the only var that changes: int_attendance_touched's 'new_days' range is then that
+# month). After each month the warehouse is a consistent warehouse whose window ends there (facts,
+# monthly rows, watermark), and ops.transform_refresh records the month: a refresh killed in month
+# 8 of 12 continues with month 8 when run again, and its final marts equal a one-shot refresh.
+
+REFRESH_APPLICATION = "absensi full-refresh"
+ENV_REFRESH_WORK_MEM = "ABSENSI_REFRESH_WORK_MEM"
+ENV_REFRESH_PARALLEL_WORKERS = "ABSENSI_REFRESH_PARALLEL_WORKERS"
+DEFAULT_REFRESH_WORK_MEM = "256MB"
+DEFAULT_REFRESH_PARALLEL_WORKERS = 2
+_MEMORY = re.compile(r"[1-9][0-9]*(kB|MB|GB)")
+
+
+class RefreshInProgress(UserError):
+    """A month-by-month full refresh holds the build lock: this build is skipped (the hourly run
+    catches up at its next hour)."""
+
+
+@dataclass(frozen=True)
+class RefreshMonth:
+    index: int  # 1-based
+    total: int
+    month: dt.date  # first day
+    window_end: str  # the attendance_end this month's build ran with ('' = today)
+
+
+@dataclass
+class RefreshResult:
+    refresh_id: int
+    months: list[RefreshMonth]
+    resumed_from: int  # 1 = started from the first month
+    seconds: float
+    builds: list[BuildResult] = field(default_factory=list)
+
+    def count(self, resource_type: str) -> int:
+        return sum(b.count(resource_type) for b in self.builds)
+
+
+def refresh_session_options(environ: Mapping[str, str] | None = None) -> str:
+    """The libpq PGOPTIONS every connection of a refresh's builds starts with: work_mem for the
+    month's sorts and hashes (ABSENSI_REFRESH_WORK_MEM, default 256MB: the 4MB default spilled ~10 GB
+    of temporary files at 30,000 employees), parallel workers per query
+    (ABSENSI_REFRESH_PARALLEL_WORKERS, default 2) and maintenance_work_mem for the index builds."""
+    env = os.environ if environ is None else environ
+    work_mem = (env.get(ENV_REFRESH_WORK_MEM) or DEFAULT_REFRESH_WORK_MEM).strip()
+    if not _MEMORY.fullmatch(work_mem):
+        raise UserError(f"{ENV_REFRESH_WORK_MEM}={work_mem!r} bukan ukuran memori (contoh 256MB, 1GB)")
+    workers_text = (env.get(ENV_REFRESH_PARALLEL_WORKERS) or str(DEFAULT_REFRESH_PARALLEL_WORKERS)).strip()
+    if not workers_text.isdigit() or int(workers_text) > 64:
+        raise UserError(f"{ENV_REFRESH_PARALLEL_WORKERS}={workers_text!r} harus bilangan bulat 0-64")
+    return (
+        f"-c work_mem={work_mem} -c maintenance_work_mem={work_mem} "
+        f"-c max_parallel_workers_per_gather={int(workers_text)}"
+    )
+
+
+def _month_starts(first: dt.date, last: dt.date) -> list[dt.date]:
+    months, month = [], first.replace(day=1)
+    while month <= last:
+        months.append(month)
+        month = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return months
+
+
+def _month_end(month: dt.date) -> dt.date:
+    return (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+
+
+def refresh_by_month(
+    url: str,
+    settings: Settings,
+    *,
+    vars: Mapping[str, Any] | None = None,
+    unit_tests: bool = True,
+    on_month: Callable[[RefreshMonth, str], None] | None = None,
+    on_node: Callable[[NodeResult], None] | None = None,
+    on_total: Callable[[int], None] | None = None,
+) -> RefreshResult:
+    """Rebuild every incremental model from raw, one month of the attendance window per build,
+    resuming an unfinished refresh of the same vars where it stopped (ops.transform_refresh).
+
+    Holds the warehouse build lock for the whole refresh (an hourly build meanwhile is skipped with
+    RefreshInProgress). `on_month(month, phase)` is called with phase 'start' and 'done' for each
+    month ('skip' for months a resumed refresh had finished); `on_node`/`on_total` as in run_build,
+    per month's build. Unit tests run with the first month's build only."""
+    vars = validate_vars(vars) or {}
+    options = refresh_session_options()
+    dbt_url = settings.dbt_database_url or url
+    started = time.monotonic()
+    pgoptions = " ".join(filter(None, [os.environ.get("PGOPTIONS", ""), options]))
+    with (
+        _warehouse_build_lock(url, settings.transform_wait, application=REFRESH_APPLICATION),
+        _environment({"PGOPTIONS": pgoptions}),
+    ):
+        window_start, window_end = _refresh_window(url, settings, vars)
+        months = _month_starts(window_start, window_end)
+        refresh_id, done_through = _refresh_state(dbt_url, vars, window_start)
+        plan = [
+            RefreshMonth(
+                index=i,
+                total=len(months),
+                month=month,
+                # the last month runs with the caller's own end ('' = today), exactly as a one-shot
+                window_end=str(vars.get("attendance_end") or "") if i == len(months) else _month_end(month).isoformat(),
+            )
+            for i, month in enumerate(months, start=1)
+        ]
+        resumed_from = 1
+        builds: list[BuildResult] = []
+        for step in plan:
+            if done_through is not None and step.month <= done_through:
+                resumed_from = step.index + 1
+                if on_month is not None:
+                    on_month(step, "skip")
+                continue
+            if on_month is not None:
+                on_month(step, "start")
+            first = not builds and resumed_from == 1
+            build = run_build(
+                url,
+                settings,
+                full_refresh=first,
+                vars={**vars, "attendance_end": step.window_end},
+                unit_tests=unit_tests and first,
+                on_node=on_node,
+                on_total=on_total,
+            )
+            builds.append(build)
+            _record_month(dbt_url, refresh_id, step.month, finished=step.index == step.total)
+            if on_month is not None:
+                on_month(step, "done")
+        if not builds:  # every month was done, only the end was never recorded
+            _record_month(dbt_url, refresh_id, months[-1], finished=True)
+    return RefreshResult(refresh_id, plan, resumed_from, time.monotonic() - started, builds)
+
+
+def _refresh_window(url: str, settings: Settings, vars: Mapping[str, Any]) -> tuple[dt.date, dt.date]:
+    """The window the refresh covers, as int_attendance_window computes it for these vars (built
+    here alone, so the rule has one home)."""
+    run_build(url, settings, select="int_attendance_window", vars=dict(vars) or None, unit_tests=False)
+    with db.connect(settings.dbt_database_url or url) as conn:
+        row = conn.execute("select window_start, window_end from intermediate.int_attendance_window").fetchone()
+    if row is None or row[0] is None or row[1] is None:
+        raise UserError("jendela absensi kosong: tidak ada yang dihitung ulang")
+    return row[0], row[1]
+
+
+def _refresh_state(dbt_url: str, vars: Mapping[str, Any], window_start: dt.date) -> tuple[int, dt.date | None]:
+    """The unfinished refresh of the same vars and window start to continue (its id and the last
+    month it finished), or a new one."""
+    text = json.dumps(dict(vars), sort_keys=True)
+    with db.connect(dbt_url, autocommit=True) as conn:
+        row = conn.execute(
+            """select refresh_id, done_through from ops.transform_refresh
+                where finished_at is null and vars = %s::jsonb and window_start = %s
+                order by refresh_id desc limit 1""",
+            (text, window_start),
+        ).fetchone()
+        if row is not None:
+            return int(row[0]), row[1]
+        (refresh_id,) = conn.execute(
+            "insert into ops.transform_refresh (vars, window_start) values (%s::jsonb, %s) returning refresh_id",
+            (text, window_start),
+        ).fetchone()
+    return int(refresh_id), None
+
+
+def _record_month(dbt_url: str, refresh_id: int, month: dt.date, *, finished: bool) -> None:
+    with db.connect(dbt_url, autocommit=True) as conn:
+        conn.execute(
+            """update ops.transform_refresh
+                  set done_through = %s, months_done = months_done + 1, updated_at = now(),
+                      finished_at = case when %s then now() end
+                where refresh_id = %s""",
+            (month, finished, refresh_id),
+        )
+
+
+def _refuse_if_refreshing(url: str) -> None:
+    """Raise RefreshInProgress when the build lock's holder is a month-by-month full refresh."""
+    holder = _build_holder_row(url)
+    if holder is None or holder[1] != REFRESH_APPLICATION:
+        return
+    pid, _, since = holder
+    progress = ""
+    with db.connect(url, autocommit=True) as conn:
+        if db.relation_exists(conn, "ops.transform_refresh"):
+            row = conn.execute(
+                "select done_through from ops.transform_refresh where finished_at is null order by refresh_id desc limit 1"
+            ).fetchone()
+            if row is not None and row[0] is not None:
+                progress = f", bulan {row[0]:%Y-%m} sudah selesai"
+    raise RefreshInProgress(
+        f"hitung ulang penuh (--full-refresh) sedang berjalan di database ini (pid {pid}, sejak "
+        f"{since:%Y-%m-%d %H:%M:%S}{progress}); build ini dilewati, data baru dihitung pada run berikutnya"
+    )

@@ -53,9 +53,15 @@ def attendance_hourly():
     @task(trigger_rule=TriggerRule.ALL_DONE_MIN_ONE_SUCCESS, pool=dag_settings.WAREHOUSE_POOL)
     def transform() -> dict:
         from absensi.edge import resolve
+        from airflow.sdk.exceptions import AirflowSkipException
+
         from absensi.orchestration.hourly import transform as build
 
-        return build(resolve())
+        result = build(resolve())
+        if result.get("skipped"):
+            # a full refresh holds the warehouse: gate and publish skip too, the next hour catches up
+            raise AirflowSkipException(result["reason"])
+        return result
 
     # Retrying does not change the data it judges.
     @task(retries=0, pool=dag_settings.WAREHOUSE_POOL)

@@ -84,18 +84,38 @@ def transform(
     on_total: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
     """dbt build of every model (incremental marts take their own lookback window). The rule unit
-    tests check SQL, not data: the hourly run skips them, the monthly close runs them."""
-    from absensi.transform import run_build
+    tests check SQL, not data: the hourly run skips them, the monthly close runs them.
 
-    result = run_build(
-        edge.url,
-        edge.settings,
-        full_refresh=full_refresh,
-        vars=dbt_vars or None,
-        unit_tests=unit_tests,
-        on_node=on_node,
-        on_total=on_total,
-    )
+    `full_refresh`: month by month and resumable (absensi.transform.refresh_by_month), as the CLI.
+    While such a refresh holds the build lock, an incremental build is skipped at once: the result
+    says `skipped` and why (the DAG marks its task skipped), and the next hour catches up."""
+    from absensi.transform import RefreshInProgress, refresh_by_month, run_build
+
+    if full_refresh:
+        refresh = refresh_by_month(
+            edge.url, edge.settings, vars=dbt_vars or None, unit_tests=unit_tests, on_node=on_node, on_total=on_total
+        )
+        return {
+            "success": True,
+            "seconds": round(refresh.seconds, 1),
+            "months": len(refresh.months),
+            "resumed_from": refresh.resumed_from,
+            "models": refresh.count("model"),
+            "tests": refresh.count("test"),
+            "failures": [],
+        }
+    try:
+        result = run_build(
+            edge.url,
+            edge.settings,
+            full_refresh=full_refresh,
+            vars=dbt_vars or None,
+            unit_tests=unit_tests,
+            on_node=on_node,
+            on_total=on_total,
+        )
+    except RefreshInProgress as exc:
+        return {"success": True, "skipped": True, "reason": str(exc)}
     return {
         "success": result.success,
         "seconds": round(result.seconds, 1),
