@@ -301,7 +301,7 @@ def _warehouse_build_lock(url: str, wait: float, *, application: str | None = No
     with db.connect(url, autocommit=True) as conn:
         if application:
             conn.execute("select set_config('application_name', %s, false)", (application,))
-        (got,) = conn.execute("select pg_try_advisory_lock(%s)", (_WAREHOUSE_LOCK_KEY,)).fetchone()
+        got = db.scalar(conn, "select pg_try_advisory_lock(%s)", (_WAREHOUSE_LOCK_KEY,))
         if not got:
             _refuse_if_refreshing(url)
             conn.execute(f"set lock_timeout = {max(1, round(wait * 1000))}")
@@ -327,7 +327,8 @@ def _held_locks() -> set[str]:
     """The warehouse URLs whose build lock this thread holds."""
     if not hasattr(_LOCKS_HELD, "urls"):
         _LOCKS_HELD.urls = set()
-    return _LOCKS_HELD.urls  # type: ignore[no-any-return]
+    urls: set[str] = _LOCKS_HELD.urls
+    return urls
 
 
 def _build_holder_row(url: str) -> tuple[int, str, dt.datetime] | None:
@@ -477,7 +478,9 @@ def refresh_by_month(
                 total=len(months),
                 month=month,
                 # the last month runs with the caller's own end ('' = today), exactly as a one-shot
-                window_end=str(vars.get("attendance_end") or "") if i == len(months) else _month_end(month).isoformat(),
+                window_end=str(vars.get("attendance_end") or "")
+                if i == len(months)
+                else _month_end(month).isoformat(),
             )
             for i, month in enumerate(months, start=1)
         ]
@@ -515,13 +518,17 @@ def _refresh_window(url: str, settings: Settings, vars: Mapping[str, Any]) -> tu
     here alone, so the rule has one home)."""
     run_build(url, settings, select="int_attendance_window", vars=dict(vars) or None, unit_tests=False)
     with db.connect(settings.dbt_database_url or url) as conn:
-        row = conn.execute("select window_start, window_end from intermediate.int_attendance_window").fetchone()
+        row = conn.execute(
+            "select window_start, window_end from intermediate.int_attendance_window"
+        ).fetchone()
     if row is None or row[0] is None or row[1] is None:
         raise UserError("jendela absensi kosong: tidak ada yang dihitung ulang")
     return row[0], row[1]
 
 
-def _refresh_state(dbt_url: str, vars: Mapping[str, Any], window_start: dt.date) -> tuple[int, dt.date | None]:
+def _refresh_state(
+    dbt_url: str, vars: Mapping[str, Any], window_start: dt.date
+) -> tuple[int, dt.date | None]:
     """The unfinished refresh of the same vars and window start to continue (its id and the last
     month it finished), or a new one."""
     text = json.dumps(dict(vars), sort_keys=True)
@@ -534,10 +541,11 @@ def _refresh_state(dbt_url: str, vars: Mapping[str, Any], window_start: dt.date)
         ).fetchone()
         if row is not None:
             return int(row[0]), row[1]
-        (refresh_id,) = conn.execute(
+        refresh_id = db.scalar(
+            conn,
             "insert into ops.transform_refresh (vars, window_start) values (%s::jsonb, %s) returning refresh_id",
             (text, window_start),
-        ).fetchone()
+        )
     return int(refresh_id), None
 
 

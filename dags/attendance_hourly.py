@@ -52,9 +52,9 @@ def attendance_hourly():
     # back the rest of the regency.
     @task(trigger_rule=TriggerRule.ALL_DONE_MIN_ONE_SUCCESS, pool=dag_settings.WAREHOUSE_POOL)
     def transform() -> dict:
-        from absensi.edge import resolve
         from airflow.sdk.exceptions import AirflowSkipException
 
+        from absensi.edge import resolve
         from absensi.orchestration.hourly import transform as build
 
         result = build(resolve())

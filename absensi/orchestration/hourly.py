@@ -93,7 +93,12 @@ def transform(
 
     if full_refresh:
         refresh = refresh_by_month(
-            edge.url, edge.settings, vars=dbt_vars or None, unit_tests=unit_tests, on_node=on_node, on_total=on_total
+            edge.url,
+            edge.settings,
+            vars=dbt_vars or None,
+            unit_tests=unit_tests,
+            on_node=on_node,
+            on_total=on_total,
         )
         return {
             "success": True,

@@ -35,7 +35,9 @@ def test_an_hourly_build_is_skipped_at_once_while_a_refresh_holds_the_lock(db_ur
         status = hourly(resolve())
         assert status["skipped"] and "run berikutnya" in status["reason"]
         with psycopg.connect(db_url) as check:
-            assert check.execute("select to_regclass('intermediate.int_attendance_window')").fetchone() == (None,)
+            assert check.execute("select to_regclass('intermediate.int_attendance_window')").fetchone() == (
+                None,
+            )
 
 
 def test_the_lock_is_reentrant_in_the_thread_that_holds_it(db_url):
@@ -43,10 +45,14 @@ def test_the_lock_is_reentrant_in_the_thread_that_holds_it(db_url):
         with transform._warehouse_build_lock(db_url, 1.0):  # the refresh's own monthly build
             pass
         with psycopg.connect(db_url, autocommit=True) as other:
-            (free,) = other.execute("select pg_try_advisory_lock(%s)", (transform._WAREHOUSE_LOCK_KEY,)).fetchone()
+            (free,) = other.execute(
+                "select pg_try_advisory_lock(%s)", (transform._WAREHOUSE_LOCK_KEY,)
+            ).fetchone()
         assert not free  # still held by the outer block
     with psycopg.connect(db_url, autocommit=True) as other:
-        (free,) = other.execute("select pg_try_advisory_lock(%s)", (transform._WAREHOUSE_LOCK_KEY,)).fetchone()
+        (free,) = other.execute(
+            "select pg_try_advisory_lock(%s)", (transform._WAREHOUSE_LOCK_KEY,)
+        ).fetchone()
     assert free
 
 

@@ -32,11 +32,16 @@ def _refused(conn: psycopg.Connection, sql: str) -> str:
 
 
 def _check_partitioned_raw(conn: psycopg.Connection) -> None:
-    assert conn.execute("select relkind from pg_class where oid = 'raw.device_punch'::regclass").fetchone() == ("p",)
+    assert conn.execute(
+        "select relkind from pg_class where oid = 'raw.device_punch'::regclass"
+    ).fetchone() == ("p",)
     by_partition = dict(
         conn.execute("select tableoid::regclass::text, count(*) from raw.device_punch group by 1").fetchall()
     )
-    assert by_partition["raw.device_punch_p202602"] > 10_000 and by_partition["raw.device_punch_p202603"] > 10_000
+    assert (
+        by_partition["raw.device_punch_p202602"] > 10_000
+        and by_partition["raw.device_punch_p202603"] > 10_000
+    )
     (misplaced,) = conn.execute(
         """select count(*) from raw.device_punch
             where tableoid <> 'raw.device_punch_default'::regclass
@@ -136,8 +141,15 @@ def test_partition_migration_and_resumed_monthly_refresh_keep_the_golden_marts(
 
         # `absensi transform --full-refresh` in its own process, killed once March's facts are in
         env = {**os.environ, ENV_DATABASE_URL: url}
-        command = [sys.executable, "-c", "from absensi.cli import main; main()", "transform", "--full-refresh",
-                   "--vars", json.dumps(dbt_vars)]
+        command = [
+            sys.executable,
+            "-c",
+            "from absensi.cli import main; main()",
+            "transform",
+            "--full-refresh",
+            "--vars",
+            json.dumps(dbt_vars),
+        ]
         proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         lines: list[str] = []
         try:
@@ -175,7 +187,10 @@ def test_partition_migration_and_resumed_monthly_refresh_keep_the_golden_marts(
 
         phases: list[tuple[str, int]] = []
         result = refresh_by_month(
-            url, resolved_settings(), vars=dbt_vars, unit_tests=False,
+            url,
+            resolved_settings(),
+            vars=dbt_vars,
+            unit_tests=False,
             on_month=lambda step, phase: phases.append((phase, step.index)),
         )
         assert phases == [("skip", 1), ("start", 2), ("done", 2)]
