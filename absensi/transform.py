@@ -469,6 +469,7 @@ def refresh_by_month(
         _warehouse_build_lock(url, settings.transform_wait, application=REFRESH_APPLICATION),
         _environment({"PGOPTIONS": pgoptions}),
     ):
+        _ensure_punch_partitions(url)
         window_start, window_end = _refresh_window(url, settings, vars)
         months = _month_starts(window_start, window_end)
         refresh_id, done_through = _refresh_state(dbt_url, vars, window_start)
@@ -511,6 +512,13 @@ def refresh_by_month(
         if not builds:  # every month was done, only the end was never recorded
             _record_month(dbt_url, refresh_id, months[-1], finished=True)
     return RefreshResult(refresh_id, plan, resumed_from, time.monotonic() - started, builds)
+
+
+def _ensure_punch_partitions(url: str) -> None:
+    """This month's and the next 12 months' partitions of raw.device_punch (migration 0014)."""
+    with db.connect(url, autocommit=True) as conn:
+        if db.scalar(conn, "select to_regprocedure('raw.ensure_punch_partitions(integer)') is not null"):
+            conn.execute("select raw.ensure_punch_partitions(12)")
 
 
 def _refresh_window(url: str, settings: Settings, vars: Mapping[str, Any]) -> tuple[dt.date, dt.date]:

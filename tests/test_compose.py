@@ -54,8 +54,11 @@ def test_parses_and_has_the_production_services(compose):
     init = commands["airflow-init"]
     assert "airflow db migrate" in init and "absensi db migrate" in init
     assert "pools set device_pull" in init and "pools set warehouse 1" in init
-    for name in AIRFLOW_SERVICES:
-        assert services[name]["environment"]["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
+    for name in AIRFLOW_SERVICES:  # LocalExecutor unless the `celery` profile's .env says otherwise
+        assert (
+            services[name]["environment"]["AIRFLOW__CORE__EXECUTOR"] == "${AIRFLOW_EXECUTOR:-LocalExecutor}"
+        )
+        assert "profiles" not in services[name]
 
 
 def test_every_service_has_an_image_or_a_build_that_exists(compose):
@@ -186,3 +189,53 @@ def test_each_service_logs_in_as_its_own_non_owner_login(compose):
     assert users[("airflow-scheduler", "ABSENSI_DATABASE_URL")] == "absensi_pipeline"
     assert users[("airflow-scheduler", "ABSENSI_DBT_DATABASE_URL")] == "absensi_dbt"
     assert users[("adms", "ABSENSI_DATABASE_URL")] == "absensi_adms"
+
+
+def test_the_celery_and_site_profiles(compose):
+    """Issue 21 (docs/scaling.md): `celery` adds a pinned Redis broker and N workers of the default
+    queue; `site` is a worker of one site's queue and that site's ADMS receiver, reaching the central
+    machine. The default `docker compose up` starts none of them."""
+    services = compose["services"]
+    profiled = {name: s["profiles"] for name, s in services.items() if "profiles" in s}
+    assert profiled == {
+        "redis": ["celery"],
+        "airflow-worker": ["celery"],
+        "airflow-worker-site": ["site"],
+        "adms-site": ["site"],
+    }
+    scheduler_env = services["airflow-scheduler"]["environment"]
+    redis = services["redis"]
+    image, _, tag = redis["image"].partition(":")
+    assert image == "redis" and re.fullmatch(r"\d+\.\d+-bookworm", tag), "pin the broker's version"
+    assert "--requirepass" in redis["command"] and "${REDIS_PASSWORD}" in redis["command"]
+    assert (
+        scheduler_env["AIRFLOW__CELERY__BROKER_URL"]
+        == "redis://:${REDIS_PASSWORD}@${CENTRAL_HOST:-redis}:6379/0"
+    )
+    assert scheduler_env["AIRFLOW__CELERY__RESULT_BACKEND"].startswith("db+postgresql://airflow:")
+    assert redis["ports"] == ["${REDIS_PORT:-6379}:6379"]
+
+    worker = services["airflow-worker"]
+    assert worker["image"] == services["airflow-scheduler"]["image"]
+    assert worker["command"].startswith("airflow celery worker --queues default ")
+    assert worker["deploy"]["replicas"] == "${AIRFLOW_CELERY_WORKERS:-2}"
+    assert worker["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert worker["environment"]["ABSENSI_DATABASE_URL"].startswith("postgresql://absensi_pipeline:")
+
+    site = services["airflow-worker-site"]
+    assert site["command"].startswith("airflow celery worker --queues site_${ABSENSI_SITE:-pusat} ")
+    site_env = site["environment"]
+    assert site_env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+    assert "${CENTRAL_HOST:-" in site_env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"]
+    assert site_env["ABSENSI_DATABASE_URL"].startswith("postgresql://absensi_pipeline:")
+    assert "@${CENTRAL_HOST:-postgres}:" in site_env["ABSENSI_DATABASE_URL"]
+    assert site["depends_on"] == {}  # postgres and the init run on the central machine
+    adms = services["adms-site"]
+    assert adms["entrypoint"] == services["adms"]["entrypoint"]
+    assert adms["environment"]["ABSENSI_DATABASE_URL"].startswith("postgresql://absensi_adms:")
+    assert "@${CENTRAL_HOST:-postgres}:" in adms["environment"]["ABSENSI_DATABASE_URL"]
+
+    # a site worker is built from the same image as the scheduler and runs the same DAG folder
+    assert site["image"] == services["airflow-scheduler"]["image"]
+    assert site["environment"]["AIRFLOW__CORE__DAGS_FOLDER"] == scheduler_env["AIRFLOW__CORE__DAGS_FOLDER"]
+    assert (PROJECT_ROOT / "docs" / "scaling.md").is_file()
