@@ -201,5 +201,25 @@ def test_partition_migration_and_resumed_monthly_refresh_keep_the_golden_marts(
                 "select finished_at is not null from ops.transform_refresh order by refresh_id desc limit 1"
             ).fetchone()
             assert finished
+            # the facts are partitioned by month too (dbt/macros/partition_by_month.sql), readers
+            # keep their grants on the parent and see no partition
+            facts = conn.execute(
+                """select (select relkind from pg_class where oid = 'marts.fct_attendance_daily'::regclass),
+                          has_table_privilege('absensi_metabase', 'marts.fct_attendance_daily', 'SELECT'),
+                          has_schema_privilege('absensi_metabase', 'marts_partitions', 'USAGE')"""
+            ).fetchone()
+            assert facts == ("p", True, False)
+            months = dict(
+                conn.execute(
+                    """select date_trunc('month', work_date)::date::text, count(distinct tableoid)
+                         from marts.fct_attendance_daily group by 1"""
+                ).fetchall()
+            )
+            assert months == {"2026-02-01": 1, "2026-03-01": 1}
+            (in_default,) = conn.execute(
+                """select count(*) from marts.fct_attendance_daily f join pg_class c on c.oid = f.tableoid
+                    where c.relname like 'fct_attendance_daily_default_%'"""
+            ).fetchone()
+            assert in_default == 0
     finally:
         drop_database(pg_server_url, url)

@@ -205,3 +205,10 @@ revoke all on ops.transform_refresh from public;
 grant select, insert, update on ops.transform_refresh to absensi_transform;
 grant usage on sequence ops.transform_refresh_refresh_id_seq to absensi_transform;
 grant select on ops.transform_refresh to absensi_gate, absensi_close, absensi_analyst, absensi_metabase;
+
+-- The daily facts' monthly partitions (dbt/macros/partition_by_month.sql): dbt's transform role
+-- creates them here, out of the readers' sight (they read marts.fct_attendance_daily, the parent).
+create schema if not exists marts_partitions;
+alter schema marts_partitions owner to absensi_owner;
+revoke all on schema marts_partitions from public;
+grant usage, create on schema marts_partitions to absensi_transform;

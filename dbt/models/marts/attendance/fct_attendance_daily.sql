@@ -5,6 +5,8 @@
     on_schema_change='fail',
     indexes=[{'columns': ['nip', 'work_date'], 'unique': true}, {'columns': ['work_date']}],
     pre_hook=[
+        "{% if is_incremental() %}{{ partition_by_month(this, 'work_date', 'months',
+            'select min(date_from), max(date_to) from ' ~ ref('int_attendance_touched')) }}{% endif %}",
         "{% if is_incremental() %}
          delete from {{ this }} as facts
          using {{ ref('int_attendance_touched') }} as touched
@@ -23,6 +25,7 @@
          {% endif %}",
     ],
     post_hook=[
+        "{% if not is_incremental() %}{{ partition_by_month(this, 'work_date', 'convert') }}{% endif %}",
         "create index if not exists fct_attendance_daily_menunggu_idx on {{ this }} (work_date)
          where status = 'MENUNGGU'",
     ],
