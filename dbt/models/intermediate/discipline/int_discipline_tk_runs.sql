@@ -6,13 +6,23 @@
 -- fct_attendance_daily, locked ones from the close's frozen days. A table, rebuilt each build: the
 -- runs need each employee's whole history, a view would scan it at every read of the monthly mart.
 with open_days as (
-    select facts.nip, facts.work_date, facts.status
+    select
+        facts.nip,
+        facts.work_date,
+        facts.status
     from {{ ref('fct_attendance_daily') }} as facts
-    where {{ month_of('facts.work_date') }} not in (select month_locks.month from {{ source('ops', 'month_lock') }} as month_locks)
+    where
+        {{ month_of('facts.work_date') }} not in (
+            select month_locks.month from {{ source('ops', 'month_lock') }} as month_locks
+        )
 ),
 
 frozen_days as (
-    select nip, work_date, status from {{ source('ops', 'locked_attendance_daily') }}
+    select
+        nip,
+        work_date,
+        status
+    from {{ source('ops', 'locked_attendance_daily') }}
 ),
 
 days as (
@@ -51,7 +61,8 @@ select
     count(*)::integer as tk_workdays,
     -- the day the run reached the threshold of seed sanction_settings (null when it did not)
     min(tk_days.work_date) filter (
-        where tk_days.day_in_run = (select sanction_settings.consecutive_tk_workdays from {{ ref('sanction_settings') }} as sanction_settings)
+        where tk_days.day_in_run
+        = (select sanction_settings.consecutive_tk_workdays from {{ ref('sanction_settings') }} as sanction_settings)
     )::date as threshold_reached_on
 from tk_days
 group by tk_days.nip, tk_days.island

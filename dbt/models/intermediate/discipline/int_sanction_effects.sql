@@ -52,11 +52,17 @@ covered as (
 ),
 
 month_tk as (
-    select monthly.nip, monthly.month, monthly.days_tk
+    select
+        monthly.nip,
+        monthly.month,
+        monthly.days_tk
     from monthly
     where monthly.month not in (select month_locks.month from month_locks)
     union all
-    select frozen_months.nip, frozen_months.month, frozen_months.days_tk
+    select
+        frozen_months.nip,
+        frozen_months.month,
+        frozen_months.days_tk
     from frozen_months
 ),
 
@@ -100,11 +106,12 @@ cuts as (
         covered_month::date as month
     from leveled
     inner join sanction_effects on sanction_effects.level = leveled.level
-    cross join lateral generate_series(
-        leveled.month + interval '1 month',
-        leveled.month + make_interval(months => sanction_effects.months),
-        interval '1 month'
-    ) as covered_month
+    cross join
+        lateral generate_series(
+            leveled.month + interval '1 month',
+            leveled.month + make_interval(months => sanction_effects.months),
+            interval '1 month'
+        ) as covered_month
     where leveled.level > coalesce(leveled.level_before, 0)
 ),
 

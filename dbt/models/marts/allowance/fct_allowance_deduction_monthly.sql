@@ -44,7 +44,7 @@ computed as (
         priced_months.net_amount::bigint as net_amount,
         priced_months.performance_score::numeric(5, 2) as performance_score,
         priced_months.sanction_cut_pct::numeric(5, 2) as sanction_cut_pct,
-        priced_months.is_pay_stopped as is_pay_stopped,
+        priced_months.is_pay_stopped,
         -- metadata
         false as is_locked,
         -- final days only, and the productivity part known (a score imported when the policy needs one)
