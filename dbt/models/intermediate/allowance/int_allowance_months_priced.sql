@@ -128,7 +128,8 @@ components as (
         {{ deduction_rupiah('capped.base_amount', 'coalesce(attendance_shares.discipline_share_pct, 100.00)') }}
             as discipline_amount,
         coalesce(attendance_shares.needs_score, false) as needs_score,
-        case when coalesce(attendance_shares.needs_score, false) then scores.performance_score end as performance_score,
+        (case when coalesce(attendance_shares.needs_score, false) then scores.performance_score end)::numeric(5, 2)
+            as performance_score,
         coalesce(sanction_effects.sanction_cut_pct, 0)::numeric(5, 2) as sanction_cut_pct,
         coalesce(sanction_effects.is_pay_stopped, false) as is_pay_stopped
     from capped
