@@ -5,13 +5,19 @@ letter, a real `dbt build` under ABSENSI_REGENCY_PROFILE=tpp, and every daily ro
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
 
+from absensi.close import MonthNotClosable, require_complete
+from dashboards.export import PLAIN_CSV, csv_line, export_deductions, verify_file
 from tests.conftest import BuiltRegency, built_regency
 from tests.dbt.truth import daily_differences, monthly_differences
+from warehouse.errors import UserError
 
 pytestmark = pytest.mark.slow
 
@@ -59,3 +65,48 @@ def test_tpp_truth_reaches_the_new_rules(tpp_warehouse: BuiltRegency) -> None:
     assert scored > 100 and unscored >= 1
     assert costly_sick_days >= 1  # SAKIT from the 15th consecutive day
     assert incomplete_for_score >= 1  # no score: the productivity part is not known, not guessed
+
+
+def test_a_month_without_a_score_is_not_closed_and_not_exported(
+    tpp_warehouse: BuiltRegency, tmp_path: Path
+) -> None:
+    with psycopg.connect(tpp_warehouse.url) as conn:
+        with pytest.raises(MonthNotClosable, match="belum punya nilai e-kinerja"):
+            require_complete(conn, dt.date(2026, 2, 1))
+    with pytest.raises(UserError, match="belum punya nilai e-kinerja"):
+        export_deductions(dt.date(2026, 2, 1), "csv", tmp_path / "a.csv", tpp_warehouse.url, draft=True)
+
+
+def test_the_export_shows_the_parts_and_its_checksum_covers_them(
+    tpp_warehouse: BuiltRegency, tmp_path: Path
+) -> None:
+    out = tmp_path / "potongan.csv"
+    export_deductions(
+        dt.date(2026, 2, 1), "csv", out, tpp_warehouse.url, draft=True, allow_incomplete=True,
+        dialect=PLAIN_CSV,
+    )  # fmt: skip
+    lines = out.read_text(encoding="utf-8").splitlines()
+    parsed = list(csv.reader(lines))
+    header = next(cells for cells in parsed if cells[:2] == ["jenis_baris", "nip"])
+    rows = [dict(zip(header, cells, strict=True)) for cells in parsed if cells[0] == "DATA"]
+    tpp = [r for r in rows if r["nilai_kinerja"]]
+    assert tpp and all(
+        int(r["potongan"])
+        == int(r["potongan_disiplin"]) + int(r["tunjangan_pokok"]) - int(r["bagian_disiplin"])
+        - int(r["kinerja_dibayar"]) + int(r["potongan_sanksi"])
+        for r in rows
+    )  # fmt: skip
+    assert any(r["status_data"] == "BELUM LENGKAP" and not r["nilai_kinerja"] for r in rows)
+    assert verify_file(out)[0]
+    # a changed part (the score) changes the checksum: the new columns are covered
+    score_at = header.index("nilai_kinerja")
+
+    def tamper(line: str) -> str:
+        cells = next(csv.reader([line]))
+        cells[score_at] = "99.99" if cells[score_at] != "99.99" else "99.98"
+        return csv_line(cells).rstrip("\n")
+
+    first = next(i for i, line in enumerate(lines) if line.startswith(f"DATA,{tpp[0]['nip']},"))
+    tampered = [tamper(line) if i == first else line for i, line in enumerate(lines)]
+    (tmp_path / "tampered.csv").write_text("\n".join(tampered) + "\n", encoding="utf-8")
+    assert not verify_file(tmp_path / "tampered.csv")[0]
