@@ -190,7 +190,9 @@ def _regency_profile(env: Mapping[str, str]) -> str:
     raw = env.get(ENV_REGENCY_PROFILE, "").strip().lower()
     if raw and raw not in regency_profiles():
         known = ", ".join(regency_profiles())
-        raise UserError(f"{ENV_REGENCY_PROFILE}={raw!r} tidak dikenal (pilih: {known}; dbt/seeds/regency_profiles.csv)")
+        raise UserError(
+            f"{ENV_REGENCY_PROFILE}={raw!r} tidak dikenal (pilih: {known}; dbt/seeds/regency_profiles.csv)"
+        )
     return raw
 
 

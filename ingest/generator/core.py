@@ -13,8 +13,8 @@ import csv
 import datetime as dt
 import json
 import random
-from decimal import Decimal
 from collections.abc import Iterable
+from decimal import Decimal
 from pathlib import Path
 
 from ingest.generator import catalog
@@ -138,7 +138,9 @@ def write_reference(out: Path, reg: Regency) -> dict[str, int]:
     return counts
 
 
-def _kinerja_rows(rng: random.Random, reg: Regency, rules: Rules, window: list[dt.date]) -> list[list[object]]:
+def _kinerja_rows(
+    rng: random.Random, reg: Regency, rules: Rules, window: list[dt.date]
+) -> list[list[object]]:
     """Issue 20: the month's e-kinerja score (0–100, two decimals) of each employee whose policy pays
     a productivity part by it; about one in twenty-five has none yet (the very first always), so the
     truth shows that part unpaid and the month incomplete."""
@@ -374,7 +376,9 @@ def generate(
     end = start + dt.timedelta(days=days - 1)
     offline_day = end if offline_from is None else _parse_start(offline_from)
     if sanction_effects_enabled(seeds_dir):
-        raise UserError("sanction_settings.csv: kebenaran generator tidak memodelkan efek sanksi PP 94/2021; matikan dulu")
+        raise UserError(
+            "sanction_settings.csv: kebenaran generator tidak memodelkan efek sanksi PP 94/2021; matikan dulu"
+        )
     rules = load_rules(seeds_dir, profile=regency)  # --regency is also the regency profile
     reg = build_regency(
         random.Random(f"{seed}:regency"), regency, employees, devices, start, end, host, base_port

@@ -431,7 +431,12 @@ def build_regency(
 
 
 def _long_sick_letters(
-    rng: random.Random, opds: list[Opd], emps: list[Employee], leaves: list[Leave], start: dt.date, end: dt.date
+    rng: random.Random,
+    opds: list[Opd],
+    emps: list[Employee],
+    leaves: list[Leave],
+    start: dt.date,
+    end: dt.date,
 ) -> list[Leave]:
     """The tpp example's rule by duration (SAKIT from the 15th consecutive day) needs long sick
     leave: a few employees get a sick letter renewed by a second one the day after it ends (one run,
@@ -453,7 +458,9 @@ def _long_sick_letters(
         if any(not (sampai < a or b < mulai) for a, b in taken.get(emp.idx, [])):
             continue
         code = opds[emp.opd_idx].code
-        extra.append(Leave(emp.idx, "SAKIT", mulai, first_end, f"445/{9000 + 2 * k:04d}/SKS/{code}/{mulai.year}"))
+        extra.append(
+            Leave(emp.idx, "SAKIT", mulai, first_end, f"445/{9000 + 2 * k:04d}/SKS/{code}/{mulai.year}")
+        )
         extra.append(
             Leave(emp.idx, "SAKIT", first_end + dt.timedelta(days=1), sampai,
                   f"445/{9001 + 2 * k:04d}/SKS/{code}/{mulai.year}")

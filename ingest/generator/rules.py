@@ -292,7 +292,9 @@ class MonthAmounts:
     net: int
 
 
-def month_amounts(totals: MonthTotals, base: int, policy: Policy, score: Decimal | None = None) -> MonthAmounts:
+def month_amounts(
+    totals: MonthTotals, base: int, policy: Policy, score: Decimal | None = None
+) -> MonthAmounts:
     """A month's money (issue 20 components). The attendance percent, capped, cuts the discipline
     share of the base; the productivity rest is paid by the month's e-kinerja `score` when the policy
     has a `kinerja` component (nothing while no score is known), in full otherwise."""
@@ -313,6 +315,7 @@ def month_amounts(totals: MonthTotals, base: int, policy: Policy, score: Decimal
 def sanction_effects_enabled(seeds_dir: Path = SEEDS_DIR) -> bool:
     """Whether seed sanction_settings switches on a PP 94/2021 pay effect (the truth models none)."""
     return any(
-        "true" in (row["apply_sanction_cut"].strip().lower(), row["stop_pay_after_consecutive_tk"].strip().lower())
+        "true"
+        in (row["apply_sanction_cut"].strip().lower(), row["stop_pay_after_consecutive_tk"].strip().lower())
         for row in read_seed("sanction_settings", seeds_dir)
     )

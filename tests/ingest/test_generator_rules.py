@@ -178,7 +178,11 @@ def _money(amounts: MonthAmounts) -> tuple[Decimal, int, int]:
 
 def test_tpp_40_60_with_a_score_of_85_and_without_one() -> None:
     policy = load_rules(profile="tpp").policy_for("PNS")
-    assert (policy.policy_id, policy.discipline_share_pct, policy.needs_score) == ("tpp_40_60", Decimal("40.00"), True)
+    assert (policy.policy_id, policy.discipline_share_pct, policy.needs_score) == (
+        "tpp_40_60",
+        Decimal("40.00"),
+        True,
+    )
     totals = MonthTotals(workdays=20, days_hadir=19, days_tk=1, total_pct_uncapped=Decimal("6.50"))
     scored = month_amounts(totals, 5_000_000, policy, Decimal("85"))
     assert (scored.discipline_amount, scored.discipline_deduction, scored.performance_amount) == (

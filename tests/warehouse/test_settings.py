@@ -61,5 +61,7 @@ def test_the_regency_profile_is_one_of_the_seed_profiles() -> None:
     assert load({}).regency_profile == ""  # seed policy_assignment, as before
     assert load({"ABSENSI_REGENCY_PROFILE": " HSU "}).regency_profile == "hsu"
     assert load({"ABSENSI_REGENCY_PROFILE": "tpp"}).regency_profile == "tpp"
-    with pytest.raises(UserError, match=r"ABSENSI_REGENCY_PROFILE='bali' tidak dikenal \(pilih: oku, hsu, tpp"):
+    with pytest.raises(
+        UserError, match=r"ABSENSI_REGENCY_PROFILE='bali' tidak dikenal \(pilih: oku, hsu, tpp"
+    ):
         load({"ABSENSI_REGENCY_PROFILE": "bali"})
