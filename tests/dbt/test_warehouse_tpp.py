@@ -15,9 +15,11 @@ import pytest
 
 from absensi.close import MonthNotClosable, require_complete
 from dashboards.export import PLAIN_CSV, csv_line, export_deductions, verify_file
+from expectations.runner import run_checks
 from tests.conftest import BuiltRegency, built_regency
 from tests.dbt.truth import daily_differences, monthly_differences
 from warehouse.errors import UserError
+from warehouse.settings import DEFAULT_TIMEZONE
 
 pytestmark = pytest.mark.slow
 
@@ -110,3 +112,18 @@ def test_the_export_shows_the_parts_and_its_checksum_covers_them(
     tampered = [tamper(line) if i == first else line for i, line in enumerate(lines)]
     (tmp_path / "tampered.csv").write_text("\n".join(tampered) + "\n", encoding="utf-8")
     assert not verify_file(tmp_path / "tampered.csv")[0]
+
+
+def test_the_marts_gate_passes_the_tpp_months(tpp_warehouse: BuiltRegency) -> None:
+    # the rounding check knows the parts: the percent cuts the discipline part, the deduction sums them
+    run = run_checks(
+        tpp_warehouse.url,
+        dt.date(2026, 2, 1),
+        timezone=DEFAULT_TIMEZONE,
+        window=(dt.date(2026, 2, 2), dt.date(2026, 3, 13)),
+        suites=("marts",),
+        store=False,
+    )
+    failed = [o.expectation for o in run.outcomes if not o.success]
+    assert "monthly_deduction_rounded_half_up" in {o.expectation for o in run.outcomes}
+    assert not [f for f in failed if f.startswith("monthly_")], failed
