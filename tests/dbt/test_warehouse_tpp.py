@@ -12,9 +12,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from pypdf import PdfReader
 
 from absensi.close import MonthNotClosable, require_complete
 from dashboards.export import PLAIN_CSV, csv_line, export_deductions, verify_file
+from dashboards.report import build_monthly_report
 from expectations.runner import run_checks
 from tests.conftest import BuiltRegency, built_regency
 from tests.dbt.truth import daily_differences, monthly_differences
@@ -127,3 +129,13 @@ def test_the_marts_gate_passes_the_tpp_months(tpp_warehouse: BuiltRegency) -> No
     failed = [o.expectation for o in run.outcomes if not o.success]
     assert "monthly_deduction_rounded_half_up" in {o.expectation for o in run.outcomes}
     assert not [f for f in failed if f.startswith("monthly_")], failed
+
+
+def test_the_report_shows_the_parts_for_a_split_policy(tpp_warehouse: BuiltRegency, tmp_path: Path) -> None:
+    out = build_monthly_report(
+        dt.date(2026, 2, 1), tmp_path / "laporan.pdf", tpp_warehouse.url, DEFAULT_TIMEZONE
+    )
+    text = " ".join("\n".join(page.extract_text() for page in PdfReader(out).pages).split())
+    assert "dari kehadiran (bagian disiplin)" in text
+    assert "bagian kinerja tidak dibayar (nilai e-kinerja)" in text
+    assert "pegawai tanpa nilai e-kinerja" in text
