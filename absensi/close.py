@@ -192,6 +192,29 @@ def require_complete(conn: psycopg.Connection, month: date, timezone: str | None
     state = month_completeness(conn, month)
     if not state.complete:
         raise MonthNotClosable(incomplete_message(state, timezone))
+    unscored = _unscored_employees(conn, month)
+    if unscored:
+        month_text = iso_month(month)
+        shown = ", ".join(unscored[:MAX_GAP_LINES]) + (" …" if len(unscored) > MAX_GAP_LINES else "")
+        raise MonthNotClosable(
+            f"bulan {month_text} tidak ditutup: {len(unscored)} pegawai belum punya nilai e-kinerja bulan ini "
+            f"({shown}); bagian kinerja TPP-nya belum diketahui dan tidak ditebak; tidak ada yang dikunci. "
+            f"Muat nilainya (`absensi load kinerja BERKAS.csv`), lalu jalankan `absensi close-month {month_text}` lagi"
+        )
+
+
+def _unscored_employees(conn: psycopg.Connection, month: date) -> list[str]:
+    """Issue 20: NIPs whose month is final by its days but not complete (the policy pays a
+    productivity part by an e-kinerja score and none is imported for the month)."""
+    if not db.relation_exists(conn, "marts.fct_allowance_deduction_monthly"):
+        return []
+    rows = conn.execute(
+        """select nip from marts.fct_allowance_deduction_monthly
+           where month = %s and not is_locked and days_menunggu = 0 and not is_complete
+           order by nip""",
+        (month,),
+    ).fetchall()
+    return [r[0] for r in rows]
 
 
 _DAILY_COLUMNS = (

@@ -162,6 +162,7 @@ def dbt_env(url: str, settings: Settings) -> dict[str, str]:
         "ABSENSI_DBT_DBNAME": parts["dbname"],
         "ABSENSI_DBT_THREADS": str(settings.dbt_threads),
         "ABSENSI_TIMEZONE": settings.timezone,
+        "ABSENSI_REGENCY_PROFILE": settings.regency_profile,
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
 

@@ -47,6 +47,10 @@ DEDUCTION_COLUMNS = [
     "jenis_baris", "nip", "nama", "kode_opd", "nama_opd", "tunjangan_pokok", "persen_potongan",
     "potongan", "tunjangan_diterima", "hari_kerja", "hari_hadir", "hari_tk", "hari_cuti_izin",
     "hari_tl", "hari_psw", "persen_tk", "persen_tl", "persen_psw", "hari_menunggu", "status_data",
+    # issue 20, the parts of potongan (empty in a locked month's row: the close's snapshot has none):
+    # potongan = potongan_disiplin + (tunjangan_pokok − bagian_disiplin − kinerja_dibayar) + potongan_sanksi
+    "bagian_disiplin", "potongan_disiplin", "kinerja_dibayar", "nilai_kinerja", "persen_sanksi",
+    "potongan_sanksi", "gaji_dihentikan",
 ]  # fmt: skip
 ADJUSTMENT_COLUMNS = [
     "jenis_baris", "nip", "nama", "kode_opd", "nama_opd", "bulan_dikoreksi", "potongan_terkunci",
@@ -57,7 +61,9 @@ EKINERJA_COLUMNS = [
     "menit_pulang_cepat", "tingkat_tl", "tingkat_psw", "persen_potongan", "keterangan",
 ]  # fmt: skip
 # Percent columns: text with two decimals in every CSV line (and in the checksum).
-PCT_COLUMNS = frozenset(i for i, c in enumerate(DEDUCTION_COLUMNS) if c.startswith("persen_"))
+PCT_COLUMNS = frozenset(
+    i for i, c in enumerate(DEDUCTION_COLUMNS) if c.startswith("persen_") or c == "nilai_kinerja"
+)
 
 # The workbook is read by people: the same columns under Indonesian headings.
 DEDUCTION_HEADINGS = [
@@ -65,6 +71,8 @@ DEDUCTION_HEADINGS = [
     "Potongan (Rp)", "Tunjangan diterima (Rp)", "Hari kerja", "Hari hadir", "Hari TK",
     "Hari cuti/izin", "Hari terlambat (TL)", "Hari pulang cepat (PSW)", "Potongan dari TK (%)",
     "Potongan dari TL (%)", "Potongan dari PSW (%)", "Hari MENUNGGU", "Status data",
+    "Bagian disiplin (Rp)", "Potongan disiplin (Rp)", "Bagian kinerja dibayar (Rp)", "Nilai e-kinerja",
+    "Potongan sanksi (%)", "Potongan sanksi (Rp)", "Pembayaran dihentikan",
 ]  # fmt: skip
 ADJUSTMENT_HEADINGS = [
     "Jenis baris", "NIP", "Nama", "Kode OPD", "Nama OPD", "Bulan dikoreksi", "Potongan terkunci (Rp)",
@@ -78,7 +86,9 @@ REKAP_HEADINGS = [
 
 DEDUCTIONS_SQL = """
 select m.nip, e.nama, m.opd_code, o.nama_opd, m.base_amount, m.total_pct, m.deduction_amount,
-       m.net_amount, m.workdays, m.days_hadir, m.days_tk, m.days_leave, m.days_menunggu
+       m.net_amount, m.workdays, m.days_hadir, m.days_tk, m.days_leave, m.days_menunggu,
+       m.discipline_amount, m.discipline_deduction, m.performance_amount, m.performance_score,
+       m.sanction_cut_pct, m.sanction_deduction, m.is_pay_stopped, m.is_complete
 from marts.fct_allowance_deduction_monthly as m
 left join marts.mart_employee_discipline_monthly as e on e.nip = m.nip and e.month = m.month
 left join marts.mart_opd_discipline_monthly as o on o.opd_code = m.opd_code and o.month = m.month
@@ -88,7 +98,9 @@ order by m.opd_code, m.nip
 # The finance login (role absensi_finance) reads the allowance marts only: names stay empty for it.
 DEDUCTIONS_CODES_ONLY_SQL = """
 select m.nip, null, m.opd_code, null, m.base_amount, m.total_pct, m.deduction_amount,
-       m.net_amount, m.workdays, m.days_hadir, m.days_tk, m.days_leave, m.days_menunggu
+       m.net_amount, m.workdays, m.days_hadir, m.days_tk, m.days_leave, m.days_menunggu,
+       m.discipline_amount, m.discipline_deduction, m.performance_amount, m.performance_score,
+       m.sanction_cut_pct, m.sanction_deduction, m.is_pay_stopped, m.is_complete
 from marts.fct_allowance_deduction_monthly as m
 where m.month = %s
 order by m.opd_code, m.nip
@@ -170,10 +182,20 @@ class DeductionRow:
     persen_psw: Decimal | None = None
     # workdays not known yet (MENUNGGU, issue 13): exported only with --allow-incomplete, marked
     hari_menunggu: int = 0
+    # issue 20: the parts (None in a locked month's row) and whether the month is known in full (no
+    # MENUNGGU day, and the e-kinerja score imported when the policy pays a productivity part by it)
+    bagian_disiplin: int | None = None
+    potongan_disiplin: int | None = None
+    kinerja_dibayar: int | None = None
+    nilai_kinerja: Decimal | None = None
+    persen_sanksi: Decimal | None = None
+    potongan_sanksi: int | None = None
+    gaji_dihentikan: bool | None = None
+    lengkap: bool = True
 
     @property
     def status_data(self) -> str:
-        return "BELUM LENGKAP" if self.hari_menunggu else "LENGKAP"
+        return "BELUM LENGKAP" if self.hari_menunggu or not self.lengkap else "LENGKAP"
 
     def values(self) -> list[Any]:
         """The DATA row with numbers as numbers (percent as Decimal), text neutralised."""
@@ -182,7 +204,10 @@ class DeductionRow:
             safe_text(self.nama_opd), self.tunjangan_pokok, Decimal(self.persen_potongan), self.potongan,
             self.tunjangan_diterima, self.hari_kerja, self.hari_hadir, self.hari_tk, self.hari_cuti_izin,
             self.hari_tl, self.hari_psw, _decimal(self.persen_tk), _decimal(self.persen_tl),
-            _decimal(self.persen_psw), self.hari_menunggu, self.status_data,
+            _decimal(self.persen_psw), self.hari_menunggu, self.status_data, self.bagian_disiplin,
+            self.potongan_disiplin, self.kinerja_dibayar, _decimal(self.nilai_kinerja),
+            _decimal(self.persen_sanksi), self.potongan_sanksi,
+            None if self.gaji_dihentikan is None else ("ya" if self.gaji_dihentikan else "tidak"),
         ]  # fmt: skip
 
     def cells(self, decimal: str = ".") -> list[Any]:
@@ -192,6 +217,10 @@ class DeductionRow:
 
 def _decimal(value: Any) -> Decimal | None:
     return None if value is None else Decimal(value)
+
+
+def _int(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 def text_cells(values: list[Any], decimal: str) -> list[Any]:
@@ -349,6 +378,14 @@ def fetch_deductions(conn, month: date) -> list[DeductionRow]:
                 persen_tl=parts[3] if parts else None,
                 persen_psw=parts[4] if parts else None,
                 hari_menunggu=int(r[12] or 0),
+                bagian_disiplin=_int(r[13]),
+                potongan_disiplin=_int(r[14]),
+                kinerja_dibayar=_int(r[15]),
+                nilai_kinerja=_decimal(r[16]),
+                persen_sanksi=_decimal(r[17]),
+                potongan_sanksi=_int(r[18]),
+                gaji_dihentikan=r[19],
+                lengkap=r[20] is not False,
             )  # fmt: skip
         )
     return result
@@ -389,7 +426,7 @@ def _total_line(kind: str, t: OpdTotal) -> list[Any]:
     return [
         kind, "", f"{t.pegawai} pegawai", t.kode_opd, t.nama_opd, s["tunjangan_pokok"], "", s["potongan"],
         s["tunjangan_diterima"], s["hari_kerja"], s["hari_hadir"], s["hari_tk"], s["hari_cuti_izin"],
-        s["hari_tl"], s["hari_psw"], "", "", "", "", "",
+        s["hari_tl"], s["hari_psw"], "", "", "", "", "", "", "", "", "", "", "", "",
     ]  # fmt: skip
 
 
@@ -421,6 +458,14 @@ def export_deductions(
         adjustments = fetch_adjustments(conn, first_day)
         locked = db.is_month_locked(conn, first_day)
     waiting = [r for r in rows if r.hari_menunggu]
+    unscored = [r for r in rows if not r.lengkap and not r.hari_menunggu]
+    if unscored and not allow_incomplete:
+        raise UserError(
+            f"bulan {month_text} belum lengkap: {len(unscored)} pegawai belum punya nilai e-kinerja bulan ini "
+            "(bagian kinerja TPP belum diketahui, tidak ditebak); ekspor ditolak, juga dengan --draft. Muat "
+            f"nilainya (`absensi load kinerja BERKAS.csv`), atau tambahkan --allow-incomplete untuk berkas DRAF "
+            "yang menandai setiap baris BELUM LENGKAP"
+        )
     if waiting and not allow_incomplete:
         raise UserError(
             f"bulan {month_text} belum lengkap: {len(waiting)} pegawai masih punya "

@@ -505,7 +505,11 @@ def build_monthly_report(
         headline = conn.execute(
             """select count(*), max(workdays), sum(days_hadir), sum(days_tk), sum(days_leave),
                       sum(base_amount), sum(deduction_amount), sum(net_amount),
-                      count(*) filter (where days_tk > 0)
+                      count(*) filter (where days_tk > 0),
+                      sum(discipline_deduction),
+                      sum(base_amount - discipline_amount - performance_amount),
+                      sum(sanction_deduction),
+                      count(*) filter (where not is_complete and days_menunggu = 0)
                from marts.fct_allowance_deduction_monthly where month = %s""",
             (first_day,),
         ).fetchone()
@@ -550,7 +554,8 @@ def build_monthly_report(
     generated = f"{moment:%d-%m-%Y %H:%M} {zone_label(timezone)}"
     regency = regency_name or "Pemerintah Daerah"
     assert headline is not None  # an aggregate without group by returns one row
-    count, workdays, hadir, tk, leave, base, deduction, net, tk_people = headline
+    count, workdays, hadir, tk, leave, base, deduction, net, tk_people, *parts = headline
+    discipline_cut, unpaid_performance, sanction_cut, unscored = parts
     story: list[Any] = [
         Paragraph(f"{escape(regency)}<br/>Laporan Disiplin Pegawai ASN<br/>{label}", h1),
         Paragraph(f"<b>Status data:</b> {status}", body),
@@ -583,6 +588,18 @@ def build_monthly_report(
         ("Jumlah hari cuti/sakit/izin/DL/TB", fmt(leave)),
         ("Total tunjangan pokok", f"Rp {fmt(base)}"),
         ("Total potongan", f"Rp {fmt(deduction)}"),
+        # issue 20: the parts, when a policy splits the allowance or a sanction cuts it (today's
+        # whole-allowance policies without sanctions show the total only, as before)
+        *(
+            [
+                ("  dari kehadiran (bagian disiplin)", f"Rp {fmt(discipline_cut)}"),
+                ("  bagian kinerja tidak dibayar (nilai e-kinerja)", f"Rp {fmt(unpaid_performance)}"),
+                ("  dari sanksi disiplin (PP 94/2021)", f"Rp {fmt(sanction_cut)}"),
+                ("  pegawai tanpa nilai e-kinerja (bagian kinerja belum dibayar)", fmt(unscored)),
+            ]
+            if (unpaid_performance or 0) > 0 or (sanction_cut or 0) > 0 or unscored
+            else []
+        ),
         ("Total tunjangan dibayar", f"Rp {fmt(net)}"),
         (
             f"Penyesuaian bulan terkunci sebelumnya ({len(adjustments)} baris)",

@@ -45,6 +45,8 @@ DEDUCTION_FORMATS = {
     "tunjangan_diterima": RUPIAH, "hari_kerja": COUNT, "hari_hadir": COUNT, "hari_tk": COUNT,
     "hari_cuti_izin": COUNT, "hari_tl": COUNT, "hari_psw": COUNT, "persen_tk": PERCENT,
     "persen_tl": PERCENT, "persen_psw": PERCENT, "hari_menunggu": COUNT,
+    "bagian_disiplin": RUPIAH, "potongan_disiplin": RUPIAH, "kinerja_dibayar": RUPIAH,
+    "nilai_kinerja": PERCENT, "persen_sanksi": PERCENT, "potongan_sanksi": RUPIAH,
 }  # fmt: skip
 ADJUSTMENT_FORMATS = {2: TEXT, 7: RUPIAH, 8: RUPIAH, 9: RUPIAH}  # by 1-based column
 REKAP_FORMATS = {3: COUNT, 4: RUPIAH, 5: RUPIAH, 6: RUPIAH, **{c: COUNT for c in range(7, 13)}}

@@ -144,7 +144,9 @@ def built_regency(
         dbt_vars: dict[str, object] = {"attendance_start": meta["start"], "attendance_end": meta["end"]}
         with pytest.MonkeyPatch.context() as mp:
             mp.setenv(ENV_DATABASE_URL, url)
-            run_build(url, resolved_settings(), vars=dbt_vars, full_refresh=True, unit_tests=unit_tests)
+            # the generated regency's profile picks the policies, as ABSENSI_REGENCY_PROFILE would
+            settings = resolved_settings(regency_profile=meta["regency_profile"])
+            run_build(url, settings, vars=dbt_vars, full_refresh=True, unit_tests=unit_tests)
         yield BuiltRegency(url, folder, dbt_vars)
     finally:
         drop_database(server_url, url)

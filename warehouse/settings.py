@@ -7,6 +7,7 @@ arguments; nothing below the edge reads `os.environ`.
 
 from __future__ import annotations
 
+import csv
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -26,6 +27,8 @@ ENV_DBT_DATABASE_URL = "ABSENSI_DBT_DATABASE_URL"
 ENV_HOME = "ABSENSI_HOME"
 ENV_TIMEZONE = "ABSENSI_TIMEZONE"
 ENV_REGENCY_NAME = "ABSENSI_REGENCY_NAME"
+# The regency profile (dbt seed regency_profiles: oku, hsu, tpp) picking the policy per employee type.
+ENV_REGENCY_PROFILE = "ABSENSI_REGENCY_PROFILE"
 ENV_PULL_TIMEOUT = "ABSENSI_PULL_TIMEOUT"
 ENV_UDP_PROBE_TIMEOUT = "ABSENSI_UDP_PROBE_TIMEOUT"
 ENV_TRANSFORM_WAIT = "ABSENSI_TRANSFORM_WAIT"
@@ -104,6 +107,8 @@ class Settings:
     adms: AdmsSettings = field(default_factory=AdmsSettings)
     regency_name: str = ""  # shown on reports and exports, e.g. "Kabupaten Ogan Komering Ulu"
     dbt_database_url: str | None = None  # the same warehouse as dbt's login; None = database_url's
+    # seed regency_profiles' profile that picks the policies ('' = seed policy_assignment)
+    regency_profile: str = ""
 
     @property
     def pgdata(self) -> Path:
@@ -142,6 +147,7 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         home=home,
         timezone=env.get(ENV_TIMEZONE) or DEFAULT_TIMEZONE,
         regency_name=(env.get(ENV_REGENCY_NAME) or "").strip(),
+        regency_profile=_regency_profile(env),
         pull_timeout=_seconds(env, ENV_PULL_TIMEOUT, DEFAULT_PULL_TIMEOUT),
         udp_probe_timeout=_seconds(env, ENV_UDP_PROBE_TIMEOUT, DEFAULT_UDP_PROBE_TIMEOUT),
         transform_wait=_seconds(env, ENV_TRANSFORM_WAIT, DEFAULT_TRANSFORM_WAIT),
@@ -170,6 +176,24 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
             tokens={k: v for k, v in env.items() if k.startswith(ADMS_TOKEN_PREFIX)},
         ),
     )
+
+
+def regency_profiles(seeds_dir: Path | None = None) -> list[str]:
+    """The profiles seed regency_profiles ships (oku, hsu, tpp), in file order."""
+    path = (seeds_dir or SEEDS_DIR) / "regency_profiles.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(dict.fromkeys(row["profile"] for row in csv.DictReader(handle)))
+
+
+def _regency_profile(env: Mapping[str, str]) -> str:
+    """ABSENSI_REGENCY_PROFILE, one of seed regency_profiles' profiles ('' unset: policy_assignment)."""
+    raw = env.get(ENV_REGENCY_PROFILE, "").strip().lower()
+    if raw and raw not in regency_profiles():
+        known = ", ".join(regency_profiles())
+        raise UserError(
+            f"{ENV_REGENCY_PROFILE}={raw!r} tidak dikenal (pilih: {known}; dbt/seeds/regency_profiles.csv)"
+        )
+    return raw
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float) -> float:

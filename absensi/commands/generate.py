@@ -20,7 +20,11 @@ def generate_cmd(
     start: str = typer.Option(..., "--start", help="Tanggal awal YYYY-MM-DD"),
     days: int = typer.Option(..., "--days", help="Jumlah hari kalender sejak --start"),
     seed: int = typer.Option(..., "--seed", help="Benih acak: benih sama, berkas sama persis"),
-    regency: str = typer.Option("oku", "--regency", help="oku (WIB) | hsu (WITA)"),
+    regency: str = typer.Option(
+        "oku",
+        "--regency",
+        help="oku (WIB) | hsu (WITA) | tpp (contoh TPP 40/60, WIB); juga profil ABSENSI_REGENCY_PROFILE untuk build-nya",
+    ),
     base_port: int = typer.Option(
         DEFAULT_BASE_PORT, "--base-port", help="Port mesin pertama (mesin ke-i: +i)"
     ),

@@ -102,6 +102,7 @@ day_inputs as (
         leave_days.leave_start,
         leave_days.leave_end,
         leave_days.nomor_surat,
+        leave_days.leave_day_no,
         policies.tk_pct,
         policies.checkout_min_gap_minutes,
         day_pending.pending_devices,
@@ -214,7 +215,8 @@ priced as (
         case when tiered.excuse_tl then 0 else coalesce(tl_price.pct, 0) end as tl_pct,
         case when tiered.excuse_psw then 0 else coalesce(psw_price.pct, 0) end as psw_pct,
         case when tiered.remote_type is not null then tiered.remote_pct else 0 end as remote_extra_pct,
-        policy_leave.pct as leave_pct
+        leave_rule.pct as leave_pct,
+        leave_rule.from_day as leave_from_day
     from tiered
     left join policy_tiers as tl_price
         on
@@ -226,10 +228,20 @@ priced as (
             psw_price.policy_id = tiered.policy_id
             and psw_price.side = 'PSW'
             and psw_price.tier = tiered.psw_tier_raw
-    left join policy_leave
-        on
+    -- the leave rule by duration (issue 20): the row with the highest from_day the day has reached in
+    -- its run of back-to-back letters of the same type (int_attendance_leave_days.leave_day_no)
+    left join lateral (
+        select
+            policy_leave.pct,
+            coalesce(policy_leave.from_day, 1) as from_day
+        from policy_leave
+        where
             policy_leave.policy_id = tiered.policy_id
             and policy_leave.leave_type = tiered.leave_type
+            and coalesce(policy_leave.from_day, 1) <= coalesce(tiered.leave_day_no, 1)
+        order by coalesce(policy_leave.from_day, 1) desc
+        limit 1
+    ) as leave_rule on true
 ),
 
 daily_rows as (
@@ -279,6 +291,12 @@ daily_rows as (
                         to_char(priced.leave_end, 'DD-MM-YYYY'),
                         {{ pct_text('priced.leave_pct') }}
                     )
+                    -- a rule by duration says which day of the run it is
+                    || case
+                        when priced.leave_from_day > 1
+                            then format(' (hari ke-%s berturut-turut, aturan mulai hari ke-%s)', priced.leave_day_no, priced.leave_from_day)
+                        else ''
+                    end
             when 'HADIR'
                 then
                     concat_ws(

@@ -204,6 +204,20 @@ def _monthly(p: SuiteParams) -> AssetChecks:
         "where b.deduction_amount is distinct from floor(b.base_amount * b.total_pct / 100 + 0.5) "
         "order by b.nip, b.month"
     )
+    if "discipline_deduction" in p.table_columns.get(table, ()):
+        # issue 20: the percent cuts the discipline part (rounded half up); the deduction is the sum of
+        # the parts. A locked row (no parts: frozen before they existed) keeps the whole-base rule.
+        rounding_query = (
+            "select b.nip, b.month, b.base_amount, b.total_pct, b.deduction_amount, b.discipline_amount, "
+            "b.discipline_deduction, b.performance_amount, b.sanction_deduction from b "
+            "where (b.discipline_amount is null "
+            "and b.deduction_amount is distinct from floor(b.base_amount * b.total_pct / 100 + 0.5)) "
+            "or (b.discipline_amount is not null and ("
+            "b.discipline_deduction is distinct from floor(b.discipline_amount * b.total_pct / 100 + 0.5) "
+            "or b.deduction_amount is distinct from b.discipline_deduction "
+            "+ (b.base_amount - b.discipline_amount - b.performance_amount) + b.sanction_deduction)) "
+            "order by b.nip, b.month"
+        )
     # days_menunggu (issue 13) when the mart has it; an older mart adds up without it
     menunggu = "b.days_menunggu" if "days_menunggu" in p.table_columns.get(table, ()) else "0"
     days_query = (
@@ -256,7 +270,8 @@ def _monthly(p: SuiteParams) -> AssetChecks:
         ),
         Check(
             "monthly_deduction_rounded_half_up",
-            "deduction_amount = pembulatan setengah ke atas dari base × total_pct / 100",
+            "potongan_disiplin = pembulatan setengah ke atas dari bagian_disiplin × total_pct / 100 dan "
+            "deduction_amount = jumlah bagian-bagiannya (baris terkunci: base × total_pct / 100)",
             lambda: gxe.UnexpectedRowsExpectation(unexpected_rows_query=batch_rows(rounding_query)),
         ),
         Check(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 # fmt: off
@@ -70,7 +71,12 @@ _HSU = RegencyProfile(
     ),
 )
 
-REGENCIES: dict[str, RegencyProfile] = {"oku": _OKU, "hsu": _HSU}
+# An EXAMPLE regency paying TPP 40/60 (issue 20; seed regency_profiles `tpp`): OKU's places and
+# names, a made-up name, so no one mistakes the example Perbup for a real regency's law.
+_TPP = dataclasses.replace(_OKU, code="tpp", name="Kabupaten Contoh TPP")
+
+# The generator's --regency is also the regency profile (seed regency_profiles) its truth uses.
+REGENCIES: dict[str, RegencyProfile] = {"oku": _OKU, "hsu": _HSU, "tpp": _TPP}
 
 MALE_FIRST = (
     "Muhammad", "Ahmad", "Budi", "Agus", "Dedi", "Eko", "Hendra", "Irwan", "Joko", "Rizki", "Fajar",

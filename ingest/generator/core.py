@@ -14,12 +14,20 @@ import datetime as dt
 import json
 import random
 from collections.abc import Iterable
+from decimal import Decimal
 from pathlib import Path
 
 from ingest.generator import catalog
 from ingest.generator.punches import Scenario, boundary_scenarios, plan_day, plan_off_day
 from ingest.generator.regency import UNKNOWN_PIN_BASE, Regency, build_regency
-from ingest.generator.rules import MonthTotals, Rules, evaluate_day, load_rules, month_amounts
+from ingest.generator.rules import (
+    MonthTotals,
+    Rules,
+    evaluate_day,
+    load_rules,
+    month_amounts,
+    sanction_effects_enabled,
+)
 from warehouse.errors import UserError
 from warehouse.outputs import check_output_dir
 from warehouse.seeds import read_seed
@@ -32,8 +40,10 @@ TRUTH_HEADER = (
 )
 MONTHLY_HEADER = (
     "nip,month,workdays,days_hadir,days_tk,days_leave,days_menunggu,total_pct_uncapped,total_pct,"
-    "base_amount,deduction_amount,net_amount\n"
+    "base_amount,deduction_amount,net_amount,discipline_amount,discipline_deduction,performance_amount,"
+    "sanction_deduction,performance_score,is_complete\n"
 )
+KINERJA_HEADER = ["nip", "bulan", "nilai"]
 # One machine loses its clock in a power cut at 06:00 on a mid-period workday (battery reset: it
 # restarts at 2000-01-01 00:00:00) until a technician sets it at 10:00.
 CLOCK_RESET_AT, CLOCK_FIXED_AT = 6 * 3600, 10 * 3600
@@ -126,6 +136,27 @@ def write_reference(out: Path, reg: Regency) -> dict[str, int]:
         ),
     )
     return counts
+
+
+def _kinerja_rows(
+    rng: random.Random, reg: Regency, rules: Rules, window: list[dt.date]
+) -> list[list[object]]:
+    """Issue 20: the month's e-kinerja score (0–100, two decimals) of each employee whose policy pays
+    a productivity part by it; about one in twenty-five has none yet (the very first always), so the
+    truth shows that part unpaid and the month incomplete."""
+    months = sorted({d.replace(day=1) for d in window})
+    rows: list[list[object]] = []
+    first = True
+    for emp in reg.employees:
+        if not rules.policy_for(emp.jenis).needs_score:
+            continue
+        for month in months:
+            missing = rng.random() < 0.04 or first
+            first = False
+            score = Decimal(rng.randint(5000, 10000)) / 100
+            if not missing:
+                rows.append([emp.nip, f"{month:%Y-%m}", f"{score:.2f}"])
+    return rows
 
 
 def _window(start: dt.date, end: dt.date) -> list[dt.date]:
@@ -344,7 +375,11 @@ def generate(
     check_output_dir(out_dir)
     end = start + dt.timedelta(days=days - 1)
     offline_day = end if offline_from is None else _parse_start(offline_from)
-    rules = load_rules(seeds_dir)
+    if sanction_effects_enabled(seeds_dir):
+        raise UserError(
+            "sanction_settings.csv: kebenaran generator tidak memodelkan efek sanksi PP 94/2021; matikan dulu"
+        )
+    rules = load_rules(seeds_dir, profile=regency)  # --regency is also the regency profile
     reg = build_regency(
         random.Random(f"{seed}:regency"), regency, employees, devices, start, end, host, base_port
     )
@@ -396,6 +431,13 @@ def generate(
         counts["koreksi"] = _write_csv(koreksi_path, KOREKSI_HEADER, koreksi_rows)
     elif koreksi_path.exists():
         koreksi_path.unlink()  # a previous run's corrections must not linger
+    kinerja_path = out / "kinerja.csv"
+    if any(rules.policy_for(e.jenis).needs_score for e in emps):
+        counts["kinerja"] = _write_csv(
+            kinerja_path, KINERJA_HEADER, _kinerja_rows(random.Random(f"{seed}:kinerja"), reg, rules, window)
+        )
+    elif kinerja_path.exists():
+        kinerja_path.unlink()  # a previous run's scores must not linger
     truth = _TruthBuilder(out, reg, rules, start, end, exported_at, seeds_dir)
     files = [(attlog_dir / f"{d.sn}_attlog.dat").open("w", encoding="utf-8", newline="\n") for d in devs]
     later = {
@@ -467,6 +509,8 @@ def generate(
 
     meta = {
         "regency": regency,
+        # the seed regency_profiles profile the truth used (ABSENSI_REGENCY_PROFILE for the warehouse)
+        "regency_profile": regency,
         "timezone": reg.profile.timezone,
         "start": start.isoformat(),
         "end": end.isoformat(),
@@ -492,6 +536,7 @@ def generate(
             "pins": str(out / "pins.csv"),
             "leave": str(out / "leave.csv"),
             **({"koreksi": str(koreksi_path)} if corrections else {}),
+            **({"kinerja": str(kinerja_path)} if kinerja_path.is_file() else {}),
             "attlog": [str(attlog_dir / f"{d.sn}_attlog.dat") for d in devs],
             "attlog_later": [str(later_dir / f"{devs[i].sn}_attlog.dat") for i in sorted(offline)],
             "truth": str(out / "truth.csv"),
@@ -555,12 +600,27 @@ class _TruthBuilder:
             # Overlapping letters (docs/CONTRACTS.md): the later start wins, then the later row; a
             # stable sort by start keeps file order among equal starts.
             letters = sorted(csv.DictReader(fh), key=lambda row: row["mulai"])
+            covered: dict[tuple[str, dt.date], str] = {}  # every day of every letter, window or not
             for r in letters:
                 d, last = dt.date.fromisoformat(r["mulai"]), dt.date.fromisoformat(r["sampai"])
-                d = max(d, start)
-                while d <= min(last, end):
-                    self.leave[(r["nip"], d)] = r["jenis"]
+                while d <= last:
+                    covered[(r["nip"], d)] = r["jenis"]
+                    if start <= d <= end:
+                        self.leave[(r["nip"], d)] = r["jenis"]
                     d += dt.timedelta(days=1)
+        # Issue 20, rules by duration: a leave day's number in its run = 1 + the run's day before it,
+        # when the calendar day before is covered by a letter of the same type
+        self.leave_day_no: dict[tuple[str, dt.date], int] = {}
+        for nip, d in sorted(covered, key=lambda k: (k[0], k[1])):
+            before = (nip, d - dt.timedelta(days=1))
+            same = covered.get(before) == covered[(nip, d)]
+            self.leave_day_no[(nip, d)] = self.leave_day_no[before] + 1 if same else 1
+        # Issue 20: the e-kinerja scores written (kinerja.csv), by (nip, month)
+        self.scores: dict[tuple[str, dt.date], Decimal] = {}
+        if (out / "kinerja.csv").is_file():
+            with (out / "kinerja.csv").open(newline="", encoding="utf-8") as fh:
+                for r in csv.DictReader(fh):
+                    self.scores[(r["nip"], dt.date.fromisoformat(r["bulan"] + "-01"))] = Decimal(r["nilai"])
         # approved corrections (issue 15): added punches, excused sides, remote days, broken devices
         self.added: dict[tuple[str, dt.date], list[int]] = {}
         self.excused: dict[tuple[str, dt.date], tuple[bool, bool]] = {}
@@ -645,6 +705,7 @@ class _TruthBuilder:
                 policy,
                 self.leave.get((nip, day)),
                 pending=bool(waiting),
+                leave_day_no=self.leave_day_no.get((nip, day), 1),
                 excuse_tl=excuse_tl,
                 excuse_psw=excuse_psw,
                 remote=self.remote.get((nip, day)),
@@ -672,10 +733,16 @@ class _TruthBuilder:
             fh.write(MONTHLY_HEADER)
             for (month, nip), t in sorted(self.months.items()):
                 base = self.base[nip]
-                total_pct, deduction, net = month_amounts(t, base, self.policy[nip])
+                policy = self.policy[nip]
+                score = self.scores.get((nip, month)) if policy.needs_score else None
+                money = month_amounts(t, base, policy, score)
+                complete = t.days_menunggu == 0 and (score is not None or not policy.needs_score)
                 fh.write(
                     f"{nip},{month.isoformat()},{t.workdays},{t.days_hadir},{t.days_tk},{t.days_leave},{t.days_menunggu},"
-                    f"{fmt(t.total_pct_uncapped)},{fmt(total_pct)},{base},{deduction},{net}\n"
+                    f"{fmt(t.total_pct_uncapped)},{fmt(money.total_pct)},{base},{money.deduction},{money.net},"
+                    f"{money.discipline_amount},{money.discipline_deduction},{money.performance_amount},"
+                    f"{money.sanction_deduction},{'' if score is None else f'{score:.2f}'},"
+                    f"{'true' if complete else 'false'}\n"
                 )
                 n += 1
         return self.rows, n

@@ -424,4 +424,45 @@ def build_regency(
     emps = build_employees(rng, profile, opds, n_employees, start, end)
     assign_profiles_and_pins(rng, opds, devices, emps, start)
     leaves = build_leaves(rng, opds, emps, start, end)
+    if regency == "tpp":
+        # after every other draw, so oku/hsu stay byte-identical
+        leaves = _long_sick_letters(random.Random(rng.random()), opds, emps, leaves, start, end)
     return Regency(profile, opds, devices, emps, leaves)
+
+
+def _long_sick_letters(
+    rng: random.Random,
+    opds: list[Opd],
+    emps: list[Employee],
+    leaves: list[Leave],
+    start: dt.date,
+    end: dt.date,
+) -> list[Leave]:
+    """The tpp example's rule by duration (SAKIT from the 15th consecutive day) needs long sick
+    leave: a few employees get a sick letter renewed by a second one the day after it ends (one run,
+    day numbers continuing), placed where they have no other letter."""
+    taken: dict[int, list[tuple[dt.date, dt.date]]] = {}
+    for lv in leaves:
+        taken.setdefault(lv.emp_idx, []).append((lv.mulai, lv.sampai))
+    extra: list[Leave] = []
+    candidates = [
+        e for e in emps
+        if e.profile in ("disciplined", "late") and e.aktif_sampai is None
+        and e.aktif_mulai <= start - dt.timedelta(days=30)
+    ]  # fmt: skip
+    span = max(1, (end - start).days - 10)
+    for k, emp in enumerate(candidates[: max(2, len(emps) // 60)]):
+        mulai = start + dt.timedelta(days=rng.randrange(span)) - dt.timedelta(days=5)
+        first_end = mulai + dt.timedelta(days=rng.randint(7, 12))
+        sampai = first_end + dt.timedelta(days=rng.randint(6, 12))
+        if any(not (sampai < a or b < mulai) for a, b in taken.get(emp.idx, [])):
+            continue
+        code = opds[emp.opd_idx].code
+        extra.append(
+            Leave(emp.idx, "SAKIT", mulai, first_end, f"445/{9000 + 2 * k:04d}/SKS/{code}/{mulai.year}")
+        )
+        extra.append(
+            Leave(emp.idx, "SAKIT", first_end + dt.timedelta(days=1), sampai,
+                  f"445/{9001 + 2 * k:04d}/SKS/{code}/{mulai.year}")
+        )  # fmt: skip
+    return sorted(leaves + extra, key=lambda lv: (lv.emp_idx, lv.mulai))

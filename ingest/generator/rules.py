@@ -39,12 +39,26 @@ class Policy:
     tk_pct: Decimal
     cap_pct: Decimal
     checkout_gap_seconds: int
-    leave_pct: dict[str, Decimal]
+    # leave type -> ((from_day, pct), ...) by from_day (seed policy_leave; issue 20 rules by duration)
+    leave_rules: dict[str, tuple[tuple[int, Decimal], ...]]
     # issue 15 (seed policy_koreksi): correction type -> (percent, whether TL/PSW still apply)
     koreksi: dict[str, tuple[Decimal, bool]]
     # side -> list indexed by whole minutes (0.._MAX_MINUTES) of (tier, pct); built once for speed.
     tier_by_minutes: dict[str, list[tuple[int, Decimal]]]
     missing_pct: dict[str, Decimal]
+
+    # issue 20 (seed policy_components): the share of the base attendance cuts, and whether the rest
+    # is paid by an e-kinerja score (a `kinerja` component) or in full
+    discipline_share_pct: Decimal = _HUNDRED
+    needs_score: bool = False
+
+    def leave_pct(self, leave: str, day_no: int) -> Decimal:
+        """The percent of a leave day that is day `day_no` of its run (the last rule reached)."""
+        pct = _ZERO
+        for from_day, rule_pct in self.leave_rules[leave]:
+            if day_no >= from_day:
+                pct = rule_pct
+        return pct
 
     def tier(self, side: str, minutes: int) -> tuple[int, Decimal]:
         table = self.tier_by_minutes[side]
@@ -98,7 +112,9 @@ def _build_tiers(rows: list[dict[str, str]]) -> tuple[list[tuple[int, Decimal]],
     return table, missing
 
 
-def load_rules(seeds_dir: Path = SEEDS_DIR) -> Rules:
+def load_rules(seeds_dir: Path = SEEDS_DIR, profile: str = "") -> Rules:
+    """The seeds' rules; `profile` (seed regency_profiles) picks the policies per employee type,
+    '' = seed policy_assignment (as the warehouse does with ABSENSI_REGENCY_PROFILE unset)."""
     holidays = frozenset(dt.date.fromisoformat(r["holiday_date"]) for r in read_seed("holidays", seeds_dir))
     ramadan = tuple(
         (dt.date.fromisoformat(r["start_date"]), dt.date.fromisoformat(r["end_date"]))
@@ -112,6 +128,7 @@ def load_rules(seeds_dir: Path = SEEDS_DIR) -> Rules:
     tier_rows = read_seed("policy_tiers", seeds_dir)
     leave_rows = read_seed("policy_leave", seeds_dir)
     koreksi_rows = read_seed("policy_koreksi", seeds_dir)
+    component_rows = read_seed("policy_components", seeds_dir)
     policies: dict[str, Policy] = {}
     for r in read_seed("policies", seeds_dir):
         pid = r["policy_id"]
@@ -125,7 +142,16 @@ def load_rules(seeds_dir: Path = SEEDS_DIR) -> Rules:
             tk_pct=Decimal(r["tk_pct"]),
             cap_pct=Decimal(r["monthly_cap_pct"]),
             checkout_gap_seconds=int(r["checkout_min_gap_minutes"]) * 60,
-            leave_pct={x["leave_type"]: Decimal(x["pct"]) for x in leave_rows if x["policy_id"] == pid},
+            leave_rules={
+                leave_type: tuple(
+                    sorted(
+                        (int(x["from_day"] or 1), Decimal(x["pct"]))
+                        for x in leave_rows
+                        if x["policy_id"] == pid and x["leave_type"] == leave_type
+                    )
+                )
+                for leave_type in {x["leave_type"] for x in leave_rows if x["policy_id"] == pid}
+            },
             koreksi={
                 x["correction_type"]: (Decimal(x["pct"]), x["tl_psw_apply"].strip().lower() == "true")
                 for x in koreksi_rows
@@ -133,8 +159,20 @@ def load_rules(seeds_dir: Path = SEEDS_DIR) -> Rules:
             },
             tier_by_minutes=tiers,
             missing_pct=missing,
-        )
-    assignment = {r["jenis_pegawai"]: r["policy_id"] for r in read_seed("policy_assignment", seeds_dir)}
+            discipline_share_pct=sum(
+                (Decimal(c["share_pct"]) for c in component_rows
+                 if c["policy_id"] == pid and c["takes_attendance"].lower() == "true"),
+                _ZERO,
+            ) if any(c["policy_id"] == pid for c in component_rows) else _HUNDRED,
+            needs_score=any(c["policy_id"] == pid and c["component"] == "kinerja" for c in component_rows),
+        )  # fmt: skip
+    if profile:
+        rows = [r for r in read_seed("regency_profiles", seeds_dir) if r["profile"] == profile]
+        if not rows:
+            raise ValueError(f"regency_profiles.csv has no profile {profile!r}")
+    else:
+        rows = read_seed("policy_assignment", seeds_dir)
+    assignment = {r["jenis_pegawai"]: r["policy_id"] for r in rows}
     pcts = [Decimal(t["pct"]) for t in tier_rows] + [Decimal(x["pct"]) for x in leave_rows]
     pcts += [p.tk_pct for p in policies.values()] + [p.cap_pct for p in policies.values()]
     places = max([2] + [-int(p.as_tuple().exponent) for p in pcts])
@@ -161,6 +199,7 @@ def evaluate_day(
     policy: Policy,
     leave: str | None = None,
     pending: bool = False,
+    leave_day_no: int = 1,
     *,
     excuse_tl: bool = False,
     excuse_psw: bool = False,
@@ -187,7 +226,7 @@ def evaluate_day(
         else:
             last_out = first
     if leave is not None:
-        return DayTruth(leave, 0, 0, None, None, policy.leave_pct[leave], first_in, last_out)
+        return DayTruth(leave, 0, 0, None, None, policy.leave_pct(leave, leave_day_no), first_in, last_out)
     remote_pct, remote_tiers = policy.koreksi.get(remote, (_ZERO, False)) if remote else (_ZERO, False)
     if remote is not None and not remote_tiers:
         return DayTruth("HADIR", 0, 0, None, None, remote_pct, first_in, last_out)
@@ -242,8 +281,41 @@ def round_half_up(value: Decimal) -> int:
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def month_amounts(totals: MonthTotals, base: int, policy: Policy) -> tuple[Decimal, int, int]:
-    """(capped percent, deduction rupiah, net rupiah) for a month."""
+@dataclass(frozen=True)
+class MonthAmounts:
+    total_pct: Decimal
+    discipline_amount: int
+    discipline_deduction: int
+    performance_amount: int
+    sanction_deduction: int
+    deduction: int
+    net: int
+
+
+def month_amounts(
+    totals: MonthTotals, base: int, policy: Policy, score: Decimal | None = None
+) -> MonthAmounts:
+    """A month's money (issue 20 components). The attendance percent, capped, cuts the discipline
+    share of the base; the productivity rest is paid by the month's e-kinerja `score` when the policy
+    has a `kinerja` component (nothing while no score is known), in full otherwise."""
     total_pct = min(policy.cap_pct, totals.total_pct_uncapped)
-    deduction = round_half_up(Decimal(base) * total_pct / _HUNDRED)
-    return total_pct, deduction, base - deduction
+    discipline = round_half_up(Decimal(base) * policy.discipline_share_pct / _HUNDRED)
+    discipline_cut = round_half_up(Decimal(discipline) * total_pct / _HUNDRED)
+    rest = base - discipline
+    if not policy.needs_score:
+        performance = rest
+    elif score is None:
+        performance = 0
+    else:
+        performance = round_half_up(Decimal(rest) * score / _HUNDRED)
+    paid = discipline - discipline_cut + performance
+    return MonthAmounts(total_pct, discipline, discipline_cut, performance, 0, base - paid, paid)
+
+
+def sanction_effects_enabled(seeds_dir: Path = SEEDS_DIR) -> bool:
+    """Whether seed sanction_settings switches on a PP 94/2021 pay effect (the truth models none)."""
+    return any(
+        "true"
+        in (row["apply_sanction_cut"].strip().lower(), row["stop_pay_after_consecutive_tk"].strip().lower())
+        for row in read_seed("sanction_settings", seeds_dir)
+    )

@@ -134,7 +134,7 @@ def test_workbook_is_laid_out_for_finance(use_warehouse, run_cli, tmp_path, monk
     assert header[:9] == ["Jenis baris", "NIP", "Nama", "Kode OPD", "Nama OPD", "Tunjangan pokok (Rp)",
                           "Potongan (%)", "Potongan (Rp)", "Tunjangan diterima (Rp)"]  # fmt: skip
     assert "Hari terlambat (TL)" in header and "Potongan dari PSW (%)" in header
-    assert ws.freeze_panes == "D6" and ws.auto_filter.ref == f"A5:T{5 + len(_data_rows(ws))}"
+    assert ws.freeze_panes == "D6" and ws.auto_filter.ref == f"A5:AA{5 + len(_data_rows(ws))}"
     row6 = ws[6]
     assert row6[0].value == "DATA" and row6[1].number_format == "@"
     assert {row6[i].number_format for i in (5, 7, 8)} == {'"Rp" #,##0;-"Rp" #,##0'}
@@ -299,7 +299,10 @@ def test_finance_login_with_least_privilege_exports_the_same_money(warehouse, pg
     money_full = [r[5:9] for r in _csv(tmp_path / "full.csv") if r[0] == "DATA"]
     assert money and money == money_full
     # the daily facts are not the finance role's: the TL/PSW/TK parts stay empty for it
-    assert all(r[13:] == [""] * 5 + ["0", "LENGKAP"] for r in _csv(tmp_path / "fin.csv") if r[0] == "DATA")
+    assert all(r[13:20] == [""] * 5 + ["0", "LENGKAP"] for r in _csv(tmp_path / "fin.csv") if r[0] == "DATA")
+    # the parts (issue 20) are the allowance mart's: the finance login has the same as the full login
+    parts = [r[20:] for r in _csv(tmp_path / "fin.csv") if r[0] == "DATA"]
+    assert parts == [r[20:] for r in _csv(tmp_path / "full.csv") if r[0] == "DATA"]
 
 
 def test_adjustments_of_a_locked_month_are_paid_in_the_open_month(use_warehouse, run_cli, tmp_path):

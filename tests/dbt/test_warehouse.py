@@ -28,7 +28,7 @@ DESIGN_MONTHLY_COLUMNS = [
     "nip", "month", "opd_code", "policy_id", "base_amount", "workdays", "days_hadir", "days_tk",
     "days_leave", "days_menunggu", "total_pct_uncapped", "total_pct", "discipline_amount",
     "discipline_deduction", "performance_amount", "sanction_deduction", "deduction_amount", "net_amount",
-    "is_locked", "is_complete",
+    "performance_score", "sanction_cut_pct", "is_pay_stopped", "is_locked", "is_complete",
 ]  # fmt: skip
 
 

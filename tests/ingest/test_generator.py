@@ -28,7 +28,8 @@ HEADERS = {
     "leave.csv": "nip,jenis,mulai,sampai,nomor_surat",
     "truth.csv": "nip,work_date,status,tl_tier,psw_tier,late_minutes,early_minutes,deduction_pct,first_in,last_out",
     "truth_monthly.csv": "nip,month,workdays,days_hadir,days_tk,days_leave,days_menunggu,total_pct_uncapped,total_pct,"
-    "base_amount,deduction_amount,net_amount",
+    "base_amount,deduction_amount,net_amount,discipline_amount,discipline_deduction,performance_amount,"
+    "sanction_deduction,performance_score,is_complete",
 }
 ATTLOG_LINE = re.compile(r"^ *(\S+)\t(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\t\d+\t[01]\t0\t0$")
 # Mid-Feb to early Apr 2026: holidays and cuti bersama, Ramadan (19 Feb – 19 Mar), Fridays.

@@ -8,7 +8,15 @@ from decimal import Decimal
 
 import pytest
 
-from ingest.generator.rules import DayTruth, MonthTotals, Rules, evaluate_day, load_rules, month_amounts
+from ingest.generator.rules import (
+    DayTruth,
+    MonthAmounts,
+    MonthTotals,
+    Rules,
+    evaluate_day,
+    load_rules,
+    month_amounts,
+)
 
 MONDAY = dt.date(2026, 11, 2)
 FRIDAY = dt.date(2026, 11, 6)
@@ -164,6 +172,36 @@ def _month(rules: Rules, days: list[DayTruth]) -> MonthTotals:
     return totals
 
 
+def _money(amounts: MonthAmounts) -> tuple[Decimal, int, int]:
+    return amounts.total_pct, amounts.deduction, amounts.net
+
+
+def test_tpp_40_60_with_a_score_of_85_and_without_one() -> None:
+    policy = load_rules(profile="tpp").policy_for("PNS")
+    assert (policy.policy_id, policy.discipline_share_pct, policy.needs_score) == (
+        "tpp_40_60",
+        Decimal("40.00"),
+        True,
+    )
+    totals = MonthTotals(workdays=20, days_hadir=19, days_tk=1, total_pct_uncapped=Decimal("6.50"))
+    scored = month_amounts(totals, 5_000_000, policy, Decimal("85"))
+    assert (scored.discipline_amount, scored.discipline_deduction, scored.performance_amount) == (
+        2_000_000, 130_000, 2_550_000,
+    )  # fmt: skip
+    assert (scored.deduction, scored.net) == (580_000, 4_420_000)
+    unknown = month_amounts(totals, 5_000_000, policy, None)  # no score yet: that part is not paid
+    assert (unknown.performance_amount, unknown.deduction, unknown.net) == (0, 3_130_000, 1_870_000)
+    # honorer keep tukin_standard in the tpp profile (TPP is for ASN), the whole base cut
+    assert load_rules(profile="tpp").policy_for("HONORER").policy_id == "tukin_standard"
+
+
+def test_sakit_day_14_is_free_and_day_15_costs_under_tpp() -> None:
+    policy = load_rules(profile="tpp").policy_for("PNS")
+    assert evaluate_day(None, None, 27000, 57600, policy, "SAKIT", leave_day_no=14).pct == Decimal("0.00")
+    assert evaluate_day(None, None, 27000, 57600, policy, "SAKIT", leave_day_no=15).pct == Decimal("2.00")
+    assert evaluate_day(None, None, 27000, 57600, policy, "CUTI", leave_day_no=40).pct == Decimal("0.00")
+
+
 def test_monthly_total_is_capped_at_100(rules: Rules) -> None:
     policy = rules.policy_for("PNS")
     totals = _month(rules, [day(rules, MONDAY)] * 21 + [day(rules, MONDAY, "07:00:00", "16:00:00")])
@@ -173,18 +211,18 @@ def test_monthly_total_is_capped_at_100(rules: Rules) -> None:
         1,
         Decimal("105.00"),
     )
-    assert month_amounts(totals, 2_531_250, policy) == (Decimal("100.00"), 2_531_250, 0)
+    assert _money(month_amounts(totals, 2_531_250, policy)) == (Decimal("100.00"), 2_531_250, 0)
 
 
 def test_deduction_rounds_half_up_to_whole_rupiah(rules: Rules) -> None:
     policy = rules.policy_for("PNS")
     one_tl1 = _month(rules, [day(rules, MONDAY, "07:40:00", "16:00:00")])  # 0.50%
     # 3,937,300 x 0.50% = 19,686.5 -> 19,687 (banker's rounding would give 19,686)
-    assert month_amounts(one_tl1, 3_937_300, policy) == (Decimal("0.50"), 19_687, 3_917_613)
+    assert _money(month_amounts(one_tl1, 3_937_300, policy)) == (Decimal("0.50"), 19_687, 3_917_613)
     # 1,512,350 x 0.50% = 7,561.75 -> 7,562
-    assert month_amounts(one_tl1, 1_512_350, policy)[1:] == (7_562, 1_504_788)
+    assert _money(month_amounts(one_tl1, 1_512_350, policy))[1:] == (7_562, 1_504_788)
     leave_only = _month(rules, [day(rules, MONDAY, leave="CUTI")])
-    assert (leave_only.days_leave, month_amounts(leave_only, 1_000_000, policy)) == (
+    assert (leave_only.days_leave, _money(month_amounts(leave_only, 1_000_000, policy))) == (
         1,
         (Decimal("0.00"), 0, 1_000_000),
     )

@@ -54,3 +54,14 @@ def test_a_comm_key_reference_must_name_a_comm_key_variable() -> None:
 def test_a_duration_that_is_not_a_number_is_one_clear_line() -> None:
     with pytest.raises(UserError, match="ABSENSI_PULL_TIMEOUT='lama' bukan angka detik"):
         load({"ABSENSI_PULL_TIMEOUT": "lama"})
+
+
+def test_the_regency_profile_is_one_of_the_seed_profiles() -> None:
+    # issue 20: one setting picks the policies per employee type (seed regency_profiles)
+    assert load({}).regency_profile == ""  # seed policy_assignment, as before
+    assert load({"ABSENSI_REGENCY_PROFILE": " HSU "}).regency_profile == "hsu"
+    assert load({"ABSENSI_REGENCY_PROFILE": "tpp"}).regency_profile == "tpp"
+    with pytest.raises(
+        UserError, match=r"ABSENSI_REGENCY_PROFILE='bali' tidak dikenal \(pilih: oku, hsu, tpp"
+    ):
+        load({"ABSENSI_REGENCY_PROFILE": "bali"})

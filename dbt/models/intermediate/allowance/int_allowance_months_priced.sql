@@ -10,9 +10,16 @@
 -- Components (seed policy_components): the attendance percent applies to the component that takes
 -- attendance (discipline_amount = round-half-up(base × its share), the whole base for `utuh`) and is
 -- capped at it: discipline_deduction = round-half-up(discipline_amount × total_pct / 100). The rest of
--- the base is the productivity part (performance_amount, paid in full until a score exists; 0 for
--- `utuh`). deduction = discipline_deduction + (productivity part − performance_amount) +
--- sanction_deduction (0: no sanction effect yet). For `utuh` this is exactly today's deduction.
+-- the base is the productivity part (0 for `utuh`). A policy with a `kinerja` component pays it by the
+-- month's e-kinerja score (stg_raw__kinerja): performance_amount = round-half-up(part × nilai / 100);
+-- without a score the part is not known yet: not paid (performance_amount 0, performance_score null,
+-- is_performance_known false; the month is not complete), never guessed. A policy without a `kinerja`
+-- component pays the rest in full.
+-- Sanctions (int_sanction_effects, off by default): applied after the attendance deductions, to what
+-- is left: sanction_deduction = round-half-up(left × sanction_cut_pct / 100), or all of it in a month
+-- whose pay is stopped (is_pay_stopped).
+-- deduction = discipline_deduction + (productivity part − performance_amount) + sanction_deduction;
+-- for `utuh` without sanctions this is exactly today's deduction.
 with monthly as (
     select * from {{ ref('int_attendance_monthly') }}
 ),
@@ -37,11 +44,20 @@ policy_components as (
     select * from {{ ref('policy_components') }}
 ),
 
+scores as (
+    select * from {{ ref('stg_raw__kinerja') }}
+),
+
+sanction_effects as (
+    select * from {{ ref('int_sanction_effects') }}
+),
+
 -- the share of the base the attendance deductions apply to, per policy (100 when no component row)
 attendance_shares as (
     select
         policy_id,
-        sum(share_pct) filter (where takes_attendance) as discipline_share_pct
+        sum(share_pct) filter (where takes_attendance) as discipline_share_pct,
+        bool_or(component = 'kinerja') as needs_score
     from policy_components
     group by policy_id
 ),
@@ -110,9 +126,16 @@ components as (
     select
         capped.*,
         {{ deduction_rupiah('capped.base_amount', 'coalesce(attendance_shares.discipline_share_pct, 100.00)') }}
-            as discipline_amount
+            as discipline_amount,
+        coalesce(attendance_shares.needs_score, false) as needs_score,
+        (case when coalesce(attendance_shares.needs_score, false) then scores.performance_score end)::numeric(5, 2)
+            as performance_score,
+        coalesce(sanction_effects.sanction_cut_pct, 0)::numeric(5, 2) as sanction_cut_pct,
+        coalesce(sanction_effects.is_pay_stopped, false) as is_pay_stopped
     from capped
     left join attendance_shares on attendance_shares.policy_id = capped.policy_id
+    left join scores on scores.nip = capped.nip and scores.month = capped.month
+    left join sanction_effects on sanction_effects.nip = capped.nip and sanction_effects.month = capped.month
 ),
 
 parts as (
@@ -120,26 +143,49 @@ parts as (
         components.*,
         {{ deduction_rupiah('components.discipline_amount', 'components.total_pct') }} as discipline_deduction,
         case
-            when components.is_employed then components.base_amount - components.discipline_amount
-            else 0
+            when not components.is_employed then 0
+            when not components.needs_score then components.base_amount - components.discipline_amount
+            when components.performance_score is null then 0
+            else
+                {{ deduction_rupiah(
+                    'components.base_amount - components.discipline_amount', 'components.performance_score'
+                ) }}
         end as performance_amount,
-        0::bigint as sanction_deduction
+        (not components.needs_score or components.performance_score is not null) as is_performance_known
     from components
+),
+
+-- what is left after the attendance deductions and the unpaid productivity part
+attendance_net as (
+    select
+        parts.*,
+        parts.discipline_amount - parts.discipline_deduction + parts.performance_amount as left_amount
+    from parts
+),
+
+sanctioned as (
+    select
+        attendance_net.*,
+        case
+            when attendance_net.is_pay_stopped then attendance_net.left_amount
+            else {{ deduction_rupiah('attendance_net.left_amount', 'attendance_net.sanction_cut_pct') }}
+        end as sanction_deduction
+    from attendance_net
 ),
 
 priced as (
     select
-        parts.*,
-        parts.discipline_deduction
-        + (parts.base_amount - parts.discipline_amount - parts.performance_amount)
-        + parts.sanction_deduction as deduction_amount,
-        parts.base_amount
+        sanctioned.*,
+        sanctioned.discipline_deduction
+        + (sanctioned.base_amount - sanctioned.discipline_amount - sanctioned.performance_amount)
+        + sanctioned.sanction_deduction as deduction_amount,
+        sanctioned.base_amount
         - (
-            parts.discipline_deduction
-            + (parts.base_amount - parts.discipline_amount - parts.performance_amount)
-            + parts.sanction_deduction
+            sanctioned.discipline_deduction
+            + (sanctioned.base_amount - sanctioned.discipline_amount - sanctioned.performance_amount)
+            + sanctioned.sanction_deduction
         ) as net_amount
-    from parts
+    from sanctioned
 )
 
 select * from priced

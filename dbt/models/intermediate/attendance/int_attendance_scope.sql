@@ -20,7 +20,7 @@ opd_schedule as (
 ),
 
 policy_assignment as (
-    select * from {{ ref('policy_assignment') }}
+    select * from {{ ref('int_policy_assignment') }}
 ),
 
 calendar as (

@@ -7,6 +7,9 @@
 -- The parts (discipline_amount, discipline_deduction, performance_amount, sanction_deduction) come
 -- from policy_components; deduction_amount = discipline_deduction + (base − discipline_amount −
 -- performance_amount) + sanction_deduction. Locked rows carry null parts (the snapshot has none).
+-- performance_score: the month's e-kinerja score (policies with a `kinerja` component; null when none
+-- is imported: that part is not paid and the month is not complete). sanction_cut_pct and
+-- is_pay_stopped: int_sanction_effects (PP 94/2021; off unless seed sanction_settings enables them).
 with priced_months as (
     select * from {{ ref('int_allowance_months_priced') }}
 ),
@@ -39,9 +42,13 @@ computed as (
         priced_months.sanction_deduction::bigint as sanction_deduction,
         priced_months.deduction_amount::bigint as deduction_amount,
         priced_months.net_amount::bigint as net_amount,
+        priced_months.performance_score::numeric(5, 2) as performance_score,
+        priced_months.sanction_cut_pct::numeric(5, 2) as sanction_cut_pct,
+        priced_months.is_pay_stopped,
         -- metadata
         false as is_locked,
-        (priced_months.days_menunggu = 0) as is_complete
+        -- final days only, and the productivity part known (a score imported when the policy needs one)
+        (priced_months.days_menunggu = 0 and priced_months.is_performance_known) as is_complete
     from priced_months
     where not priced_months.is_locked_month
 ),
@@ -67,6 +74,9 @@ frozen as (
         null::bigint as sanction_deduction,
         deduction_amount::bigint as deduction_amount,
         net_amount::bigint as net_amount,
+        null::numeric(5, 2) as performance_score,
+        null::numeric(5, 2) as sanction_cut_pct,
+        null::boolean as is_pay_stopped,
         true as is_locked,
         -- the close refuses a month with MENUNGGU days
         true as is_complete
