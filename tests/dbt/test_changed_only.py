@@ -45,7 +45,9 @@ def _hourly(url: str, vars: dict = WINDOW) -> BuildResult:
 
 
 @pytest.mark.slow
-def test_the_hourly_build_rebuilds_views_and_seeds_only_when_their_definition_changed(db_url, conn, tmp_path):
+def test_the_hourly_build_rebuilds_views_and_seeds_only_when_their_definition_changed(
+    db_url, conn, tmp_path, run_cli
+):
     folder = tmp_path / "regency"
     generate(folder, employees=12, devices=2, start=date(2026, 9, 1), days=30, seed=3)
     with psycopg.connect(db_url, autocommit=True) as own:
@@ -94,8 +96,13 @@ def test_the_hourly_build_rebuilds_views_and_seeds_only_when_their_definition_ch
     assert not models & {"stg_raw__koreksi", "int_punches_matched"}
     assert _built(changed, "seed") == set()
 
-    # 5. ... and the build after it is the steady one again (the new manifest was recorded).
+    # 5. ... and the build after it is the steady one again (the new manifest was recorded); a plain
+    #    `absensi transform` is that hourly build, `--everything` builds every view and seed.
     assert "stg_raw__employees" not in _built(_hourly(db_url), "model")
+    plain = run_cli("transform", "--vars", json.dumps(WINDOW))
+    assert plain.exit_code == 0 and " 0 seed," in plain.output, plain.output
+    everything = run_cli("transform", "--everything", "--vars", json.dumps(WINDOW))
+    assert everything.exit_code == 0 and " 0 seed," not in everything.output, everything.output
 
     # 6. A view dropped by hand: everything is built.
     conn.execute("drop view staging.stg_raw__koreksi cascade")
