@@ -8,14 +8,19 @@ and the settings they resolved; the connection reaches dbt through the environme
 from __future__ import annotations
 
 import datetime as dt
+import gzip
+import hashlib
+import importlib.metadata
 import json
 import os
 import re
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from warehouse import db
@@ -46,6 +51,18 @@ INTEGER_VARS = (
     "device_log_capacity",
 )
 DATE_VAR_RANGE = (dt.date(1900, 1, 1), dt.date(2100, 12, 31))
+
+# Issue 21 item 4: what an hourly build selects once the warehouse records the manifest of its last
+# complete build (DEPLOYED_STATE_TABLE): every node whose definition changed since (SQL, config, a
+# macro it calls, a seed's contents) and everything downstream of one; every table and incremental
+# model (their contents follow the data); and everything downstream of a table — dbt rebuilds a table
+# by swapping in a new relation and drops the old one with `cascade`, which drops the views over it.
+# What is left out: the views over raw and seeds and the seeds themselves, unchanged, with their data
+# tests. Their data tests run in every complete build (the monthly close, --full-refresh, CI).
+CHANGED_ONLY_SELECTORS = ("state:modified+", "config.materialized:incremental", "config.materialized:table+")
+# The manifest of the last complete build in this warehouse, written after it succeeded; dbt's own
+# schema, not a raw table. No row (a new warehouse), another dbt or other vars: build everything.
+DEPLOYED_STATE_TABLE = "intermediate.dbt_deployed_state"
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -188,11 +205,14 @@ def build_args(
     vars: Mapping[str, Any] | None = None,
     command: str = "build",
     unit_tests: bool = True,
+    state_dir: Path | None = None,
 ) -> list[str]:
     args = [command, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
     if select:
         selectors = [select] if isinstance(select, str) else list(select)
         args += ["--select", *selectors]
+    elif state_dir is not None:
+        args += ["--select", *CHANGED_ONLY_SELECTORS, "--state", str(state_dir)]
     if full_refresh:
         args.append("--full-refresh")
     if vars:
@@ -212,6 +232,7 @@ def run_build(
     on_node: Callable[[NodeResult], None] | None = None,
     on_total: Callable[[int], None] | None = None,
     unit_tests: bool = True,
+    changed_only: bool = False,
 ) -> BuildResult:
     """`dbt build` the project against `url`; raises UserError naming the failed models/tests with
     dbt's message. `settings` gives the regency's timezone, dbt's threads and how long to wait for
@@ -221,6 +242,12 @@ def run_build(
     after each seed, model or test finishes, and `on_total` with the number of nodes the build runs,
     unit tests included (progress display: "12/156"). `unit_tests=False` skips the rule unit tests
     (they test SQL, not data: the hourly DAG may skip them; CI and the CLI run them).
+
+    `changed_only=True` (the hourly run; ignored with `select` or `full_refresh`): rebuild the views
+    and seeds only when their definition changed since the last complete build of this warehouse
+    (CHANGED_ONLY_SELECTORS against the manifest in DEPLOYED_STATE_TABLE); without a usable record
+    (first build, different vars or dbt, a view or seed missing) everything is built. Every complete
+    build (no `select`) that succeeds records its manifest there.
     """
     from dbt.cli.main import dbtRunner
 
@@ -231,9 +258,6 @@ def run_build(
     dbt_url = settings.dbt_database_url or url
     if dbt_url != url:
         db.connect(dbt_url).close()
-    args = build_args(select=select, full_refresh=full_refresh, vars=vars, unit_tests=unit_tests)
-    args.append("--quiet")  # progress comes from the callback; dbt's own log goes to dbt/logs
-
     nodes: list[NodeResult] = []
     totals = [0]
 
@@ -262,14 +286,26 @@ def run_build(
         if on_node is not None:
             on_node(result)
 
+    fingerprint = _state_fingerprint(vars, settings)
     started = time.monotonic()
     with (
         _BUILD_LOCK,
         _warehouse_build_lock(url, settings.transform_wait),
         _environment(dbt_env(dbt_url, settings)),
+        tempfile.TemporaryDirectory(prefix="absensi-dbt-state-") as state_tmp,
     ):
+        # read under the build lock: the build that holds it may be about to record a new manifest
+        state_dir = None
+        if changed_only and not select and not full_refresh:
+            state_dir = _load_deployed_state(dbt_url, fingerprint, Path(state_tmp))
+        args = build_args(
+            select=select, full_refresh=full_refresh, vars=vars, unit_tests=unit_tests, state_dir=state_dir
+        )
+        args.append("--quiet")  # progress comes from the callback; dbt's own log goes to dbt/logs
         runner = dbtRunner(callbacks=[callback])
         outcome = runner.invoke(args)
+        if outcome.success and not select:
+            _save_deployed_state(dbt_url, fingerprint)
     seconds = time.monotonic() - started
     result = BuildResult(success=bool(outcome.success), seconds=seconds, nodes=nodes)
     if not outcome.success:
@@ -281,6 +317,66 @@ def run_build(
             "(periksa nama model di dbt/models)"
         )
     return result
+
+
+def _state_fingerprint(vars: Mapping[str, Any] | None, settings: Settings) -> str:
+    """What besides the project files decides the SQL of a view: the vars (pasted into SQL), the
+    regency's timezone and dbt's version. A saved manifest is compared only under the same ones."""
+    inputs = {
+        "vars": dict(vars or {}),
+        "timezone": settings.timezone,
+        "dbt": importlib.metadata.version("dbt-core"),
+    }
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _load_deployed_state(dbt_url: str, fingerprint: str, state_dir: Path) -> Path | None:
+    """Write the manifest of this warehouse's last complete build into `state_dir` and return it;
+    None (build everything) when there is none, it was built under another fingerprint, or one of
+    the views or seeds it built is missing (dropped by hand, or by a `cascade`)."""
+    with db.connect(dbt_url, autocommit=True) as conn:
+        if not db.relation_exists(conn, DEPLOYED_STATE_TABLE):
+            return None
+        row = conn.execute(
+            f"select manifest_gz from {DEPLOYED_STATE_TABLE} where fingerprint = %s", (fingerprint,)
+        ).fetchone()
+        if row is None:
+            return None
+        manifest_bytes = gzip.decompress(row[0])
+        manifest = json.loads(manifest_bytes)
+        kept = [
+            f'"{node["schema"]}"."{node["alias"]}"'
+            for node in manifest.get("nodes", {}).values()
+            if node.get("resource_type") == "seed"
+            or (node.get("resource_type") == "model" and node.get("config", {}).get("materialized") == "view")
+        ]
+        missing = db.scalar(
+            conn, "select count(*) from unnest(%s::text[]) as name where to_regclass(name) is null", (kept,)
+        )
+    if missing:
+        return None
+    (state_dir / "manifest.json").write_bytes(manifest_bytes)
+    return state_dir
+
+
+def _save_deployed_state(dbt_url: str, fingerprint: str) -> None:
+    """Record the manifest of the complete build that just succeeded (dbt wrote it to target/)."""
+    manifest = (DBT_PROJECT_DIR / "target" / "manifest.json").read_bytes()
+    with db.connect(dbt_url) as conn:
+        conn.execute(
+            f"""create table if not exists {DEPLOYED_STATE_TABLE} (
+                    singleton boolean primary key default true check (singleton),
+                    fingerprint text not null,
+                    manifest_gz bytea not null,
+                    saved_at timestamptz not null default now()
+                )"""
+        )
+        conn.execute(
+            f"""insert into {DEPLOYED_STATE_TABLE} (fingerprint, manifest_gz) values (%s, %s)
+                on conflict (singleton) do update
+                set fingerprint = excluded.fingerprint, manifest_gz = excluded.manifest_gz, saved_at = now()""",
+            (fingerprint, gzip.compress(manifest, compresslevel=5)),
+        )
 
 
 @contextmanager

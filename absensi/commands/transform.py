@@ -41,11 +41,20 @@ def transform(
     vars: str = typer.Option(
         None, "--vars", help='Variabel dbt, mis. \'{"attendance_start": "2026-01-01"}\''
     ),
+    everything: bool = typer.Option(
+        False,
+        "--everything",
+        help="Bangun ulang semua view dan seed dan jalankan uji unit (seperti CI dan tutup bulan)",
+    ),
 ) -> None:
-    """Jalankan dbt build: staging → intermediate → marts, beserta uji data dan uji unit.
+    """Jalankan dbt build: staging → intermediate → marts beserta uji data.
 
-    --full-refresh tanpa --select menghitung ulang per bulan (bulan N/M) dan dapat dilanjutkan:
-    bila terhenti, jalankan lagi perintah yang sama dan ia meneruskan dari bulan yang belum selesai."""
+    Tanpa opsi, sama dengan build per jam (DAG attendance_hourly): view dan seed dibangun ulang hanya
+    bila definisinya berubah sejak build lengkap terakhir di database ini, uji data hanya untuk hari
+    yang dihitung ulang, tanpa uji unit. --select atau --everything: semua node yang dipilih, dengan
+    uji unit. --full-refresh tanpa --select menghitung ulang per bulan (bulan N/M) dan dapat
+    dilanjutkan: bila terhenti, jalankan lagi perintah yang sama dan ia meneruskan dari bulan yang
+    belum selesai."""
     from absensi.transform import RefreshInProgress, run_build
 
     parsed = _parse_vars(vars)
@@ -69,6 +78,8 @@ def transform(
                 select=select or None,
                 full_refresh=full_refresh,
                 vars=parsed,
+                unit_tests=everything or full_refresh or bool(select),
+                changed_only=not everything,
                 on_node=on_node,
                 on_total=bar.set_total,
             )

@@ -84,7 +84,9 @@ def transform(
     on_total: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
     """dbt build of every model (incremental marts take their own lookback window). The rule unit
-    tests check SQL, not data: the hourly run skips them, the monthly close runs them.
+    tests check SQL, not data: the hourly run skips them, the monthly close runs them. Views and
+    seeds are rebuilt only when their definition changed since the warehouse's last complete build
+    (issue 21; `absensi.transform.run_build(changed_only=True)`).
 
     `full_refresh`: month by month and resumable (absensi.transform.refresh_by_month), as the CLI.
     While such a refresh holds the build lock, an incremental build is skipped at once: the result
@@ -116,6 +118,7 @@ def transform(
             full_refresh=full_refresh,
             vars=dbt_vars or None,
             unit_tests=unit_tests,
+            changed_only=True,
             on_node=on_node,
             on_total=on_total,
         )

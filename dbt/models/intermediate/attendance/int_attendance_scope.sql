@@ -55,74 +55,105 @@ touched as (
     select * from {{ ref('int_attendance_touched') }}
 ),
 
-calendar_dates as (
-    select distinct calendar.work_date
-    from calendar
-),
-
--- every (employee or all employees, date) a touched range covers, once
-touched_days as (
+-- Issue 21: the touched dates first, straight from the ranges (a handful of dates an hour), then their
+-- calendar rows, then the employees. Each step is `materialized` so PostgreSQL computes it before the
+-- next join whatever its row estimates (they are off by orders of magnitude on generated date series):
+-- the employees never meet the whole calendar, and the work is touched dates x employees at any size.
+touched_dates as materialized (
     select distinct
         touched.nip,
-        calendar_dates.work_date
+        touched_day::date as work_date
     from touched
-    inner join calendar_dates
-        on calendar_dates.work_date between touched.date_from and touched.date_to
+    cross join lateral generate_series(touched.date_from, touched.date_to, interval '1 day') as touched_day
 ),
 
--- split so each half joins on equality (an OR join would pair every day with every employee)
-scope_keys as (
+-- dates recomputed for every employee: their calendar rows (one per schedule)
+everyone_calendar as materialized (
+    select calendar.*
+    from calendar
+    where calendar.work_date in (
+        select touched_dates.work_date from touched_dates
+        where touched_dates.nip is null
+    )
+),
+
+-- two halves, each joined on equality (an OR join would pair every day with every employee) and
+-- disjoint by construction, so `union all` with no de-duplication: every employee on the
+-- everyone-dates, and the employees touched one by one on their other dates
+employee_days as (
     select
-        employee_rules.nip,
-        touched_days.work_date
-    from touched_days
-    cross join employee_rules
-    where touched_days.nip is null
-    union
+        employee_rules.*,
+        everyone_calendar.work_date,
+        everyone_calendar.period,
+        everyone_calendar.schedule_in,
+        everyone_calendar.schedule_out,
+        everyone_calendar.schedule_midpoint
+    from everyone_calendar
+    inner join employee_rules
+        on
+            employee_rules.schedule_id = everyone_calendar.schedule_id
+            and everyone_calendar.work_date between employee_rules.aktif_mulai and employee_rules.aktif_sampai
+    union all
     select
-        touched_days.nip,
-        touched_days.work_date
-    from touched_days
-    where touched_days.nip is not null
+        employee_rules.*,
+        calendar.work_date,
+        calendar.period,
+        calendar.schedule_in,
+        calendar.schedule_out,
+        calendar.schedule_midpoint
+    from touched_dates
+    inner join employee_rules on employee_rules.nip = touched_dates.nip
+    inner join calendar
+        on
+            calendar.work_date = touched_dates.work_date
+            and calendar.schedule_id = employee_rules.schedule_id
+            and calendar.work_date between employee_rules.aktif_mulai and employee_rules.aktif_sampai
+    where
+        touched_dates.nip is not null
+        and touched_dates.work_date not in (
+            select everyone_calendar.work_date from everyone_calendar
+        )
+),
+{% else %}
+employee_days as (
+    select
+        employee_rules.*,
+        calendar.work_date,
+        calendar.period,
+        calendar.schedule_in,
+        calendar.schedule_out,
+        calendar.schedule_midpoint
+    from employee_rules
+    inner join calendar
+        on
+            calendar.schedule_id = employee_rules.schedule_id
+            and calendar.work_date between employee_rules.aktif_mulai and employee_rules.aktif_sampai
 ),
 {% endif %}
 
 scoped as (
     select
         -- identifiers
-        employee_rules.nip,
-        calendar.work_date,
-        {{ month_of('calendar.work_date') }} as month,
+        employee_days.nip,
+        employee_days.work_date,
+        {{ month_of('employee_days.work_date') }} as month,
         -- dimensions
-        employee_rules.opd_code,
-        employee_rules.jenis_pegawai,
-        employee_rules.policy_id,
-        employee_rules.schedule_id,
-        calendar.period,
-        calendar.schedule_in,
-        calendar.schedule_out,
-        calendar.schedule_midpoint,
+        employee_days.opd_code,
+        employee_days.jenis_pegawai,
+        employee_days.policy_id,
+        employee_days.schedule_id,
+        employee_days.period,
+        employee_days.schedule_in,
+        employee_days.schedule_out,
+        employee_days.schedule_midpoint,
         -- the day has ended (issue 13): the schedule's end plus the margin for late check-outs
-        calendar.work_date + calendar.schedule_out
+        employee_days.work_date + employee_days.schedule_out
         + make_interval(mins => (select max(coverage_settings.day_end_margin_minutes) from coverage_settings))
             as day_end,
         -- metadata
-        ({{ month_of('calendar.work_date') }} in (select month_locks.month from month_locks)) as is_locked_month
-    {% if full %}
-    from employee_rules
-    inner join calendar
-        on
-            calendar.schedule_id = employee_rules.schedule_id
-            and calendar.work_date between employee_rules.aktif_mulai and employee_rules.aktif_sampai
-    {% else %}
-    from scope_keys
-    inner join employee_rules on employee_rules.nip = scope_keys.nip
-    inner join calendar
-        on
-            calendar.work_date = scope_keys.work_date
-            and calendar.schedule_id = employee_rules.schedule_id
-            and calendar.work_date between employee_rules.aktif_mulai and employee_rules.aktif_sampai
-    {% endif %}
+        ({{ month_of('employee_days.work_date') }} in (select month_locks.month from month_locks))
+            as is_locked_month
+    from employee_days
 )
 
 select * from scoped

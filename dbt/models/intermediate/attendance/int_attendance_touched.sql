@@ -91,13 +91,22 @@ retracted_punch_dates as (
         )
 ),
 
+-- Issue 21: one lookup per new batch through the batch BRIN, whatever PostgreSQL estimates for
+-- new_batches: a semi-join let it read all of raw.device_punch (a cost that grows with history)
+-- whenever it expected many new batches. `offset 0` keeps the lateral subquery from being flattened
+-- back into that join (an offset without an order, hence the noqa), so a parameterised scan per batch
+-- is the only plan.
 punch_dates as (
-    select distinct punches.punch_date
-    from {{ ref('stg_raw__device_punches') }} as punches
-    where punches.batch_id in (
-        select new_batches.batch_id from new_batches
-        where new_batches.kind in ('pull', 'usb', 'push')
-    )
+    select distinct batch_punches.punch_date
+    from new_batches
+    cross join
+        lateral (
+            select punches.punch_date
+            from {{ ref('stg_raw__device_punches') }} as punches
+            where punches.batch_id = new_batches.batch_id
+            offset 0  -- noqa: AM09
+        ) as batch_punches
+    where new_batches.kind in ('pull', 'usb', 'push')
 ),
 
 -- Dates that still have days not known yet (MENUNGGU): recomputed every run until they are final,
