@@ -29,3 +29,8 @@ create trigger roster_batch_kind after insert on raw.roster referencing new tabl
 revoke all on raw.roster from public;
 grant select, insert on raw.roster to absensi_ingest;
 grant select on raw.roster to absensi_transform, absensi_gate;
+
+-- The daily facts carry the shift (marts.fct_attendance_daily.shift_code, REG = the regular day); the
+-- close's snapshot keeps it, so a full refresh gives a locked month back with its shifts. Days locked
+-- before rosters existed were all regular days.
+alter table ops.locked_attendance_daily add column shift_code text not null default 'REG';

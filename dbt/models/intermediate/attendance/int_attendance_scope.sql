@@ -5,6 +5,9 @@
 -- The employee-workdays this run computes: active employees (aktif_mulai..aktif_sampai) on the
 -- workdays of their OPD's schedule, limited to the touched ranges in incremental mode. Carries
 -- everything the rules need that is not a punch or a leave letter.
+-- Rosters (issue 14, int_employee_shift_days): a rostered shift is a workday of its own, whatever the
+-- weekday or holiday, with the shift's times and punch window; a rostered day off (L) or shift
+-- replaces the regular day of that date. Regular days are shift_code REG, window = the calendar date.
 {%- set full = attendance_full_mode() %}
 
 with employees as (
@@ -33,6 +36,20 @@ month_locks as (
 
 coverage_settings as (
     select * from {{ ref('coverage_settings') }}
+),
+
+shift_days as (
+    select * from {{ ref('int_employee_shift_days') }}
+    {%- if not full %}
+    -- bounds as scalar subqueries: the roster index finds the touched dates, never the whole history
+    where
+        work_date >= (select min(touched_bounds.date_from) from {{ ref('int_attendance_touched') }} as touched_bounds)
+        and work_date <= (select max(touched_bounds.date_to) from {{ ref('int_attendance_touched') }} as touched_bounds)
+    {%- endif %}
+),
+
+attendance_window as (
+    select * from {{ ref('int_attendance_window') }}
 ),
 
 employee_rules as (
@@ -87,27 +104,25 @@ scope_keys as (
 ),
 {% endif %}
 
-scoped as (
+regular_days as (
     select
-        -- identifiers
         employee_rules.nip,
         calendar.work_date,
-        {{ month_of('calendar.work_date') }} as month,
-        -- dimensions
         employee_rules.opd_code,
         employee_rules.jenis_pegawai,
         employee_rules.policy_id,
         employee_rules.schedule_id,
         calendar.period,
+        'REG'::text as shift_code,
         calendar.schedule_in,
         calendar.schedule_out,
         calendar.schedule_midpoint,
+        calendar.work_date::timestamp as window_open_at,
+        (calendar.work_date + 1)::timestamp as window_close_at,
         -- the day has ended (issue 13): the schedule's end plus the margin for late check-outs
         calendar.work_date + calendar.schedule_out
         + make_interval(mins => (select max(coverage_settings.day_end_margin_minutes) from coverage_settings))
-            as day_end,
-        -- metadata
-        ({{ month_of('calendar.work_date') }} in (select month_locks.month from month_locks)) as is_locked_month
+            as day_end
     {% if full %}
     from employee_rules
     inner join calendar
@@ -123,6 +138,98 @@ scoped as (
             and calendar.schedule_id = employee_rules.schedule_id
             and calendar.work_date between employee_rules.aktif_mulai and employee_rules.aktif_sampai
     {% endif %}
+    -- a rostered shift or day off replaces the regular day
+    where not exists (
+        select 1 from shift_days
+        where shift_days.nip = employee_rules.nip and shift_days.work_date = calendar.work_date
+    )
+),
+
+{% if not full %}
+-- rostered shifts of the touched ranges (a range may name every employee or one)
+touched_shift_days as (
+    select shift_days.*
+    from shift_days
+    inner join touched
+        on
+            touched.nip is null
+            and shift_days.work_date between touched.date_from and touched.date_to
+    union
+    select shift_days.*
+    from shift_days
+    inner join touched
+        on
+            touched.nip = shift_days.nip
+            and shift_days.work_date between touched.date_from and touched.date_to
+),
+{% endif %}
+
+rostered_days as (
+    select
+        employee_rules.nip,
+        shift_days.work_date,
+        employee_rules.opd_code,
+        employee_rules.jenis_pegawai,
+        coalesce(shift_days.shift_policy_id, employee_rules.policy_id) as policy_id,
+        employee_rules.schedule_id,
+        'shift'::text as period,
+        shift_days.shift_code,
+        shift_days.schedule_in,
+        shift_days.schedule_out,
+        (shift_days.schedule_start_at + (shift_days.schedule_end_at - shift_days.schedule_start_at) / 2)::time
+            as schedule_midpoint,
+        shift_days.window_open_at,
+        shift_days.window_close_at,
+        -- a shift's day ends when its punch window closes (pulang + tutup_absen_menit)
+        greatest(
+            shift_days.window_close_at,
+            shift_days.schedule_end_at
+            + make_interval(mins => (select max(coverage_settings.day_end_margin_minutes) from coverage_settings))
+        ) as day_end
+    {% if full %}
+    from shift_days
+    {% else %}
+    from touched_shift_days as shift_days
+    {% endif %}
+    inner join employee_rules
+        on
+            employee_rules.nip = shift_days.nip
+            and shift_days.work_date between employee_rules.aktif_mulai and employee_rules.aktif_sampai
+    cross join attendance_window
+    where
+        not shift_days.is_day_off
+        and shift_days.work_date between attendance_window.window_start and attendance_window.window_end
+),
+
+all_days as (
+    select * from regular_days
+    union all
+    select * from rostered_days
+),
+
+scoped as (
+    select
+        -- identifiers
+        days.nip,
+        days.work_date,
+        {{ month_of('days.work_date') }} as month,
+        -- dimensions
+        days.opd_code,
+        days.jenis_pegawai,
+        days.policy_id,
+        days.schedule_id,
+        days.period,
+        days.shift_code,
+        days.schedule_in,
+        days.schedule_out,
+        days.schedule_midpoint,
+        -- the punch window (local): a regular day's is its calendar date, a shift's [masuk − buka, pulang + tutup)
+        days.window_open_at,
+        days.window_close_at,
+        days.day_end,
+        -- metadata
+        ({{ month_of('days.work_date') }} in (select month_locks.month from month_locks)) as is_locked_month
+    from all_days as days
 )
 
 select * from scoped
