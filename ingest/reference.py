@@ -526,6 +526,7 @@ def _check_kinerja(row: dict, ctx: _Context) -> Iterable[tuple[str, str]]:
 ROSTER_DAY_OFF = "L"  # a rostered day off (seed shift_types)
 
 
+@functools.cache
 def shift_types() -> dict[str, tuple[timedelta, timedelta] | None]:
     """Seed shift_types: code -> (start, end) as offsets from the day the shift starts (end > start: a
     `pulang` at or before `masuk` ends the next day); None for REG (the regular schedule) and L (off)."""
