@@ -16,7 +16,9 @@ console = Console()
 
 
 def load(
-    kind: str = typer.Argument(..., help="opd | devices | employees | pins | leave | koreksi | kinerja | roster"),
+    kind: str = typer.Argument(
+        ..., help="opd | devices | employees | pins | leave | koreksi | kinerja | roster"
+    ),
     file: Path = typer.Argument(..., help="Berkas CSV (UTF-8, baris judul)"),
 ) -> None:
     """Muat berkas referensi ke raw sebagai batch baru (semua atau tidak sama sekali)."""

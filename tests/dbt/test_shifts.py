@@ -25,7 +25,9 @@ VARS = {"attendance_start": "2026-10-01", "attendance_end": "2026-10-31", "lookb
 NIGHT = date(2026, 10, 9)  # a Friday: the night runs into Saturday 10 October
 SATURDAY = date(2026, 10, 17)
 DAY_OFF = date(2026, 10, 12)  # a Monday
-DAY_COLUMNS = "shift_code, status, schedule_in, schedule_out, first_in, last_out, tl_tier, psw_tier, deduction_pct"
+DAY_COLUMNS = (
+    "shift_code, status, schedule_in, schedule_out, first_in, last_out, tl_tier, psw_tier, deduction_pct"
+)
 
 
 def _day(conn: psycopg.Connection, nip: str, day: date) -> dict | None:
@@ -71,7 +73,8 @@ def test_roster_night_shift_after_midnight_and_incremental_equals_full(db_url, c
     ).fetchone()
     roster = tmp_path / "roster.csv"
     roster.write_text(
-        f"nip,tanggal,shift_code\n{nip},{NIGHT},MALAM\n{nip},{DAY_OFF},L\n{nip},{SATURDAY},PAGI\n", encoding="utf-8"
+        f"nip,tanggal,shift_code\n{nip},{NIGHT},MALAM\n{nip},{DAY_OFF},L\n{nip},{SATURDAY},PAGI\n",
+        encoding="utf-8",
     )
     load_reference_file(conn, "roster", roster)
     run_build(db_url, settings, vars=VARS, unit_tests=False)
@@ -101,7 +104,10 @@ def test_roster_night_shift_after_midnight_and_incremental_equals_full(db_url, c
     assert ("shift_window", NIGHT) in touched
     night = _day(conn, nip, NIGHT)
     assert night["status"] == "HADIR"
-    assert (night["first_in"], night["last_out"]) == (datetime(2026, 10, 9, 20, 55), datetime(2026, 10, 10, 7, 2))
+    assert (night["first_in"], night["last_out"]) == (
+        datetime(2026, 10, 9, 20, 55),
+        datetime(2026, 10, 10, 7, 2),
+    )
     assert (night["tl_tier"], night["psw_tier"], night["deduction_pct"]) == (0, 0, 0)
     saturday = _day(conn, nip, SATURDAY)
     assert (saturday["status"], saturday["first_in"], saturday["last_out"]) == (

@@ -402,7 +402,9 @@ def test_roster_loads_and_bad_rows_are_refused(with_opd, tmp_path, run_cli):
     code or NIP, a date outside the employee's active period, a duplicate (nip, tanggal) and two shifts
     of one person that overlap in time each refuse the whole file."""
     conn = with_opd
-    load_reference_file(conn, "employees", write(tmp_path, "employees.csv", EMP_HEADER + GOOD_PNS + GOOD_PPPK))
+    load_reference_file(
+        conn, "employees", write(tmp_path, "employees.csv", EMP_HEADER + GOOD_PNS + GOOD_PPPK)
+    )
     pns, pppk = "198503122010011001", "199001012019032002"
     good = write(
         tmp_path,
@@ -448,6 +450,9 @@ def test_roster_loads_and_bad_rows_are_refused(with_opd, tmp_path, run_cli):
     with pytest.raises(UserError) as err:
         load_reference_file(conn, "roster", overlap)
     message = str(err.value)
-    assert "roster_overlap.csv:3: shift_code: PAGI 06-11 07:00–06-11 14:00 bertumpang tindih dengan JAGA24" in message
+    assert (
+        "roster_overlap.csv:3: shift_code: PAGI 06-11 07:00–06-11 14:00 bertumpang tindih dengan JAGA24"
+        in message
+    )
     assert "roster_overlap.csv:5: shift_code: JAGA24" in message and "(baris 4)" in message
     assert count(conn, "raw.roster") == 4

@@ -39,13 +39,15 @@ punches as (
 ),
 
 neighbour_offsets as (
-    select offsets.days
-    from (values (-1), (1)) as offsets (days)
+    select -1 as day_offset
+    union all
+    select 1 as day_offset
 ),
 
 punch_offsets as (
-    select offsets.days
-    from (values (-1), (0), (1)) as offsets (days)
+    select day_offset from neighbour_offsets
+    union all
+    select 0 as day_offset
 ),
 
 -- the days that may take a punch: every scoped day, and the unscoped neighbours of scoped days that
@@ -79,7 +81,7 @@ neighbour_shifts as (
     inner join shift_days
         on
             shift_days.nip = scope.nip
-            and shift_days.work_date = scope.work_date + neighbour_offsets.days
+            and shift_days.work_date = scope.work_date + neighbour_offsets.day_offset
     where
         not shift_days.is_day_off
         and not exists (
@@ -103,7 +105,7 @@ neighbour_regular_days as (
     inner join calendar
         on
             calendar.schedule_id = scope.schedule_id
-            and calendar.work_date = scope.work_date + neighbour_offsets.days
+            and calendar.work_date = scope.work_date + neighbour_offsets.day_offset
     where
         scope.shift_code <> 'REG'
         and not exists (
@@ -143,7 +145,10 @@ calendar_day_punches as (
         on
             scope.nip = punches.nip
             and scope.work_date = punches.punch_date
-    where not exists (select 1 from shift_employees where shift_employees.nip = punches.nip)
+    where not exists (
+        select 1 from shift_employees
+        where shift_employees.nip = punches.nip
+    )
 ),
 
 window_candidates as (
@@ -170,7 +175,7 @@ window_candidates as (
     inner join candidate_days
         on
             candidate_days.nip = punches.nip
-            and candidate_days.work_date = punches.punch_date + punch_offsets.days
+            and candidate_days.work_date = punches.punch_date + punch_offsets.day_offset
     where
         punches.punch_local >= candidate_days.window_open_at
         and punches.punch_local < candidate_days.window_close_at

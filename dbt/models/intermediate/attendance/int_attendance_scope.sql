@@ -145,9 +145,12 @@ regular_days as (
     )
 ),
 
-{% if not full %}
 -- rostered shifts of the touched ranges (a range may name every employee or one)
 touched_shift_days as (
+    {%- if full %}
+    select shift_days.*
+    from shift_days
+    {%- else %}
     select shift_days.*
     from shift_days
     inner join touched
@@ -161,8 +164,8 @@ touched_shift_days as (
         on
             touched.nip = shift_days.nip
             and shift_days.work_date between touched.date_from and touched.date_to
+    {%- endif %}
 ),
-{% endif %}
 
 rostered_days as (
     select
@@ -186,11 +189,7 @@ rostered_days as (
             shift_days.schedule_end_at
             + make_interval(mins => (select max(coverage_settings.day_end_margin_minutes) from coverage_settings))
         ) as day_end
-    {% if full %}
-    from shift_days
-    {% else %}
     from touched_shift_days as shift_days
-    {% endif %}
     inner join employee_rules
         on
             employee_rules.nip = shift_days.nip
@@ -210,26 +209,26 @@ all_days as (
 scoped as (
     select
         -- identifiers
-        days.nip,
-        days.work_date,
-        {{ month_of('days.work_date') }} as month,
+        scoped_days.nip,
+        scoped_days.work_date,
+        {{ month_of('scoped_days.work_date') }} as month,
         -- dimensions
-        days.opd_code,
-        days.jenis_pegawai,
-        days.policy_id,
-        days.schedule_id,
-        days.period,
-        days.shift_code,
-        days.schedule_in,
-        days.schedule_out,
-        days.schedule_midpoint,
+        scoped_days.opd_code,
+        scoped_days.jenis_pegawai,
+        scoped_days.policy_id,
+        scoped_days.schedule_id,
+        scoped_days.period,
+        scoped_days.shift_code,
+        scoped_days.schedule_in,
+        scoped_days.schedule_out,
+        scoped_days.schedule_midpoint,
         -- the punch window (local): a regular day's is its calendar date, a shift's [masuk − buka, pulang + tutup)
-        days.window_open_at,
-        days.window_close_at,
-        days.day_end,
+        scoped_days.window_open_at,
+        scoped_days.window_close_at,
+        scoped_days.day_end,
         -- metadata
-        ({{ month_of('days.work_date') }} in (select month_locks.month from month_locks)) as is_locked_month
-    from all_days as days
+        ({{ month_of('scoped_days.work_date') }} in (select month_locks.month from month_locks)) as is_locked_month
+    from all_days as scoped_days
 )
 
 select * from scoped
