@@ -219,7 +219,7 @@ def _unscored_employees(conn: psycopg.Connection, month: date) -> list[str]:
 
 _DAILY_COLUMNS = (
     "nip, work_date, opd_code, policy_id, schedule_in, schedule_out, first_in, last_out, late_minutes, "
-    "early_minutes, tl_tier, psw_tier, status, deduction_pct, reason"
+    "early_minutes, tl_tier, psw_tier, status, deduction_pct, reason, shift_code"
 )
 _MONTHLY_COLUMNS = (
     "nip, month, opd_code, policy_id, base_amount, workdays, days_hadir, days_tk, days_leave, "

@@ -17,7 +17,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -121,6 +121,9 @@ class _Context:
     known_leave: set[tuple[str, date]] = field(default_factory=set)  # (nip, mulai) of letters stored
     # koreksi only: nip -> (jenis_opd, aktif_mulai, aktif_sampai) of the current employee row
     employee_days: dict[str, tuple[str | None, date, date | None]] = field(default_factory=dict)
+    # roster only (issue 14): shift_code -> (masuk, pulang) as datetime offsets from the day, None for REG/L
+    shift_types: dict[str, tuple[timedelta, timedelta] | None] = field(default_factory=dict)
+    file_shifts: dict[tuple[str, date], tuple[int, str, datetime, datetime]] = field(default_factory=dict)
 
 
 # ---- cell parsers: return the typed value or raise ValueError(problem in Bahasa Indonesia) ----
@@ -520,6 +523,63 @@ def _check_kinerja(row: dict, ctx: _Context) -> Iterable[tuple[str, str]]:
         yield "nip", f"NIP {row['nip']} tidak ada di data pegawai"
 
 
+ROSTER_DAY_OFF = "L"  # a rostered day off (seed shift_types)
+
+
+@functools.cache
+def shift_types() -> dict[str, tuple[timedelta, timedelta] | None]:
+    """Seed shift_types: code -> (start, end) as offsets from the day the shift starts (end > start: a
+    `pulang` at or before `masuk` ends the next day); None for REG (the regular schedule) and L (off)."""
+    result: dict[str, tuple[timedelta, timedelta] | None] = {}
+    for row in read_seed("shift_types"):
+        if not row["masuk"].strip():
+            result[row["shift_code"]] = None
+            continue
+        start = datetime.combine(date.min, time.fromisoformat(row["masuk"])) - datetime.min
+        end = datetime.combine(date.min, time.fromisoformat(row["pulang"])) - datetime.min
+        if end <= start:
+            end += timedelta(days=1)
+        result[row["shift_code"]] = (start, end)
+    return result
+
+
+def _shift_code(value: str) -> str:
+    code = _required(value).upper()
+    known = shift_types()
+    if code not in known:
+        raise ValueError(f"kode shift {value!r} tidak dikenal; pilih {'|'.join(known)} (seed shift_types)")
+    return code
+
+
+def _check_roster(row: dict, ctx: _Context) -> Iterable[tuple[str, str]]:
+    nip, day, code = row["nip"], row["tanggal"], row["shift_code"]
+    if nip is None:
+        return
+    if nip not in ctx.known_nip:
+        yield "nip", f"NIP {nip} tidak ada di data pegawai (muat employees.csv dahulu)"
+        return
+    if day is None:
+        return
+    _, mulai, sampai = ctx.employee_days.get(nip, (None, DATE_RANGE[0], None))
+    if day < mulai or (sampai is not None and day > sampai):
+        yield "tanggal", f"{day} di luar masa aktif pegawai {nip} ({mulai}..{sampai or ''})"
+        return
+    times = ctx.shift_types.get(code) if code else None
+    if times is None:
+        return
+    start = datetime.combine(day, time()) + times[0]
+    end = datetime.combine(day, time()) + times[1]
+    for other_day in (day - timedelta(days=1), day + timedelta(days=1)):
+        other = ctx.file_shifts.get((nip, other_day))
+        if other and start < other[3] and other[2] < end:
+            yield (
+                "shift_code",
+                f"{code} {start:%d-%m %H:%M}–{end:%d-%m %H:%M} bertumpang tindih dengan {other[1]} "
+                f"{other[2]:%d-%m %H:%M}–{other[3]:%d-%m %H:%M} (baris {other[0]}) untuk NIP {nip}",
+            )
+    ctx.file_shifts.setdefault((nip, day), (row["_line"], code, start, end))
+
+
 def _nip_text(value: str) -> str:
     if not re.fullmatch(r"[0-9]+", _required(value), re.ASCII):
         raise ValueError(f"NIP/NIK harus angka saja, bukan {value!r}")
@@ -629,6 +689,17 @@ KINDS: dict[str, ReferenceKind] = {
         key=("tanggal", "jenis", "nip", "device_sn"),
         row_check=_check_koreksi,
     ),
+    "roster": ReferenceKind(
+        "roster",
+        "raw.roster",
+        (
+            _Column("nip", _nip_text),
+            _Column("tanggal", _iso_date),
+            _Column("shift_code", _shift_code),
+        ),
+        key=("nip", "tanggal"),
+        row_check=_check_roster,
+    ),
 }
 
 # raw.device names its display column `name`; the CSV format (DESIGN §5) calls it `nama`.
@@ -723,7 +794,7 @@ def parse_reference_file(path: Path, kind: ReferenceKind, ctx: _Context) -> list
                 typed[column.name] = None
                 problems.add(f"{path}:{line}: {column.name}: {exc}")
         if kind.row_check:
-            for col, msg in kind.row_check(typed, ctx):
+            for col, msg in kind.row_check({**typed, "_line": line}, ctx):
                 problems.add(f"{path}:{line}: {col}: {msg}")
         key = tuple(typed[k] for k in kind.key)
         if all(part is not None for part in key[:1]):
@@ -765,7 +836,8 @@ def _current_keys(conn: psycopg.Connection, kind: str = "") -> _Context:
         known_nip=keys(f"select distinct nip from raw.employee where {ok}"),
         known_device=keys(f"select distinct device_sn from raw.device where {ok}"),
         leave_max_days={r["leave_type"]: int(r["max_days"]) for r in read_seed("leave_max_days")},
-        employee_days=_employee_days(conn, ok) if kind == "koreksi" else {},
+        employee_days=_employee_days(conn, ok) if kind in ("koreksi", "roster") else {},
+        shift_types=shift_types() if kind == "roster" else {},
     )
 
 

@@ -1,4 +1,4 @@
-"""`absensi load opd|devices|employees|pins|leave|koreksi|kinerja FILE.csv` and `absensi load-folder DIR`."""
+"""`absensi load opd|devices|employees|pins|leave|koreksi|kinerja|roster FILE.csv` and `absensi load-folder DIR`."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ console = Console()
 
 
 def load(
-    kind: str = typer.Argument(..., help="opd | devices | employees | pins | leave | koreksi | kinerja"),
+    kind: str = typer.Argument(
+        ..., help="opd | devices | employees | pins | leave | koreksi | kinerja | roster"
+    ),
     file: Path = typer.Argument(..., help="Berkas CSV (UTF-8, baris judul)"),
 ) -> None:
     """Muat berkas referensi ke raw sebagai batch baru (semua atau tidak sama sekali)."""
@@ -31,7 +33,7 @@ def load_folder(
     folder: Path = typer.Argument(..., help="Folder seperti hasil `absensi generate`"),
     attlogs: bool = typer.Option(True, help="Muat juga attlog/<SN>_attlog.dat"),
 ) -> None:
-    """Muat satu folder kabupaten: opd, devices, employees, pins, leave, koreksi, lalu semua attlog USB."""
+    """Muat satu folder kabupaten: opd, devices, employees, pins, leave, koreksi, kinerja, roster, lalu semua attlog USB."""
     with db.connect(resolve().url) as conn:
         result = load_generated_regency(conn, folder, attlogs=attlogs)
     for ref in result.references:

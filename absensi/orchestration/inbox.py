@@ -35,6 +35,7 @@ KIND_PREFIXES: dict[str, tuple[str, ...]] = {
     "leave": ("leave", "cuti", "izin"),
     "koreksi": ("koreksi", "moderasi", "corrections"),
     "kinerja": ("kinerja", "ekinerja", "e_kinerja"),
+    "roster": ("roster", "jadwal_dinas", "jadwal_shift"),
 }
 
 

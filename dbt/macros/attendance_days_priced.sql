@@ -82,6 +82,11 @@ policy_koreksi as (
 day_inputs as (
     select
         scope.*,
+        -- the schedule as local timestamps: a shift whose end is at or before its start ends the next day
+        scope.work_date + scope.schedule_in as schedule_start_at,
+        scope.work_date + scope.schedule_out
+        + case when scope.schedule_out <= scope.schedule_in then interval '1 day' else interval '0' end
+            as schedule_end_at,
         -- the device's punches plus a forgotten check-in/out an approved correction adds
         least(punch_days.first_punch, koreksi_days.added_in, koreksi_days.added_out) as first_punch,
         greatest(punch_days.last_punch, koreksi_days.added_in, koreksi_days.added_out) as last_punch,
@@ -132,7 +137,16 @@ day_inputs as (
 ),
 
 -- First punch = check-in; last = check-out when at least the policy's gap later. A lone punch is a
--- check-in before the schedule's midpoint and a check-out at or after it.
+-- check-in before the schedule's midpoint and a check-out at or after it (measured on the shift: a
+-- night shift 21:00–07:00 has its midpoint at 02:00 the next day).
+day_midpoints as (
+    select
+        day_inputs.*,
+        day_inputs.schedule_start_at + (day_inputs.schedule_end_at - day_inputs.schedule_start_at) / 2
+            as schedule_midpoint_at
+    from day_inputs
+),
+
 check_times as (
     select
         day_inputs.*,
@@ -141,16 +155,16 @@ check_times as (
             when
                 day_inputs.last_punch - day_inputs.first_punch
                 >= make_interval(mins => day_inputs.checkout_min_gap_minutes) then day_inputs.first_punch
-            when day_inputs.first_punch::time < day_inputs.schedule_midpoint then day_inputs.first_punch
+            when day_inputs.first_punch < day_inputs.schedule_midpoint_at then day_inputs.first_punch
         end as first_in,
         case
             when day_inputs.punch_count = 0 then null
             when
                 day_inputs.last_punch - day_inputs.first_punch
                 >= make_interval(mins => day_inputs.checkout_min_gap_minutes) then day_inputs.last_punch
-            when day_inputs.first_punch::time >= day_inputs.schedule_midpoint then day_inputs.first_punch
+            when day_inputs.first_punch >= day_inputs.schedule_midpoint_at then day_inputs.first_punch
         end as last_out
-    from day_inputs
+    from day_midpoints as day_inputs
 ),
 
 -- Whole minutes, seconds truncated: 07:30:59 is 0 minutes late, 07:31:00 is 1.
@@ -159,12 +173,12 @@ check_minutes as (
         check_times.*,
         case
             when check_times.first_in is not null then floor(greatest(0, extract(epoch from (
-                check_times.first_in - (check_times.work_date + check_times.schedule_in)
+                check_times.first_in - check_times.schedule_start_at
             ))) / 60)::integer
         end as late_raw,
         case
             when check_times.last_out is not null then floor(greatest(0, extract(epoch from (
-                (check_times.work_date + check_times.schedule_out) - check_times.last_out
+                check_times.schedule_end_at - check_times.last_out
             ))) / 60)::integer
         end as early_raw
     from check_times
@@ -254,6 +268,8 @@ daily_rows as (
         priced.policy_id::text as policy_id,
         priced.schedule_in::time as schedule_in,
         priced.schedule_out::time as schedule_out,
+        -- the rostered shift (issue 14; REG = the regular day)
+        coalesce(priced.shift_code, 'REG')::text as shift_code,
         -- facts
         priced.first_in::timestamp as first_in,
         priced.last_out::timestamp as last_out,

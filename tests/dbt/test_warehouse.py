@@ -22,7 +22,7 @@ from tests.dbt.truth import daily_differences, monthly_differences
 DESIGN_DAILY_COLUMNS = [
     "nip", "work_date", "opd_code", "policy_id", "schedule_in", "schedule_out", "first_in", "last_out",
     "late_minutes", "early_minutes", "tl_tier", "psw_tier", "status", "deduction_pct", "reason",
-    "pending_devices",
+    "pending_devices", "shift_code",
 ]  # fmt: skip
 DESIGN_MONTHLY_COLUMNS = [
     "nip", "month", "opd_code", "policy_id", "base_amount", "workdays", "days_hadir", "days_tk",

@@ -395,3 +395,64 @@ def test_kinerja_scores_load_and_bad_rows_are_refused(with_opd, tmp_path, run_cl
     assert "kinerja_bad.csv:3: nip:" in message
     assert "kinerja_bad.csv:4: bulan:" in message
     assert count(conn, "raw.kinerja") == 1
+
+
+def test_roster_loads_and_bad_rows_are_refused(with_opd, tmp_path, run_cli):
+    """`absensi load roster` (issue 14): nip, tanggal, shift_code (seed shift_types, L = day off). Unknown
+    code or NIP, a date outside the employee's active period, a duplicate (nip, tanggal) and two shifts
+    of one person that overlap in time each refuse the whole file."""
+    conn = with_opd
+    load_reference_file(
+        conn, "employees", write(tmp_path, "employees.csv", EMP_HEADER + GOOD_PNS + GOOD_PPPK)
+    )
+    pns, pppk = "198503122010011001", "199001012019032002"
+    good = write(
+        tmp_path,
+        "roster.csv",
+        f"nip,tanggal,shift_code\n{pns},2026-10-09,MALAM\n{pns},2026-10-10,l\n{pns},2026-10-11,SIANG\n"
+        f"{pns},2026-10-12,PAGI\n",
+    )
+    result = run_cli("load", "roster", good)
+    assert result.exit_code == 0, result.output
+    assert conn.execute("select shift_code from raw.roster order by tanggal").fetchall() == [
+        ("MALAM",),
+        ("L",),
+        ("SIANG",),
+        ("PAGI",),
+    ]
+    bad = write(
+        tmp_path,
+        "roster_bad.csv",
+        "nip,tanggal,shift_code\n"
+        f"{pns},2026-11-02,SORE\n"  # 2: unknown code
+        f"199901012020011001,2026-11-02,PAGI\n"  # 3: unknown NIP
+        f"{pppk},2027-01-04,PAGI\n"  # 4: after aktif_sampai
+        f"{pns},2026-11-03,MALAM\n"  # 5
+        f"{pns},2026-11-03,PAGI\n"  # 6: duplicate (nip, tanggal)
+        f"{pns},2026-11-04,PAGI\n",  # 7: 07:00 on the 4th, while the night of the 3rd runs to 07:00: touching, fine
+    )
+    with pytest.raises(UserError) as err:
+        load_reference_file(conn, "roster", bad)
+    message = str(err.value)
+    assert "roster_bad.csv:2: shift_code:" in message and "tidak dikenal" in message
+    assert "roster_bad.csv:3: nip:" in message
+    assert "roster_bad.csv:4: tanggal:" in message and "masa aktif" in message
+    assert "roster_bad.csv:6: nip: kunci ganda" in message
+    assert "roster_bad.csv:7" not in message
+    # a 24-hour duty from 08:00 runs to 08:00 the next day: a 07:00 morning shift then overlaps it
+    # (whichever row comes first in the file)
+    overlap = write(
+        tmp_path,
+        "roster_overlap.csv",
+        f"nip,tanggal,shift_code\n{pns},2026-11-05,JAGA24\n{pns},2026-11-06,PAGI\n"
+        f"{pppk},2026-11-10,PAGI\n{pppk},2026-11-09,JAGA24\n",
+    )
+    with pytest.raises(UserError) as err:
+        load_reference_file(conn, "roster", overlap)
+    message = str(err.value)
+    assert (
+        "roster_overlap.csv:3: shift_code: PAGI 06-11 07:00–06-11 14:00 bertumpang tindih dengan JAGA24"
+        in message
+    )
+    assert "roster_overlap.csv:5: shift_code: JAGA24" in message and "(baris 4)" in message
+    assert count(conn, "raw.roster") == 4

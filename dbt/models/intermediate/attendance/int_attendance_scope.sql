@@ -5,6 +5,9 @@
 -- The employee-workdays this run computes: active employees (aktif_mulai..aktif_sampai) on the
 -- workdays of their OPD's schedule, limited to the touched ranges in incremental mode. Carries
 -- everything the rules need that is not a punch or a leave letter.
+-- Rosters (issue 14, int_employee_shift_days): a rostered shift is a workday of its own, whatever the
+-- weekday or holiday, with the shift's times and punch window; a rostered day off (L) or shift
+-- replaces the regular day of that date. Regular days are shift_code REG, window = the calendar date.
 {%- set full = attendance_full_mode() %}
 
 with employees as (
@@ -33,6 +36,20 @@ month_locks as (
 
 coverage_settings as (
     select * from {{ ref('coverage_settings') }}
+),
+
+shift_days as (
+    select * from {{ ref('int_employee_shift_days') }}
+    {%- if not full %}
+    -- bounds as scalar subqueries: the roster index finds the touched dates, never the whole history
+    where
+        work_date >= (select min(touched_bounds.date_from) from {{ ref('int_attendance_touched') }} as touched_bounds)
+        and work_date <= (select max(touched_bounds.date_to) from {{ ref('int_attendance_touched') }} as touched_bounds)
+    {%- endif %}
+),
+
+attendance_window as (
+    select * from {{ ref('int_attendance_window') }}
 ),
 
 employee_rules as (
@@ -131,29 +148,109 @@ employee_days as (
 ),
 {% endif %}
 
-scoped as (
+regular_days as (
     select
-        -- identifiers
         employee_days.nip,
         employee_days.work_date,
-        {{ month_of('employee_days.work_date') }} as month,
-        -- dimensions
         employee_days.opd_code,
         employee_days.jenis_pegawai,
         employee_days.policy_id,
         employee_days.schedule_id,
         employee_days.period,
+        'REG'::text as shift_code,
         employee_days.schedule_in,
         employee_days.schedule_out,
         employee_days.schedule_midpoint,
+        employee_days.work_date::timestamp as window_open_at,
+        (employee_days.work_date + 1)::timestamp as window_close_at,
         -- the day has ended (issue 13): the schedule's end plus the margin for late check-outs
         employee_days.work_date + employee_days.schedule_out
         + make_interval(mins => (select max(coverage_settings.day_end_margin_minutes) from coverage_settings))
-            as day_end,
-        -- metadata
-        ({{ month_of('employee_days.work_date') }} in (select month_locks.month from month_locks))
-            as is_locked_month
+            as day_end
     from employee_days
+    -- a rostered shift or day off replaces the regular day
+    where not exists (
+        select 1 from shift_days
+        where shift_days.nip = employee_days.nip and shift_days.work_date = employee_days.work_date
+    )
+),
+
+-- rostered shifts of the touched dates (a touched date may name every employee or one)
+touched_shift_days as (
+    select shift_days.*
+    from shift_days
+    {%- if not full %}
+    where exists (
+        select 1 from touched_dates
+        where
+            touched_dates.work_date = shift_days.work_date
+            and (touched_dates.nip is null or touched_dates.nip = shift_days.nip)
+    )
+    {%- endif %}
+),
+
+rostered_days as (
+    select
+        employee_rules.nip,
+        shift_days.work_date,
+        employee_rules.opd_code,
+        employee_rules.jenis_pegawai,
+        coalesce(shift_days.shift_policy_id, employee_rules.policy_id) as policy_id,
+        employee_rules.schedule_id,
+        'shift'::text as period,
+        shift_days.shift_code,
+        shift_days.schedule_in,
+        shift_days.schedule_out,
+        (shift_days.schedule_start_at + (shift_days.schedule_end_at - shift_days.schedule_start_at) / 2)::time
+            as schedule_midpoint,
+        shift_days.window_open_at,
+        shift_days.window_close_at,
+        -- a shift's day ends when its punch window closes (pulang + tutup_absen_menit)
+        greatest(
+            shift_days.window_close_at,
+            shift_days.schedule_end_at
+            + make_interval(mins => (select max(coverage_settings.day_end_margin_minutes) from coverage_settings))
+        ) as day_end
+    from touched_shift_days as shift_days
+    inner join employee_rules
+        on
+            employee_rules.nip = shift_days.nip
+            and shift_days.work_date between employee_rules.aktif_mulai and employee_rules.aktif_sampai
+    cross join attendance_window
+    where
+        not shift_days.is_day_off
+        and shift_days.work_date between attendance_window.window_start and attendance_window.window_end
+),
+
+all_days as (
+    select * from regular_days
+    union all
+    select * from rostered_days
+),
+
+scoped as (
+    select
+        -- identifiers
+        scoped_days.nip,
+        scoped_days.work_date,
+        {{ month_of('scoped_days.work_date') }} as month,
+        -- dimensions
+        scoped_days.opd_code,
+        scoped_days.jenis_pegawai,
+        scoped_days.policy_id,
+        scoped_days.schedule_id,
+        scoped_days.period,
+        scoped_days.shift_code,
+        scoped_days.schedule_in,
+        scoped_days.schedule_out,
+        scoped_days.schedule_midpoint,
+        -- the punch window (local): a regular day's is its calendar date, a shift's [masuk − buka, pulang + tutup)
+        scoped_days.window_open_at,
+        scoped_days.window_close_at,
+        scoped_days.day_end,
+        -- metadata
+        ({{ month_of('scoped_days.work_date') }} in (select month_locks.month from month_locks)) as is_locked_month
+    from all_days as scoped_days
 )
 
 select * from scoped

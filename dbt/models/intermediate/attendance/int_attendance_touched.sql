@@ -6,6 +6,9 @@
 -- the days a new correction batch names (issue 15: the employee's day; MESIN_RUSAK: the device's
 -- dates for everyone, as its dependents are found later),
 -- and what a retraction recorded since the last run takes back (`absensi batch retract`).
+-- Rosters (issue 14): the days a new roster batch names and their neighbours (a shift moves punches
+-- between adjacent days), and for a new punch the rostered shift of the day before or after whose
+-- window reaches into the punch's date (a 07:02 check-out after a night shift belongs to yesterday).
 -- high_batch_id is the newest batch this run covers and run_started_at when it read them; the
 -- build's on-run-end hook records both in ops.transform_state once every incremental model is built
 -- (macros/record_transform_state.sql). The ranges of a previous run that never got there (killed, or
@@ -230,6 +233,47 @@ changed_koreksi as (
         )
 ),
 
+-- Every row of a new roster batch, changed or not (like corrections): the day and both neighbours.
+roster_versions as (
+    select * from {{ ref('stg_raw__roster_versions') }}
+),
+
+changed_roster as (
+    select
+        versions.nip,
+        versions.tanggal - 1 as date_from,
+        versions.tanggal + 1 as date_to
+    from roster_versions as versions
+    where
+        exists (
+            select 1 from new_batches
+            where new_batches.kind = 'roster'
+        )
+        and versions.batch_id in (
+            select new_batches.batch_id from new_batches
+            where new_batches.kind = 'roster'
+        )
+),
+
+-- Rostered shifts whose punch window reaches into the date of a new punch from the day before or
+-- after (the index on raw.roster (tanggal) finds them; none without rosters).
+shift_window_days as (
+    select distinct
+        shift_days.nip,
+        shift_days.work_date
+    from punch_dates
+    inner join {{ ref('int_employee_shift_days') }} as shift_days
+        on shift_days.work_date in (punch_dates.punch_date - 1, punch_dates.punch_date + 1)
+    where
+        shift_days.work_date >= (select min(bounds.punch_date) from punch_dates as bounds) - 1
+        and shift_days.work_date <= (select max(bounds.punch_date) from punch_dates as bounds) + 1
+        and not shift_days.is_day_off
+        and (
+            shift_days.window_close_at > (shift_days.work_date + 1)::timestamp
+            or shift_days.window_open_at < shift_days.work_date::timestamp
+        )
+),
+
 opd_versions as (
     select * from {{ ref('stg_raw__opd_versions') }}
 ),
@@ -366,6 +410,20 @@ touched_ranges as (
         changed_koreksi.date_to,
         'koreksi' as touched_by
     from changed_koreksi
+    union all
+    select
+        changed_roster.nip,
+        changed_roster.date_from,
+        changed_roster.date_to,
+        'roster' as touched_by
+    from changed_roster
+    union all
+    select
+        shift_window_days.nip,
+        shift_window_days.work_date as date_from,
+        shift_window_days.work_date as date_to,
+        'shift_window' as touched_by
+    from shift_window_days
     union all
     select
         changed_opd_employees.nip,

@@ -37,6 +37,8 @@
 -- (macros/record_transform_state.sql), never here: a kill before int_attendance_monthly loses nothing.
 -- A day not known yet is MENUNGGU (issue 13); every run recomputes the dates that still have such
 -- rows (int_attendance_touched 'pending'), so a backlog turns them into their real status once.
+-- Rosters (issue 14): shift_code is the day's shift (REG = the regular day); work_date is the day the
+-- shift starts, so first_in/last_out of a night shift may fall on the next calendar day.
 {%- if not is_incremental() %}{{ check_scope_is_full() }}{% endif %}
 
 with days as (
@@ -61,7 +63,8 @@ open_days as (
         days.status,
         days.deduction_pct,
         days.reason,
-        days.pending_devices
+        days.pending_devices,
+        days.shift_code
     from days
     where not days.is_locked_month
 )
@@ -86,6 +89,7 @@ select
     locked_days.status,
     locked_days.deduction_pct,
     locked_days.reason,
-    null::text as pending_devices
+    null::text as pending_devices,
+    locked_days.shift_code
 from {{ source('ops', 'locked_attendance_daily') }} as locked_days
 {% endif %}
