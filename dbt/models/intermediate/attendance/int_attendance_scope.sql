@@ -180,12 +180,13 @@ touched_shift_days as (
     select shift_days.*
     from shift_days
     {%- if not full %}
-    where exists (
-        select 1 from touched_dates
-        where
-            touched_dates.work_date = shift_days.work_date
-            and (touched_dates.nip is null or touched_dates.nip = shift_days.nip)
-    )
+    where
+        exists (
+            select 1 from touched_dates
+            where
+                touched_dates.work_date = shift_days.work_date
+                and (touched_dates.nip is null or touched_dates.nip = shift_days.nip)
+        )
     {%- endif %}
 ),
 
