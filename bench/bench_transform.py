@@ -5,14 +5,17 @@
    tests, data tests on the touched days): the ratio must be <= 1.2 (the hourly cost must not grow
    with history, device coverage and the re-evaluation of MENUNGGU days included), and the hourly run
    at BENCH_MONTHS must take <= 15 s.
-2. Full refresh of BENCH_MONTHS months: <= 4 min.
+2. Full refresh of BENCH_MONTHS months, month by month as `absensi transform --full-refresh` runs it
+   (absensi.transform.refresh_by_month): <= 4 min.
 Each scenario also prints the database size and the temporary bytes PostgreSQL wrote
 (pg_stat_database.temp_bytes) during the full refresh and during the hourly runs, and the load
 average, since this machine is shared.
 
-Raw data is written straight with SQL (one device per 100 people, one USB batch per device per workday,
-exported from the device at 19:00 so it covers that day; ~95% of people punching twice a day) so the bench
-measures dbt, not the generator. An "hour" is one new batch per device carrying the punches of one hour
+Raw data is written straight with SQL (one device per 100 people, one USB batch per device per day,
+exported from the device at 23:59:59 so it covers that day; ~95% of people punching twice a day) so the bench
+measures dbt, not the generator. BENCH_SHIFT_SHARE (default 0.2, issue 14) of the people work a roster
+(raw.roster: PAGI, SIANG, MALAM, L in rotation, weekends and holidays included; night check-outs on the
+next calendar day, some late, some missing the morning check-out); the others keep the Mon-Fri day. An "hour" is one new batch per device carrying the punches of one hour
 of the last day for everyone on that device; BENCH_HOURS (default 4) such runs, the first a warm-up, the
 figure the median of the rest.
 Run: `BENCH_EMPLOYEES=30000 .venv/bin/python -m bench transform` (ABSENSI_DATABASE_URL or a throwaway
@@ -28,7 +31,7 @@ import time
 
 import psycopg
 
-from absensi.transform import run_build
+from absensi.transform import refresh_by_month, run_build
 from bench._db import bench_settings, scratch_database, scratch_server
 
 EMPLOYEES = int(os.environ.get("BENCH_EMPLOYEES", "8000"))
@@ -36,10 +39,22 @@ DEVICES = max(1, EMPLOYEES // 100)
 OPDS = 40
 MONTHS = int(os.environ.get("BENCH_MONTHS", "12"))
 HOURS = max(2, int(os.environ.get("BENCH_HOURS", "4")))
+SHIFT_SHARE = float(os.environ.get("BENCH_SHIFT_SHARE", "0.2"))
+# every SHIFT_EVERY-th person works a roster (0 = nobody)
+SHIFT_EVERY = round(1 / SHIFT_SHARE) if SHIFT_SHARE > 0 else 0
 END = dt.date(2026, 10, 30)  # a Friday; history ends here ("today" of the hourly run)
 
 
-def _reference(conn: psycopg.Connection) -> None:
+def _shift_people() -> str:
+    """SQL condition on person number e.i: works a roster (`%%`: the queries take parameters)."""
+    return f"e.i %% {SHIFT_EVERY} = 0" if SHIFT_EVERY else "false"
+
+
+# the rotation of a rostered person on a day (PAGI, SIANG, MALAM, L), from the person and the date
+_SHIFT_OF = "(array['PAGI','SIANG','MALAM','L'])[1 + (e.i + (d::date - date '2000-01-01')) %% 4]"
+
+
+def _reference(conn: psycopg.Connection, first: dt.date, last: dt.date) -> None:
     def batch(kind: str) -> int:
         return conn.execute(
             "insert into raw.ingest_batch (kind, started_at, status) values (%s, now(), 'ok') returning batch_id",
@@ -73,20 +88,31 @@ def _reference(conn: psycopg.Connection) -> None:
         " from generate_series(1, %s) i",
         (b, EMPLOYEES),
     )
+    if SHIFT_EVERY:
+        b = batch("roster")
+        conn.execute(
+            f"insert into raw.roster select %s, row_number() over (), lpad((197001012000011000 + e.i)::text, 18, '0'),"
+            f" d::date, {_SHIFT_OF}"
+            f" from generate_series(1, %s) e(i)"
+            f" cross join generate_series(%s::date - 1, %s::date + 1, interval '1 day') d"
+            f" where {_shift_people()}",
+            (b, EMPLOYEES, first, last),
+        )
 
 
 def _punch_days(conn: psycopg.Connection, first: dt.date, last: dt.date) -> int:
-    """One ok USB batch per device per weekday, with the day's punches of that device's people."""
+    """One ok USB batch per device per day, with the punches of that calendar day of that device's
+    people: regular people on weekdays, rostered people by their shift (a night shift's check-out on
+    the next day's batch)."""
     conn.execute(
         """create temp table day_batch as
            with days as (
                select d::date as day from generate_series(%s::date, %s::date, interval '1 day') d
-               where extract(isodow from d) < 6
            ), inserted as (
                insert into raw.ingest_batch (kind, device_sn, started_at, finished_at, status,
                                              records_read, records_new, server_time, device_time)
-               select 'usb', 'DEV' || lpad(dev::text, 4, '0'), days.day + time '19:00',
-                      days.day + time '19:00', 'ok', 0, 0, days.day + time '19:00', days.day + time '19:00'
+               select 'usb', 'DEV' || lpad(dev::text, 4, '0'), days.day + time '23:59:59',
+                      days.day + time '23:59:59', 'ok', 0, 0, days.day + time '23:59:59', days.day + time '23:59:59'
                from days cross join generate_series(1, %s) dev
                order by days.day, dev
                returning batch_id, device_sn, started_at
@@ -94,19 +120,47 @@ def _punch_days(conn: psycopg.Connection, first: dt.date, last: dt.date) -> int:
            select batch_id, device_sn, started_at::date as day from inserted""",
         (first, last, DEVICES),
     )
+    conn.execute("create index on day_batch (device_sn, day)")
     rows = conn.execute(
-        """insert into raw.device_punch (device_sn, device_pin, punch_local, verify_type, punch_state,
-                                         work_code, source, batch_id)
-           select b.device_sn, e.i::text, b.day + t.at, 1, t.state, 0, 'usb', b.batch_id
-           from day_batch b
-           cross join generate_series(1, %s) e(i)
-           cross join lateral (
-               values (time '07:00' + (abs(hashtext(e.i || 'in' || b.day)) %% 5400) * interval '1 second', 0),
-                      (time '15:45' + (abs(hashtext(e.i || 'out' || b.day)) %% 5400) * interval '1 second', 1)
-           ) t(at, state)
-           where 'DEV' || lpad((1 + e.i %% %s)::text, 4, '0') = b.device_sn
-             and abs(hashtext(e.i || 'absent' || b.day)) %% 100 >= 5""",
-        (EMPLOYEES, DEVICES),
+        f"""insert into raw.device_punch (device_sn, device_pin, punch_local, verify_type, punch_state,
+                                          work_code, source, batch_id)
+           with punches as (
+               select 'DEV' || lpad((1 + e.i %% %s)::text, 4, '0') as device_sn, e.i, d::date + t.at as punch_local,
+                      t.state
+               from generate_series(1, %s) e(i)
+               cross join generate_series(%s::date, %s::date, interval '1 day') d
+               cross join lateral (
+                   values (time '07:00' + (abs(hashtext(e.i || 'in' || d::date)) %% 5400) * interval '1 second', 0),
+                          (time '15:45' + (abs(hashtext(e.i || 'out' || d::date)) %% 5400) * interval '1 second', 1)
+               ) t(at, state)
+               where not ({_shift_people()})
+                 and extract(isodow from d) < 6
+                 and abs(hashtext(e.i || 'absent' || d::date)) %% 100 >= 5
+               union all
+               -- rostered: check-in 45 min early .. 15 min late, check-out up to 45 min after the end
+               -- (the next day for MALAM); 5%% absent, 3%% of the rest without a check-out
+               select 'DEV' || lpad((1 + e.i %% %s)::text, 4, '0'), e.i, t.at, t.state
+               from generate_series(1, %s) e(i)
+               cross join generate_series(%s::date - 1, %s::date, interval '1 day') d
+               cross join lateral (select {_SHIFT_OF} as code) s
+               inner join (values ('PAGI', time '07:00', interval '7 hours'),
+                                  ('SIANG', time '14:00', interval '7 hours'),
+                                  ('MALAM', time '21:00', interval '10 hours')) k(code, masuk, length)
+                   on k.code = s.code
+               cross join lateral (
+                   values (d::date + k.masuk + ((abs(hashtext(e.i || 'in' || d::date)) %% 3600) - 2700)
+                               * interval '1 second', 0, true),
+                          (d::date + k.masuk + k.length + (abs(hashtext(e.i || 'out' || d::date)) %% 2700)
+                               * interval '1 second', 1, abs(hashtext(e.i || 'nout' || d::date)) %% 100 >= 3)
+               ) t(at, state, kept)
+               where {_shift_people()}
+                 and t.kept
+                 and abs(hashtext(e.i || 'absent' || d::date)) %% 100 >= 5
+           )
+           select punches.device_sn, punches.i::text, punches.punch_local, 1, punches.state, 0, 'usb', b.batch_id
+           from punches
+           inner join day_batch b on b.device_sn = punches.device_sn and b.day = punches.punch_local::date""",
+        (DEVICES, EMPLOYEES, first, last, DEVICES, EMPLOYEES, first, last),
     ).rowcount
     conn.execute("drop table day_batch")
     return rows
@@ -141,7 +195,8 @@ def _one_hour(conn: psycopg.Connection, day: dt.date, hour: int) -> int:
 
 
 def _fct_seconds(result) -> float:
-    return sum(n.seconds for n in result.nodes if n.unique_id.endswith(".fct_attendance_daily"))
+    builds = getattr(result, "builds", None) or [result]  # a month-by-month refresh: every month's build
+    return sum(n.seconds for b in builds for n in b.nodes if n.unique_id.endswith(".fct_attendance_daily"))
 
 
 def _temp_bytes(url: str) -> int:
@@ -171,12 +226,12 @@ def _scenario(server: str, months: int) -> dict[str, float]:
     with scratch_database(server) as url:
         t0 = time.perf_counter()
         with psycopg.connect(url, autocommit=True) as conn:
-            _reference(conn)
+            _reference(conn, start, END)
             punches = _punch_days(conn, start, END - dt.timedelta(days=1))
             conn.execute("analyze")
         load_s = time.perf_counter() - t0
         temp_before = _temp_bytes(url)
-        full = run_build(url, bench_settings(), vars=dbt_vars, full_refresh=True, unit_tests=False)
+        full = refresh_by_month(url, bench_settings(), vars=dbt_vars, unit_tests=False)
         full_load = _load()
         temp_full = _temp_bytes(url) - temp_before
         with psycopg.connect(url) as conn:
@@ -228,7 +283,10 @@ def _runs(results) -> str:
 
 
 def main() -> None:
-    print(f"{EMPLOYEES:,} employees, {DEVICES} devices, 1 vs {MONTHS} months; {_load()}", flush=True)
+    print(
+        f"{EMPLOYEES:,} employees ({SHIFT_SHARE:.0%} on rosters), {DEVICES} devices, 1 vs {MONTHS} months; {_load()}",
+        flush=True,
+    )
     with scratch_server() as server:
         one = _scenario(server, 1)
         many = _scenario(server, MONTHS)
