@@ -252,6 +252,12 @@ def _scenario(server: str, months: int) -> dict[str, float]:
             waiting = conn.execute(
                 "select count(*), count(distinct work_date) from marts.fct_attendance_daily where status = 'MENUNGGU'"
             ).fetchone()
+            shifts = conn.execute(
+                "select count(*) filter (where shift_code <> 'REG'),"
+                " count(*) filter (where shift_code <> 'REG' and status = 'TK'),"
+                " (select count(*) from marts.q_punch_outside_shift)"
+                " from marts.fct_attendance_daily"
+            ).fetchone()
         result = {
             "months": months,
             "punches": punches,
@@ -272,7 +278,8 @@ def _scenario(server: str, months: int) -> dict[str, float]:
         print(
             f"     hourly incremental median {result['hourly_s']:.1f} s of {_runs(steady)} "
             f"(fct {result['hourly_fct_s']:.2f} s; {len(steady[-1].nodes)} nodes; temp {temp_hourly / 2**20:,.1f} MiB/run; "
-            f"{_load()}); {waiting[0]:,} MENUNGGU rows on {waiting[1]} day(s)",
+            f"{_load()}); {waiting[0]:,} MENUNGGU rows on {waiting[1]} day(s); "
+            f"{shifts[0]:,} rostered shift days ({shifts[1]:,} TK), {shifts[2]:,} punches outside any shift",
             flush=True,
         )
         return result
