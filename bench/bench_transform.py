@@ -18,6 +18,9 @@ measures dbt, not the generator. BENCH_SHIFT_SHARE (default 0.2, issue 14) of th
 next calendar day, some late, some missing the morning check-out); the others keep the Mon-Fri day. An "hour" is one new batch per device carrying the punches of one hour
 of the last day for everyone on that device; BENCH_HOURS (default 4) such runs, the first a warm-up, the
 figure the median of the rest.
+BENCH_EXPLAIN=1 prints, after the hourly runs of the longest history, EXPLAIN (ANALYZE, BUFFERS) of the
+hour's int_attendance_scope and int_attendance_monthly (their compiled SQL, the hour's touched ranges
+still in int_attendance_touched): execution time, buffers and estimated vs actual rows of every node.
 Run: `BENCH_EMPLOYEES=30000 .venv/bin/python -m bench transform` (ABSENSI_DATABASE_URL or a throwaway
 embedded server).
 """
@@ -28,6 +31,7 @@ import datetime as dt
 import os
 import statistics
 import time
+from pathlib import Path
 
 import psycopg
 
@@ -39,6 +43,8 @@ DEVICES = max(1, EMPLOYEES // 100)
 OPDS = 40
 MONTHS = int(os.environ.get("BENCH_MONTHS", "12"))
 HOURS = max(2, int(os.environ.get("BENCH_HOURS", "4")))
+EXPLAIN = os.environ.get("BENCH_EXPLAIN", "") not in ("", "0")
+COMPILED = Path(__file__).resolve().parents[1] / "dbt" / "target" / "compiled" / "absensi" / "models"
 SHIFT_SHARE = float(os.environ.get("BENCH_SHIFT_SHARE", "0.2"))
 # every SHIFT_EVERY-th person works a roster (0 = nobody)
 SHIFT_EVERY = round(1 / SHIFT_SHARE) if SHIFT_SHARE > 0 else 0
@@ -211,6 +217,19 @@ def _temp_bytes(url: str) -> int:
         )
 
 
+def _explain(url: str) -> None:
+    """EXPLAIN (ANALYZE, BUFFERS) of the last hourly build's scope and monthly selects."""
+    for model in ("int_attendance_scope", "int_attendance_monthly"):
+        sql = next(COMPILED.rglob(f"{model}.sql")).read_text()
+        with psycopg.connect(url) as conn:
+            plan = conn.execute(f"explain (analyze, buffers, format text) {sql}").fetchall()
+            conn.rollback()
+        print(f"     EXPLAIN (ANALYZE, BUFFERS) {model}:", flush=True)
+        for (line,) in plan:
+            if "rows=" in line or "Execution Time" in line or "Buffers: shared" in line:
+                print(f"       {line}", flush=True)
+
+
 def _load() -> str:
     return "load " + " ".join(f"{x:.1f}" for x in os.getloadavg())
 
@@ -247,6 +266,8 @@ def _scenario(server: str, months: int) -> dict[str, float]:
                 run_build(url, bench_settings(), vars=dbt_vars, unit_tests=False, changed_only=True)
             )
         temp_hourly = (_temp_bytes(url) - temp_before) / HOURS
+        if EXPLAIN and months == MONTHS:
+            _explain(url)
         steady = hourly[1:]
         with psycopg.connect(url) as conn:
             waiting = conn.execute(
