@@ -63,6 +63,10 @@ CHANGED_ONLY_SELECTORS = ("state:modified+", "config.materialized:incremental", 
 # The manifest of the last complete build in this warehouse, written after it succeeded; dbt's own
 # schema, not a raw table. No row (a new warehouse), another dbt or other vars: build everything.
 DEPLOYED_STATE_TABLE = "intermediate.dbt_deployed_state"
+# A month-by-month refresh's months before the last build only what the incremental models need (they
+# and their ancestors), without data tests; the last month builds everything and runs every test.
+# Whole-history tables downstream are pure functions of their inputs: built once, at the end.
+REFRESH_MONTH_SELECTORS = ("+config.materialized:incremental",)
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -205,6 +209,7 @@ def build_args(
     vars: Mapping[str, Any] | None = None,
     command: str = "build",
     unit_tests: bool = True,
+    data_tests: bool = True,
     state_dir: Path | None = None,
 ) -> list[str]:
     args = [command, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
@@ -219,6 +224,8 @@ def build_args(
         args += ["--vars", json.dumps(dict(vars))]
     if not unit_tests:
         args += ["--exclude-resource-type", "unit_test"]
+    if not data_tests:
+        args += ["--exclude-resource-type", "test"]
     return args
 
 
@@ -232,6 +239,7 @@ def run_build(
     on_node: Callable[[NodeResult], None] | None = None,
     on_total: Callable[[int], None] | None = None,
     unit_tests: bool = True,
+    data_tests: bool = True,
     changed_only: bool = False,
 ) -> BuildResult:
     """`dbt build` the project against `url`; raises UserError naming the failed models/tests with
@@ -241,7 +249,8 @@ def run_build(
     `vars` are dbt vars (e.g. attendance_start/attendance_end as 'YYYY-MM-DD'); `on_node` is called
     after each seed, model or test finishes, and `on_total` with the number of nodes the build runs,
     unit tests included (progress display: "12/156"). `unit_tests=False` skips the rule unit tests
-    (they test SQL, not data: the hourly DAG may skip them; CI and the CLI run them).
+    (they test SQL, not data: the hourly DAG may skip them; CI and the CLI run them);
+    `data_tests=False` skips the data tests too (a month-by-month refresh's months before the last).
 
     `changed_only=True` (the hourly run; ignored with `select` or `full_refresh`): rebuild the views
     and seeds only when their definition changed since the last complete build of this warehouse
@@ -299,7 +308,12 @@ def run_build(
         if changed_only and not select and not full_refresh:
             state_dir = _load_deployed_state(dbt_url, fingerprint, Path(state_tmp))
         args = build_args(
-            select=select, full_refresh=full_refresh, vars=vars, unit_tests=unit_tests, state_dir=state_dir
+            select=select,
+            full_refresh=full_refresh,
+            vars=vars,
+            unit_tests=unit_tests,
+            data_tests=data_tests,
+            state_dir=state_dir,
         )
         args.append("--quiet")  # progress comes from the callback; dbt's own log goes to dbt/logs
         runner = dbtRunner(callbacks=[callback])
@@ -556,7 +570,9 @@ def refresh_by_month(
     Holds the warehouse build lock for the whole refresh (an hourly build meanwhile is skipped with
     RefreshInProgress). `on_month(month, phase)` is called with phase 'start' and 'done' for each
     month ('skip' for months a resumed refresh had finished); `on_node`/`on_total` as in run_build,
-    per month's build. Unit tests run with the first month's build only."""
+    per month's build. Months before the last build the incremental models and their ancestors only
+    (REFRESH_MONTH_SELECTORS), without data tests; the last month builds everything, with the data tests
+    and (`unit_tests`) the unit tests."""
     vars = validate_vars(vars) or {}
     options = refresh_session_options()
     dbt_url = settings.dbt_database_url or url
@@ -593,12 +609,16 @@ def refresh_by_month(
             if on_month is not None:
                 on_month(step, "start")
             first = not builds and resumed_from == 1
+            last = step.index == step.total
             build = run_build(
                 url,
                 settings,
+                # months before the last: the incremental models and what they read, no data tests
+                select=None if last else REFRESH_MONTH_SELECTORS,
                 full_refresh=first,
                 vars={**vars, "attendance_end": step.window_end},
-                unit_tests=unit_tests and first,
+                unit_tests=unit_tests and last,
+                data_tests=last,
                 on_node=on_node,
                 on_total=on_total,
             )
