@@ -667,6 +667,17 @@ KINDS: dict[str, ReferenceKind] = {
         key=("nip", "bulan"),
         row_check=_check_kinerja,
     ),
+    "roster": ReferenceKind(
+        "roster",
+        "raw.roster",
+        (
+            _Column("nip", _nip_text),
+            _Column("tanggal", _iso_date),
+            _Column("shift_code", _shift_code),
+        ),
+        key=("nip", "tanggal"),
+        row_check=_check_roster,
+    ),
     "koreksi": ReferenceKind(
         "koreksi",
         "raw.koreksi",
@@ -689,23 +700,12 @@ KINDS: dict[str, ReferenceKind] = {
         key=("tanggal", "jenis", "nip", "device_sn"),
         row_check=_check_koreksi,
     ),
-    "roster": ReferenceKind(
-        "roster",
-        "raw.roster",
-        (
-            _Column("nip", _nip_text),
-            _Column("tanggal", _iso_date),
-            _Column("shift_code", _shift_code),
-        ),
-        key=("nip", "tanggal"),
-        row_check=_check_roster,
-    ),
 }
 
 # raw.device names its display column `name`; the CSV format (DESIGN §5) calls it `nama`.
 # The order files must load in: a row may only name keys already in the warehouse (devices and
-# employees name OPDs; pins name employees and devices; leave and koreksi name employees and
-# devices). KINDS is written
+# employees name OPDs; pins name employees and devices; leave, roster and koreksi name employees
+# and devices; koreksi last, as it may concern a rostered day). KINDS is written
 # in this order; the folder loader, the inbox and the demo all follow it.
 LOAD_ORDER: tuple[str, ...] = tuple(KINDS)
 

@@ -143,7 +143,7 @@ def test_the_logins_do_the_whole_close(deployment, owner_conn):
     owners = dict(
         owner_conn.execute(
             """select n.nspname || '.' || c.relname, pg_get_userbyid(c.relowner) from pg_class c
-               join pg_namespace n on n.oid = c.relnamespace where c.relkind in ('r', 'v')
+               join pg_namespace n on n.oid = c.relnamespace where c.relkind in ('r', 'p', 'v')
                and n.nspname in ('raw', 'ops', 'quality', 'marts')"""
         ).fetchall()
     )
