@@ -124,6 +124,9 @@ class _Context:
     # roster only (issue 14): shift_code -> (masuk, pulang) as datetime offsets from the day, None for REG/L
     shift_types: dict[str, tuple[timedelta, timedelta] | None] = field(default_factory=dict)
     file_shifts: dict[tuple[str, date], tuple[int, str, datetime, datetime]] = field(default_factory=dict)
+    file_roster_days: set[tuple[str, date]] = field(default_factory=set)  # every (nip, tanggal) of the file
+    # roster only: the current stored shift codes of the given (nip, tanggal) keys (newest counted batch)
+    stored_roster: Callable[[list[tuple[str, date]]], dict[tuple[str, date], str]] | None = None
 
 
 # ---- cell parsers: return the typed value or raise ValueError(problem in Bahasa Indonesia) ----
@@ -316,6 +319,8 @@ class ReferenceKind:
     columns: tuple[_Column, ...]
     key: tuple[str, ...]  # natural key: unique within a file; the newest batch wins across files
     row_check: Callable[[dict, _Context], Iterable[tuple[str, str]]] | None = None
+    # after every row passed: problems (line, column, message) of the file against what is stored
+    file_check: Callable[[_Context], Iterable[tuple[int, str, str]]] | None = None
 
     @property
     def table_columns(self) -> list[str]:
@@ -564,11 +569,11 @@ def _check_roster(row: dict, ctx: _Context) -> Iterable[tuple[str, str]]:
     if day < mulai or (sampai is not None and day > sampai):
         yield "tanggal", f"{day} di luar masa aktif pegawai {nip} ({mulai}..{sampai or ''})"
         return
-    times = ctx.shift_types.get(code) if code else None
-    if times is None:
+    ctx.file_roster_days.add((nip, day))
+    span = _shift_span(ctx, code, day)
+    if span is None:
         return
-    start = datetime.combine(day, time()) + times[0]
-    end = datetime.combine(day, time()) + times[1]
+    start, end = span
     for other_day in (day - timedelta(days=1), day + timedelta(days=1)):
         other = ctx.file_shifts.get((nip, other_day))
         if other and start < other[3] and other[2] < end:
@@ -578,6 +583,40 @@ def _check_roster(row: dict, ctx: _Context) -> Iterable[tuple[str, str]]:
                 f"{other[2]:%d-%m %H:%M}–{other[3]:%d-%m %H:%M} (baris {other[0]}) untuk NIP {nip}",
             )
     ctx.file_shifts.setdefault((nip, day), (row["_line"], code, start, end))
+
+
+def _shift_span(ctx: _Context, code: str | None, day: date) -> tuple[datetime, datetime] | None:
+    times = ctx.shift_types.get(code) if code else None
+    if times is None:
+        return None
+    return datetime.combine(day, time()) + times[0], datetime.combine(day, time()) + times[1]
+
+
+def _check_roster_against_stored(ctx: _Context) -> Iterable[tuple[int, str, str]]:
+    """A shift of the file may not overlap the stored shift of the day before or after that the file
+    leaves in place (the newest counted batch wins per (nip, tanggal), so a neighbour the file also
+    names is replaced, not kept)."""
+    if ctx.stored_roster is None or not ctx.file_shifts:
+        return
+    neighbours = {
+        (nip, other_day)
+        for nip, day in ctx.file_shifts
+        for other_day in (day - timedelta(days=1), day + timedelta(days=1))
+        if (nip, other_day) not in ctx.file_roster_days
+    }
+    stored = ctx.stored_roster(sorted(neighbours)) if neighbours else {}
+    for (nip, day), (line, code, start, end) in sorted(ctx.file_shifts.items(), key=lambda kv: kv[1][0]):
+        for other_day in (day - timedelta(days=1), day + timedelta(days=1)):
+            other_code = stored.get((nip, other_day))
+            span = _shift_span(ctx, other_code, other_day)
+            if span and start < span[1] and span[0] < end:
+                yield (
+                    line,
+                    "shift_code",
+                    f"{code} {start:%d-%m %H:%M}–{end:%d-%m %H:%M} bertumpang tindih dengan {other_code} "
+                    f"{span[0]:%d-%m %H:%M}–{span[1]:%d-%m %H:%M} yang sudah tersimpan ({other_day}) "
+                    f"untuk NIP {nip}",
+                )
 
 
 def _nip_text(value: str) -> str:
@@ -677,6 +716,7 @@ KINDS: dict[str, ReferenceKind] = {
         ),
         key=("nip", "tanggal"),
         row_check=_check_roster,
+        file_check=_check_roster_against_stored,
     ),
     "koreksi": ReferenceKind(
         "koreksi",
@@ -809,6 +849,9 @@ def parse_reference_file(path: Path, kind: ReferenceKind, ctx: _Context) -> list
             rows.append(_Row(line, tuple(typed[c] for c in kind.table_columns)))
     if not rows and not problems:
         problems.add(f"{path}:2: berkas tanpa baris data")
+    if kind.file_check and not problems:
+        for line, col, msg in kind.file_check(ctx):
+            problems.add(f"{path}:{line}: {col}: {msg}")
     if problems:
         raise ReferenceFileError(path, problems.shown, problems.total)
     return rows
@@ -838,7 +881,24 @@ def _current_keys(conn: psycopg.Connection, kind: str = "") -> _Context:
         leave_max_days={r["leave_type"]: int(r["max_days"]) for r in read_seed("leave_max_days")},
         employee_days=_employee_days(conn, ok) if kind in ("koreksi", "roster") else {},
         shift_types=shift_types() if kind == "roster" else {},
+        stored_roster=(lambda keys: _stored_roster(conn, ok, keys)) if kind == "roster" else None,
     )
+
+
+def _stored_roster(
+    conn: psycopg.Connection, ok: str, keys: list[tuple[str, date]]
+) -> dict[tuple[str, date], str]:
+    """The current shift code of each (nip, tanggal) asked, as stg_raw__rosters reads it."""
+    rows = conn.execute(
+        f"""select distinct on (r.nip, r.tanggal) r.nip, r.tanggal, r.shift_code
+            from raw.roster r
+            join unnest(%s::text[], %s::date[]) as k (nip, tanggal)
+              on k.nip = r.nip and k.tanggal = r.tanggal
+            where {ok}
+            order by r.nip, r.tanggal, r.batch_id desc, r.row_no desc""",
+        ([k[0] for k in keys], [k[1] for k in keys]),
+    )
+    return {(r[0], r[1]): r[2] for r in rows}
 
 
 def _employee_days(conn: psycopg.Connection, ok: str) -> dict[str, tuple[str | None, date, date | None]]:

@@ -456,3 +456,42 @@ def test_roster_loads_and_bad_rows_are_refused(with_opd, tmp_path, run_cli):
     )
     assert "roster_overlap.csv:5: shift_code: JAGA24" in message and "(baris 4)" in message
     assert count(conn, "raw.roster") == 4
+
+
+def test_a_roster_may_not_overlap_a_stored_shift_it_leaves_in_place(with_opd, tmp_path):
+    """Overlap is checked against the rosters already stored too (issue 14): a PAGI on the day after a
+    stored JAGA24 refuses the file, naming the stored shift; the same PAGI with the JAGA24 day replaced
+    in the same file (newest batch wins per nip, tanggal) loads."""
+    conn = with_opd
+    load_reference_file(conn, "employees", write(tmp_path, "employees.csv", EMP_HEADER + GOOD_PNS))
+    pns = "198503122010011001"
+    load_reference_file(
+        conn, "roster", write(tmp_path, "roster_1.csv", f"nip,tanggal,shift_code\n{pns},2026-11-05,JAGA24\n")
+    )
+    later = write(
+        tmp_path, "roster_2.csv", f"nip,tanggal,shift_code\n{pns},2026-11-09,SIANG\n{pns},2026-11-06,PAGI\n"
+    )
+    with pytest.raises(UserError) as err:
+        load_reference_file(conn, "roster", later)
+    message = str(err.value)
+    assert (
+        "roster_2.csv:3: shift_code: PAGI 06-11 07:00–06-11 14:00 bertumpang tindih dengan JAGA24 "
+        "05-11 08:00–06-11 08:00 yang sudah tersimpan (2026-11-05) untuk NIP 198503122010011001"
+    ) in message
+    assert "roster_2.csv:2" not in message
+    assert count(conn, "raw.roster") == 1
+    # a night before a stored PAGI overlaps too (the stored shift is the later one)
+    load_reference_file(
+        conn, "roster", write(tmp_path, "roster_3.csv", f"nip,tanggal,shift_code\n{pns},2026-11-20,PAGI\n")
+    )
+    with pytest.raises(UserError, match="roster_4.csv:2: shift_code: JAGA24 .* dengan PAGI"):
+        load_reference_file(
+            conn,
+            "roster",
+            write(tmp_path, "roster_4.csv", f"nip,tanggal,shift_code\n{pns},2026-11-19,JAGA24\n"),
+        )
+    replaced = write(
+        tmp_path, "roster_5.csv", f"nip,tanggal,shift_code\n{pns},2026-11-05,L\n{pns},2026-11-06,PAGI\n"
+    )
+    assert load_reference_file(conn, "roster", replaced).rows == 2
+    assert count(conn, "raw.roster") == 4
