@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test lint lock clean bench
+.PHONY: setup demo test test-slow test-all lint lock clean bench
 
 NODE_CLIENTS := tests/ingest/node_clients
 NODE_STAMP   := $(NODE_CLIENTS)/node_modules/.installed
@@ -28,7 +28,15 @@ $(NODE_STAMP): $(NODE_CLIENTS)/package.json $(NODE_CLIENTS)/package-lock.json
 demo: setup
 	$(BIN)/absensi demo
 
+# `make test`: every suite but the long end-to-end ones marked `slow` (about 8 minutes on 2 cores);
+# `make test-slow`: those (about 25 minutes); CI (.ci/run) runs both.
 test: setup
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+test-slow: setup
+	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
+
+test-all: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Style, types, the floors of the house (import-linter contracts in pyproject.toml) and dbt SQL (dbt/.sqlfluff).

@@ -266,7 +266,7 @@ def _scenario(server: str, months: int) -> dict[str, float]:
                 run_build(url, bench_settings(), vars=dbt_vars, unit_tests=False, changed_only=True)
             )
         temp_hourly = (_temp_bytes(url) - temp_before) / HOURS
-        slowest = sorted(steady[-1].nodes, key=lambda n: n.seconds, reverse=True)[:6]
+        slowest = sorted(hourly[-1].nodes, key=lambda n: n.seconds, reverse=True)[:6]
         print(
             "     slowest nodes of the last hourly run: "
             + ", ".join(f"{n.unique_id.split('.')[-1]} {n.seconds:.2f} s" for n in slowest),

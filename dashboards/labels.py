@@ -48,6 +48,7 @@ LABELS: dict[str, str] = {
     "dinas_luar": "Dinas luar (DL)",
     "tugas_belajar": "Tugas belajar (TB)",
     "jadwal_masuk": "Jadwal masuk",
+    "shift": "Shift",
     "keterangan": "Keterangan",
     # allowance
     "total_potongan": "Total potongan (Rp)",

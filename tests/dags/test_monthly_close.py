@@ -48,6 +48,7 @@ def october(db_url, tmp_path, monkeypatch) -> dict:
     return {"folder": folder, "url": db_url, "out": tmp_path / "out" / "2026-10"}
 
 
+@pytest.mark.slow
 def test_close_locks_rerun_changes_nothing_late_punch_is_an_adjustment(airflow_db, october, conn, tmp_path):
     report = airflow_local.run_dag("monthly_close", conf={"month": "2026-10"})
 
