@@ -17,11 +17,17 @@ resolved as (
         opds.opd_code,
         coalesce(by_code.schedule_id, by_type.schedule_id, 'standar') as schedule_id,
         coalesce(
-            case when by_code.opd_code is not null then by_code.tutup_libur_nasional else by_type.tutup_libur_nasional end,
+            case
+                when by_code.opd_code is not null then by_code.tutup_libur_nasional
+                else by_type.tutup_libur_nasional
+            end,
             true
         ) as closed_on_national_holidays,
         coalesce(
-            case when by_code.opd_code is not null then by_code.tutup_cuti_bersama else by_type.tutup_cuti_bersama end,
+            case
+                when by_code.opd_code is not null then by_code.tutup_cuti_bersama
+                else by_type.tutup_cuti_bersama
+            end,
             true
         ) as closed_on_cuti_bersama
     from opds
