@@ -23,6 +23,15 @@ in the same dialect (recorded on its Checksum sheet); `absensi export verify FIL
 
 Text cells that a spreadsheet would read as a formula (starting with `= + - @`, tab, CR, LF) are written
 with a leading `'` in every CSV and XLSX (OWASP CSV injection); the checksum is over those written lines.
+
+e-kinerja file (CSV with `,`, or JSON `{"bulan", "jumlah_baris", "kehadiran": [...]}`), one row per
+employee per workday of `marts.fct_attendance_daily`, columns in this order (EKINERJA_COLUMNS):
+    nip, tanggal, kode_opd, status, jam_masuk, jam_pulang, menit_terlambat, menit_pulang_cepat,
+    tingkat_tl, tingkat_psw, persen_potongan, keterangan, kode_shift, shift, tanggal_masuk, tanggal_pulang
+`tanggal` is the day the shift starts; jam_masuk/jam_pulang are `HH:MM:SS` (local time) and
+tanggal_masuk/tanggal_pulang the calendar dates of those punches (ISO; empty without a punch): a night
+shift (kode_shift MALAM) checks out on tanggal + 1. kode_shift is REG for the regular office day, else the
+rostered shift of seed shift_types, whose name is `shift`.
 """
 
 from __future__ import annotations
@@ -59,6 +68,9 @@ ADJUSTMENT_COLUMNS = [
 EKINERJA_COLUMNS = [
     "nip", "tanggal", "kode_opd", "status", "jam_masuk", "jam_pulang", "menit_terlambat",
     "menit_pulang_cepat", "tingkat_tl", "tingkat_psw", "persen_potongan", "keterangan",
+    # issue 14: the shift (REG for the regular office day) and the calendar dates of the punches, so a
+    # night shift's check-out on the next day is told apart (jam_masuk/jam_pulang carry the time only)
+    "kode_shift", "shift", "tanggal_masuk", "tanggal_pulang",
 ]  # fmt: skip
 # Percent columns: text with two decimals in every CSV line (and in the checksum).
 PCT_COLUMNS = frozenset(
@@ -138,11 +150,15 @@ NAME_MARTS = ("marts.mart_employee_discipline_monthly", "marts.mart_opd_discipli
 
 EKINERJA_SQL = """
 select d.nip, d.work_date, d.opd_code, d.status, d.first_in, d.last_out, d.late_minutes, d.early_minutes,
-       d.tl_tier, d.psw_tier, d.deduction_pct, d.reason
+       d.tl_tier, d.psw_tier, d.deduction_pct, d.reason, d.shift_code, {shift_name}
 from marts.fct_attendance_daily as d
+{shift_join}
 where d.work_date >= %s and d.work_date < (%s::date + interval '1 month')
 order by d.nip, d.work_date
 """
+# The shift's name from the seed (staging.shift_types); a login that may not read it gets the code only.
+SHIFT_TYPES = "staging.shift_types"
+EKINERJA_SHIFT_JOIN = "left join staging.shift_types as s on s.shift_code = d.shift_code"
 
 
 @dataclass(frozen=True)
@@ -639,6 +655,10 @@ def _time(value: datetime | None) -> str | None:
     return value.strftime("%H:%M:%S") if value else None
 
 
+def _date(value: datetime | None) -> str | None:
+    return value.date().isoformat() if value else None
+
+
 def export_ekinerja(month: date, fmt: str, out: Path, url: str) -> ExportResult:
     """Daily attendance per NIP of the month starting `month`, for the e-kinerja application (CSV or JSON)."""
     first_day = month
@@ -648,7 +668,11 @@ def export_ekinerja(month: date, fmt: str, out: Path, url: str) -> ExportResult:
     fmt = choose_format(fmt, out, ("csv", "json"), "e-kinerja")
     with db.connect(url) as conn:
         require_marts(conn, "marts.fct_attendance_daily")
-        raw = conn.execute(EKINERJA_SQL, (first_day, first_day)).fetchall()
+        named = _readable(conn, SHIFT_TYPES)
+        sql = EKINERJA_SQL.format(
+            shift_name="s.nama" if named else "null", shift_join=EKINERJA_SHIFT_JOIN if named else ""
+        )
+        raw = conn.execute(sql, (first_day, first_day)).fetchall()
     if not raw:
         raise UserError(f"tidak ada data kehadiran untuk bulan {month_text} di marts.fct_attendance_daily")
     records = [
@@ -668,6 +692,10 @@ def export_ekinerja(month: date, fmt: str, out: Path, url: str) -> ExportResult:
                     r[9],
                     pct(r[10]),
                     r[11],
+                    r[12],
+                    r[13],
+                    _date(r[4]),
+                    _date(r[5]),
                 ],
                 strict=True,
             )

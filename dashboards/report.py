@@ -146,6 +146,32 @@ where l.level > 0
 order by l.level desc, tk.tk_days desc, tk.nip
 """
 
+# Issue 14: the month's rostered shifts (every shift but the regular office day REG), per shift type.
+# work_date is the day a shift starts; "pulang esok hari" counts the days whose check-out fell on a
+# later calendar day (a night shift). Terlambat as in the discipline marts: HADIR with a TL tier.
+SHIFTS_SQL = """
+select d.shift_code as kode_shift,
+       coalesce(s.nama || ' ' || left(s.masuk::text, 5) || '–' || left(s.pulang::text, 5), d.shift_code)
+           as nama_shift,
+       count(distinct d.nip)::integer as jumlah_pegawai,
+       count(*)::integer as hari_dinas,
+       (count(*) filter (where d.status = 'HADIR'))::integer as hadir,
+       (count(*) filter (where d.status = 'TK'))::integer as tk,
+       (count(*) filter (where d.status = 'HADIR' and d.tl_tier > 0))::integer as terlambat,
+       (count(*) filter (where d.last_out::date > d.work_date))::integer as pulang_esok_hari
+from marts.fct_attendance_daily as d
+left join staging.shift_types as s on s.shift_code = d.shift_code
+where d.work_date >= %(first)s and d.work_date < %(next)s and d.shift_code <> 'REG'
+group by d.shift_code, s.nama, s.masuk, s.pulang
+order by s.masuk nulls last, d.shift_code
+"""
+SHIFT_COLUMNS = [
+    ("kode_shift", "Kode"), ("nama_shift", "Shift"), ("jumlah_pegawai", "Jumlah pegawai"),
+    ("hari_dinas", "Hari dinas"), ("hadir", "Hadir"), ("tk", "TK"), ("terlambat", "Terlambat"),
+    ("pulang_esok_hari", "Pulang esok hari"),
+]  # fmt: skip
+NO_SHIFTS = "Tidak ada dinas shift bulan ini: semua hari kerja adalah hari kerja reguler."
+
 
 @dataclass
 class Section:
@@ -534,6 +560,7 @@ def build_monthly_report(
         sanctions = sanctions_as_of(conn, first_day)
         devices = _query(conn, DEVICES_AS_OF_SQL, {"first": first_day, "next": next_month(first_day)})
         quarantine = cards.run("kesehatan_mesin/jumlah_karantina")
+        shifts = _query(conn, SHIFTS_SQL, {"first": first_day, "next": next_month(first_day)})
         # corrections and permits (issue 15): the dashboard's own cards, for the month reported
         has_koreksi = db.relation_exists(conn, "marts.mart_correction_log")
         koreksi = cards.run("koreksi_izin/koreksi_per_opd") if has_koreksi else Section([], [])
@@ -650,6 +677,15 @@ def build_monthly_report(
     )  # fmt: skip
     if worst_note:
         story.append(Paragraph(f"<i>{escape(worst_note)}</i>", body))
+    # issue 14: one line when the month has no rostered shift, else what the figures mean and the table
+    story.append(Paragraph(f"Dinas shift {label}", h2))
+    if shifts.rows:
+        story.append(Paragraph(
+            "Hari kerja menurut jadwal dinas (roster), selain hari kerja reguler. Hari dinas dihitung pada "
+            "tanggal shift dimulai; pulang esok hari: absen pulang jatuh pada tanggal berikutnya (dinas malam).",
+            body,
+        ))  # fmt: skip
+    story.append(_table(shifts, SHIFT_COLUMNS, NO_SHIFTS))
     story += [
         Paragraph(f"Tingkat hukuman disiplin PP 94/2021 (kumulatif TK Januari–{label})", h2),
         _table(
