@@ -21,6 +21,7 @@ from reportlab.lib import colors  # noqa: E402
 from reportlab.lib.pagesizes import A4  # noqa: E402
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet  # noqa: E402
 from reportlab.lib.units import cm  # noqa: E402
+from reportlab.pdfbase.pdfmetrics import stringWidth  # noqa: E402
 from reportlab.pdfgen import canvas as pdfcanvas  # noqa: E402
 from reportlab.platypus import Image, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle  # noqa: E402
 
@@ -305,7 +306,14 @@ def _column_widths(labels: list[str], texts: list[list[str]]) -> list[float]:
     natural = []
     for k, label in enumerate(labels):
         longest_word = max(len(w) for w in label.split())
-        natural.append((max([longest_word] + [len(t[k]) for t in texts]) + 1) * per_char + pad)
+        estimate = (max([longest_word] + [len(t[k]) for t in texts]) + 1) * per_char + pad
+        # capitals are wider than the per-character estimate ("MALAM" would break as "MALA/M"): never
+        # narrower than the measured text plus the cell's padding (6 pt each side)
+        measured = max(
+            [stringWidth(w, "Helvetica-Bold", 7.5) for w in label.split()]
+            + [stringWidth(t[k], "Helvetica", 7.5) for t in texts]
+        )
+        natural.append(max(estimate, measured + 13))
     if sum(natural) <= CONTENT_WIDTH:
         return natural
     # up to 3.6 cm keeps its width: an 18-digit NIP never wraps
