@@ -264,6 +264,11 @@ def test_ekinerja_export_is_the_daily_mart_of_the_month(use_warehouse, run_cli, 
         for r in records
     ]
     assert got == mart
+    # no roster here: every day is the regular office day, punched on its own date (issue 14 columns;
+    # a night shift: tests/dashboards/test_shift_outputs.py)
+    assert {(r["kode_shift"], r["shift"]) for r in records} == {("REG", "Hari kerja reguler (jadwal OPD)")}
+    assert all(r["tanggal_masuk"] in ("", None, r["tanggal"]) for r in records)
+    assert any(r["tanggal_pulang"] == r["tanggal"] for r in records)
 
 
 def test_finance_login_with_least_privilege_exports_the_same_money(warehouse, pg_server_url, tmp_path):

@@ -53,6 +53,10 @@ def test_report_figures_match_the_marts(warehouse, run_cli, monkeypatch, tmp_pat
     assert "DRAF" in text and "Data belum tersedia" not in text
     assert "Mutu data: belum diperiksa" in text  # no quality run stored for September
     assert "PP 94/2021" in text and "Kesehatan mesin absensi" in text
+    # no roster in this regency: the shift section is one line (tests/dashboards/test_shift_outputs.py)
+    from dashboards.report import NO_SHIFTS
+
+    assert f"Dinas shift September 2026\n{NO_SHIFTS}\n" in text
 
 
 def test_locked_month_says_so_and_shows_the_quality_gate_verdict(warehouse, tmp_path):
