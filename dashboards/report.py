@@ -1,7 +1,9 @@
 """The monthly discipline report for the Bupati and Sekda: a PDF in Bahasa Indonesia.
 
 Its figures come from the same card SQL as the dashboards (one definition of each number), run for
-the chosen month; sections whose source is not built yet say so instead of failing the report."""
+the chosen month; sections whose source is not built yet say so instead of failing the report. The
+"Dinas shift" section (issue 14) counts the rostered shifts other than REG per shift type, on the day a
+shift starts; a month without any says so in one line."""
 
 from __future__ import annotations
 
