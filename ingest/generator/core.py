@@ -570,6 +570,7 @@ class _TruthBuilder:
             self.employees = sorted(csv.DictReader(fh), key=lambda r: r["nip"])
         opd_jenis = {o.code: o.jenis for o in reg.opds}
         self.jenis_opd = {r["nip"]: opd_jenis[r["opd_code"]] for r in self.employees}
+        self.calendars = {(opd_jenis[r["opd_code"]], r["opd_code"]) for r in self.employees}
         self.policy = {r["nip"]: rules.policy_for(r["jenis_pegawai"]) for r in self.employees}
         self.active = {
             r["nip"]: (
@@ -674,7 +675,7 @@ class _TruthBuilder:
                 first[nip] = secs
             if nip not in last or secs > last[nip]:
                 last[nip] = secs
-        if not self.rules.is_workday(day):
+        if not any(self.rules.is_workday(day, jenis, opd) for jenis, opd in self.calendars):
             return
         month = day.replace(day=1)
         fmt = self.rules.fmt_pct
@@ -682,9 +683,9 @@ class _TruthBuilder:
         for r in self.employees:
             nip = r["nip"]
             lo, hi = self.active[nip]
-            if not lo <= day <= hi:
+            if not lo <= day <= hi or not self.rules.is_workday(day, self.jenis_opd[nip], r["opd_code"]):
                 continue
-            s, e = self.rules.schedule(self.jenis_opd[nip], day)
+            s, e = self.rules.schedule(self.jenis_opd[nip], day, r["opd_code"])
             policy = self.policy[nip]
             day_end = dt.datetime.combine(day, dt.time(0)) + dt.timedelta(seconds=e + self.day_end_margin)
             waiting = sorted(

@@ -87,26 +87,47 @@ class Rules:
     holidays: frozenset[dt.date]
     ramadan: tuple[tuple[dt.date, dt.date], ...]
     schedules: dict[tuple[str, str, int], tuple[int, int]]
-    opd_schedule: dict[str, str]
+    # seed opd_schedule (unit calendars, issue 14): jenis_opd or ("", opd_code) ->
+    # (schedule_id, closed on national holidays, closed on cuti bersama)
+    opd_schedule: dict[str | tuple[str, str], tuple[str, bool, bool]]
     policies: dict[str, Policy]
     assignment: dict[str, str]
     pct_places: int  # decimals of the seed percents: sums keep them, so outputs print exactly
     # issue 14 (seed shift_types): the shifts a roster names, by code (REG and L have no times)
     shift_types: dict[str, ShiftType] = field(default_factory=dict)
+    holiday_kinds: dict[dt.date, frozenset[str]] = field(default_factory=dict)
 
     def fmt_pct(self, pct: Decimal) -> str:
         return f"{pct:.{self.pct_places}f}"
 
-    def is_workday(self, day: dt.date) -> bool:
-        """Mon–Fri and not a national holiday or cuti bersama (employee activity checked elsewhere)."""
-        return day.isoweekday() <= 5 and day not in self.holidays
+    def calendar(self, jenis_opd: str | None, opd_code: str | None = None) -> tuple[str, bool, bool]:
+        """(schedule_id, closed on national holidays, closed on cuti bersama) of an OPD: its own
+        opd_schedule row, else its type's, else standar closed on both."""
+        if opd_code is not None and ("", opd_code) in self.opd_schedule:
+            return self.opd_schedule[("", opd_code)]
+        if jenis_opd is not None and jenis_opd in self.opd_schedule:
+            return self.opd_schedule[jenis_opd]
+        return (DEFAULT_SCHEDULE, True, True)
+
+    def is_workday(self, day: dt.date, jenis_opd: str | None = None, opd_code: str | None = None) -> bool:
+        """A weekday the OPD's schedule has hours for (standar: Mon–Fri), not a national holiday or
+        cuti bersama that closes it (employee activity checked elsewhere)."""
+        schedule_id, closed_national, closed_cuti = self.calendar(jenis_opd, opd_code)
+        if (schedule_id, self.period(day), day.isoweekday()) not in self.schedules:
+            return False
+        kinds = self.holiday_kinds.get(day, frozenset())
+        if day in self.holidays and not kinds:
+            return False
+        return not (
+            (closed_national and "libur_nasional" in kinds) or (closed_cuti and "cuti_bersama" in kinds)
+        )
 
     def period(self, day: dt.date) -> str:
         return "ramadan" if any(a <= day <= b for a, b in self.ramadan) else "normal"
 
-    def schedule(self, jenis_opd: str, day: dt.date) -> tuple[int, int]:
-        """(start, end) in seconds since midnight for an OPD type on a day."""
-        schedule_id = self.opd_schedule.get(jenis_opd, DEFAULT_SCHEDULE)
+    def schedule(self, jenis_opd: str, day: dt.date, opd_code: str | None = None) -> tuple[int, int]:
+        """(start, end) in seconds since midnight for an OPD (type) on a day."""
+        schedule_id = self.calendar(jenis_opd, opd_code)[0]
         key = (schedule_id, self.period(day), day.isoweekday())
         try:
             return self.schedules[key]
@@ -143,7 +164,21 @@ def load_rules(seeds_dir: Path = SEEDS_DIR, profile: str = "") -> Rules:
         (r["schedule_id"], r["period"], int(r["iso_weekday"])): (_secs(r["start_time"]), _secs(r["end_time"]))
         for r in read_seed("work_schedules", seeds_dir)
     }
-    opd_schedule = {r["jenis_opd"]: r["schedule_id"] for r in read_seed("opd_schedule", seeds_dir)}
+
+    def closed(value: str | None) -> bool:
+        return (value or "").strip().lower() not in ("false", "f", "0", "no")
+
+    opd_schedule: dict[str | tuple[str, str], tuple[str, bool, bool]] = {
+        (r["jenis_opd"] if r["jenis_opd"].strip() else ("", r["opd_code"].strip())): (
+            r["schedule_id"],
+            closed(r.get("tutup_libur_nasional")),
+            closed(r.get("tutup_cuti_bersama")),
+        )
+        for r in read_seed("opd_schedule", seeds_dir)
+    }
+    holiday_kinds: dict[dt.date, set[str]] = {}
+    for r in read_seed("holidays", seeds_dir):
+        holiday_kinds.setdefault(dt.date.fromisoformat(r["holiday_date"]), set()).add(r["kind"])
     tier_rows = read_seed("policy_tiers", seeds_dir)
     leave_rows = read_seed("policy_leave", seeds_dir)
     koreksi_rows = read_seed("policy_koreksi", seeds_dir)
@@ -196,7 +231,15 @@ def load_rules(seeds_dir: Path = SEEDS_DIR, profile: str = "") -> Rules:
     pcts += [p.tk_pct for p in policies.values()] + [p.cap_pct for p in policies.values()]
     places = max([2] + [-int(p.as_tuple().exponent) for p in pcts])
     return Rules(
-        holidays, ramadan, schedules, opd_schedule, policies, assignment, places, load_shift_types(seeds_dir)
+        holidays,
+        ramadan,
+        schedules,
+        opd_schedule,
+        policies,
+        assignment,
+        places,
+        shift_types=load_shift_types(seeds_dir),
+        holiday_kinds={d: frozenset(k) for d, k in holiday_kinds.items()},
     )
 
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from ingest.generator.rules import (
+    SEEDS_DIR,
     DayTruth,
     MonthAmounts,
     MonthTotals,
@@ -230,3 +231,32 @@ def test_deduction_rounds_half_up_to_whole_rupiah(rules: Rules) -> None:
 
 def test_pct_prints_with_the_seed_precision(rules: Rules) -> None:
     assert rules.fmt_pct(Decimal("0")) == "0.00" and rules.fmt_pct(Decimal("1.25") + Decimal("0.5")) == "1.75"
+
+
+def test_unit_calendars_six_day_unit_and_its_own_holiday_rule(tmp_path) -> None:
+    """Unit calendars (issue 14), the truth's side: a jenis_opd on a Mon–Sat schedule works Saturdays;
+    one OPD of that type, open on cuti bersama, works 2026-02-16 but not the national holiday
+    2026-02-17; an OPD type without a row keeps standar (Mon–Fri, closed on both)."""
+    import shutil
+
+    seeds = tmp_path / "seeds"
+    shutil.copytree(SEEDS_DIR, seeds)
+    with (seeds / "work_schedules.csv").open("a", encoding="utf-8") as f:
+        for weekday in range(1, 7):
+            f.write(f"pkm6,normal,{weekday},07:30:00,14:30:00,contoh\n")
+    (seeds / "opd_schedule.csv").write_text(
+        "jenis_opd,opd_code,schedule_id,tutup_libur_nasional,tutup_cuti_bersama,source\n"
+        "PUSKESMAS,,pkm6,,,contoh\n"
+        ",PKM2,pkm6,true,false,contoh\n",
+        encoding="utf-8",
+    )
+    rules = load_rules(seeds)
+    saturday, cuti, imlek = dt.date(2026, 2, 14), dt.date(2026, 2, 16), dt.date(2026, 2, 17)
+    assert rules.is_workday(saturday, "PUSKESMAS", "PKM1")
+    assert not rules.is_workday(saturday, "DINAS", "DINKES")
+    assert not rules.is_workday(saturday + dt.timedelta(days=1), "PUSKESMAS", "PKM1")  # Sunday: no row
+    assert not rules.is_workday(cuti, "PUSKESMAS", "PKM1")
+    assert rules.is_workday(cuti, "PUSKESMAS", "PKM2")
+    assert not rules.is_workday(imlek, "PUSKESMAS", "PKM2")
+    assert rules.schedule("PUSKESMAS", saturday, "PKM2") == (7 * 3600 + 1800, 14 * 3600 + 1800)
+    assert rules.schedule("DINAS", dt.date(2026, 2, 13), "DINKES") == (7 * 3600 + 1800, 16 * 3600 + 1800)

@@ -104,7 +104,7 @@ neighbour_regular_days as (
     cross join neighbour_offsets
     inner join calendar
         on
-            calendar.schedule_id = scope.schedule_id
+            calendar.calendar_id = scope.calendar_id
             and calendar.work_date = scope.work_date + neighbour_offsets.day_offset
     where
         scope.shift_code <> 'REG'

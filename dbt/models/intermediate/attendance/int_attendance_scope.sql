@@ -14,12 +14,8 @@ with employees as (
     select * from {{ ref('stg_raw__employees') }}
 ),
 
-opds as (
-    select * from {{ ref('stg_raw__opds') }}
-),
-
-opd_schedule as (
-    select * from {{ ref('opd_schedule') }}
+opd_calendar as (
+    select * from {{ ref('int_opd_calendar') }}
 ),
 
 policy_assignment as (
@@ -59,11 +55,11 @@ employee_rules as (
         employees.jenis_pegawai,
         employees.aktif_mulai,
         coalesce(employees.aktif_sampai, 'infinity'::date) as aktif_sampai,
-        coalesce(opd_schedule.schedule_id, 'standar') as schedule_id,
+        coalesce(opd_calendar.schedule_id, 'standar') as schedule_id,
+        coalesce(opd_calendar.calendar_id, 'standar') as calendar_id,
         policy_assignment.policy_id
     from employees
-    left join opds on opds.opd_code = employees.opd_code
-    left join opd_schedule on opd_schedule.jenis_opd = opds.jenis_opd
+    left join opd_calendar on opd_calendar.opd_code = employees.opd_code
     left join policy_assignment on policy_assignment.jenis_pegawai = employees.jenis_pegawai
 ),
 
@@ -108,7 +104,7 @@ employee_days as (
     from everyone_calendar
     inner join employee_rules
         on
-            employee_rules.schedule_id = everyone_calendar.schedule_id
+            employee_rules.calendar_id = everyone_calendar.calendar_id
             and everyone_calendar.work_date between employee_rules.aktif_mulai and employee_rules.aktif_sampai
     union all
     select
@@ -123,7 +119,7 @@ employee_days as (
     inner join calendar
         on
             calendar.work_date = touched_dates.work_date
-            and calendar.schedule_id = employee_rules.schedule_id
+            and calendar.calendar_id = employee_rules.calendar_id
             and calendar.work_date between employee_rules.aktif_mulai and employee_rules.aktif_sampai
     where
         touched_dates.nip is not null
@@ -143,7 +139,7 @@ employee_days as (
     from employee_rules
     inner join calendar
         on
-            calendar.schedule_id = employee_rules.schedule_id
+            calendar.calendar_id = employee_rules.calendar_id
             and calendar.work_date between employee_rules.aktif_mulai and employee_rules.aktif_sampai
 ),
 {% endif %}
@@ -156,6 +152,7 @@ regular_days as (
         employee_days.jenis_pegawai,
         employee_days.policy_id,
         employee_days.schedule_id,
+        employee_days.calendar_id,
         employee_days.period,
         'REG'::text as shift_code,
         employee_days.schedule_in,
@@ -198,6 +195,7 @@ rostered_days as (
         employee_rules.jenis_pegawai,
         coalesce(shift_days.shift_policy_id, employee_rules.policy_id) as policy_id,
         employee_rules.schedule_id,
+        employee_rules.calendar_id,
         'shift'::text as period,
         shift_days.shift_code,
         shift_days.schedule_in,
@@ -240,6 +238,7 @@ scoped as (
         scoped_days.jenis_pegawai,
         scoped_days.policy_id,
         scoped_days.schedule_id,
+        scoped_days.calendar_id,
         scoped_days.period,
         scoped_days.shift_code,
         scoped_days.schedule_in,

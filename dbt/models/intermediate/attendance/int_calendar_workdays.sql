@@ -1,6 +1,8 @@
 {{ config(materialized='table') }}
--- Every workday of the window for every schedule: Mon–Fri, not a national holiday or cuti bersama,
--- with the schedule's start/end for that weekday and period (normal or Ramadan).
+-- Every workday of the window for every calendar (int_opd_calendar): the weekdays its schedule has
+-- rows for in work_schedules (standar: Mon–Fri), not a national holiday or cuti bersama where the
+-- calendar is closed on them, with the schedule's start/end for that weekday and period (normal or
+-- Ramadan). Every schedule has its usual calendar (calendar_id = schedule_id, closed on both).
 with attendance_window as (
     select * from {{ ref('int_attendance_window') }}
 ),
@@ -15,6 +17,22 @@ ramadan_periods as (
 
 work_schedules as (
     select * from {{ ref('work_schedules') }}
+),
+
+calendars as (
+    select
+        work_schedules.schedule_id,
+        work_schedules.schedule_id as calendar_id,
+        true as closed_on_national_holidays,
+        true as closed_on_cuti_bersama
+    from work_schedules
+    union
+    select
+        opd_calendar.schedule_id,
+        opd_calendar.calendar_id,
+        opd_calendar.closed_on_national_holidays,
+        opd_calendar.closed_on_cuti_bersama
+    from {{ ref('int_opd_calendar') }} as opd_calendar
 ),
 
 days as (
@@ -35,16 +53,18 @@ workdays as (
                 where days.work_date between ramadan_periods.start_date and ramadan_periods.end_date
             ) then 'ramadan'
             else 'normal'
-        end as period
+        end as period,
+        (
+            select string_agg(distinct holidays.kind, ',') from holidays
+            where holidays.holiday_date = days.work_date
+        ) as holiday_kinds
     from days
-    where
-        extract(isodow from days.work_date) between 1 and 5
-        and days.work_date not in (select holidays.holiday_date from holidays)
 ),
 
 scheduled as (
     select
         workdays.work_date,
+        calendars.calendar_id,
         work_schedules.schedule_id,
         workdays.period,
         workdays.iso_weekday,
@@ -55,10 +75,15 @@ scheduled as (
             + (work_schedules.end_time::time - work_schedules.start_time::time) / 2
         )::time as schedule_midpoint
     from workdays
+    cross join calendars
     inner join work_schedules
         on
-            work_schedules.period = workdays.period
+            work_schedules.schedule_id = calendars.schedule_id
+            and work_schedules.period = workdays.period
             and work_schedules.iso_weekday = workdays.iso_weekday
+    where
+        not (calendars.closed_on_national_holidays and coalesce(workdays.holiday_kinds, '') like '%libur_nasional%')
+        and not (calendars.closed_on_cuti_bersama and coalesce(workdays.holiday_kinds, '') like '%cuti_bersama%')
 )
 
 select * from scheduled

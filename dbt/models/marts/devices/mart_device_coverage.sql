@@ -9,12 +9,8 @@ with devices as (
     where coalesce(is_active, true)
 ),
 
-opds as (
-    select * from {{ ref('stg_raw__opds') }}
-),
-
-opd_schedule as (
-    select * from {{ ref('opd_schedule') }}
+opd_calendar as (
+    select * from {{ ref('int_opd_calendar') }}
 ),
 
 calendar as (
@@ -37,17 +33,16 @@ device_schedules as (
     select
         devices.device_sn,
         devices.opd_code,
-        coalesce(opd_schedule.schedule_id, 'standar') as schedule_id
+        coalesce(opd_calendar.calendar_id, 'standar') as calendar_id
     from devices
-    left join opds on opds.opd_code = devices.opd_code
-    left join opd_schedule on opd_schedule.jenis_opd = opds.jenis_opd
+    left join opd_calendar on opd_calendar.opd_code = devices.opd_code
 ),
 
 days as (
     select
         device_schedules.device_sn,
         device_schedules.opd_code,
-        device_schedules.schedule_id,
+        device_schedules.calendar_id,
         calendar_day.calendar_day::date as day  -- noqa: RF04
     from device_schedules
     cross join attendance_window
@@ -68,7 +63,7 @@ day_ends as (
         ) as day_end,
         calendar.work_date is not null as is_workday
     from days
-    left join calendar on calendar.schedule_id = days.schedule_id and calendar.work_date = days.day
+    left join calendar on calendar.calendar_id = days.calendar_id and calendar.work_date = days.day
 )
 
 select
