@@ -493,15 +493,18 @@ def plan_rosters(
     emps: list[Employee],
     window: list[dt.date],
     share: float,
-    is_workday: Callable[[dt.date], bool],
+    is_workday: Callable[[Employee, dt.date], bool],
+    exclude: frozenset[int] = frozenset(),
 ) -> dict[int, dict[dt.date, str]]:
     """roster.csv: employee idx -> {tanggal: shift_code} for `share` of the employees (heads of
     office keep the regular day). Most rotate PAGI/SIANG/MALAM with days off (L) through weekends and
     holidays; about one in five keeps the regular week and has weekend and holiday duty (piket), a
     night followed by a rostered day off when the next day is a workday. Only days the employee is
-    active (the loader refuses others); a roster's rows are in the window."""
+    active (the loader refuses others); a roster's rows are in the window. `exclude`: employees kept
+    on the regular day (those with a boundary scenario or a correction: their punches are planned on
+    the calendar date)."""
     wanted = round(share * len(emps))
-    candidates = [e for e in emps if not e.is_head]
+    candidates = [e for e in emps if not e.is_head and e.idx not in exclude]
     rng.shuffle(candidates)
     candidates.sort(key=lambda e: _shift_priority(opds, e))
     rosters: dict[int, dict[dt.date, str]] = {}
@@ -517,12 +520,18 @@ def plan_rosters(
                 roster[d] = rotation[(phase + (d - window[0]).days) % len(rotation)]
         else:
             for d in days:
-                if is_workday(d) or d in roster or rng.random() >= 0.4:
+                after_night = roster.get(d - dt.timedelta(days=1)) == "MALAM"  # rest after a night
+                if is_workday(emp, d) or d in roster or after_night or rng.random() >= 0.4:
                     continue
                 code = rng.choice(("PAGI", "SIANG", "MALAM"))
                 roster[d] = code
                 after = d + dt.timedelta(days=1)
-                if code == "MALAM" and emp.active_on(after) and after <= window[-1] and is_workday(after):
+                if (
+                    code == "MALAM"
+                    and emp.active_on(after)
+                    and after <= window[-1]
+                    and is_workday(emp, after)
+                ):
                     roster[after] = "L"  # lepas dinas after a night before a workday
         if roster:
             rosters[emp.idx] = roster
