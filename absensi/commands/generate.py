@@ -35,6 +35,11 @@ def generate_cmd(
     koreksi: bool = typer.Option(
         False, "--koreksi", help="Tulis juga koreksi.csv (moderasi OPD: disetujui/ditolak/diajukan)"
     ),
+    shift_share: float = typer.Option(
+        0.0,
+        "--shift-share",
+        help="Bagian pegawai berjadwal dinas (0–1; mis. 0.2): tulis juga roster.csv (PAGI/SIANG/MALAM, libur L)",
+    ),
 ) -> None:
     """Buat kabupaten sintetis: OPD, mesin, pegawai, PIN, cuti, attlog USB, dan kebenaran (truth)."""
     from ingest.generator import generate
@@ -51,6 +56,7 @@ def generate_cmd(
         host=host,
         push_devices=push,
         corrections=koreksi,
+        shift_share=shift_share,
     )
     c = summary["counts"]
     console.print(
@@ -59,6 +65,7 @@ def generate_cmd(
         f"{c['opd']} OPD, {c['devices']} mesin, {c['employees']} pegawai, {c['pins']} PIN, "
         f"{c['leave']} cuti/izin, "
         + (f"{c['koreksi']} koreksi, " if "koreksi" in c else "")
+        + (f"{c['roster']} baris jadwal dinas, " if "roster" in c else "")
         + f"{c['punches']} rekaman absen, "
         f"{c['truth']} baris truth harian, {c['truth_monthly']} baris truth bulanan.",
         highlight=False,

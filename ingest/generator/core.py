@@ -18,15 +18,30 @@ from decimal import Decimal
 from pathlib import Path
 
 from ingest.generator import catalog
-from ingest.generator.punches import Scenario, boundary_scenarios, plan_day, plan_off_day
-from ingest.generator.regency import UNKNOWN_PIN_BASE, Regency, build_regency
+from ingest.generator.punches import (
+    Scenario,
+    boundary_scenarios,
+    plan_day,
+    plan_off_day,
+    plan_rostered_day_off,
+    plan_shift,
+)
+from ingest.generator.regency import UNKNOWN_PIN_BASE, Regency, build_regency, plan_rosters
 from ingest.generator.rules import (
+    DAY_OFF_SHIFT,
+    REGULAR_SHIFT,
+    CandidateDay,
     MonthTotals,
+    Policy,
     Rules,
+    day_for_punch,
     evaluate_day,
     load_rules,
+    moment,
     month_amounts,
+    regular_day,
     sanction_effects_enabled,
+    shift_day,
 )
 from warehouse.errors import UserError
 from warehouse.outputs import check_output_dir
@@ -44,6 +59,8 @@ MONTHLY_HEADER = (
     "sanction_deduction,performance_score,is_complete\n"
 )
 KINERJA_HEADER = ["nip", "bulan", "nilai"]
+ROSTER_HEADER = ["nip", "tanggal", "shift_code"]
+_DAY = 86_400
 # One machine loses its clock in a power cut at 06:00 on a mid-period workday (battery reset: it
 # restarts at 2000-01-01 00:00:00) until a technician sets it at 10:00.
 CLOCK_RESET_AT, CLOCK_FIXED_AT = 6 * 3600, 10 * 3600
@@ -340,6 +357,7 @@ def generate(
     offline_devices: int = 0,
     offline_from: dt.date | str | None = None,
     corrections: bool = False,
+    shift_share: float = 0.0,
 ) -> dict:
     """Write a synthetic regency to `out_dir`; same arguments, byte-identical files. Returns a summary.
 
@@ -354,7 +372,14 @@ def generate(
 
     `corrections` (issue 15): also write koreksi.csv, the OPDs' corrections of the window (approved,
     refused, pending) and one approved MESIN_RUSAK (that machine records nothing that day); the
-    truth follows the approved ones. Off, the folder is exactly what it was before."""
+    truth follows the approved ones. Off, the folder is exactly what it was before.
+
+    `shift_share` (issue 14): that share of the employees work rosters (roster.csv: rotating
+    PAGI/SIANG/MALAM with days off, or the regular week with weekend and holiday duty); their punches
+    follow the shift (a night's check-out the next morning) and the truth attributes them by window
+    (docs/CONTRACTS.md "Rosters and shifts"). Rosters come from their own random streams after
+    everything else is drawn: the other employees' punches are those of share 0, and 0 writes exactly
+    the folder of before (no roster.csv, no shift_code column in truth.csv)."""
     start = _parse_start(start)
     if regency not in catalog.REGENCIES:
         raise UserError(
@@ -368,6 +393,8 @@ def generate(
         raise UserError(f"--days harus paling sedikit 1, bukan {days}")
     if not 0 <= push_devices <= devices:
         raise UserError(f"--push harus 0–{devices} (jumlah mesin), bukan {push_devices}")
+    if not 0 <= shift_share <= 1:
+        raise UserError(f"--shift-share harus 0–1 (bagian pegawai berjadwal dinas), bukan {shift_share}")
     if not 0 <= offline_devices <= devices:
         raise UserError(f"--offline harus 0–{devices} (jumlah mesin), bukan {offline_devices}")
     if not 1 <= base_port or base_port + devices - 1 > 65535:
@@ -431,6 +458,34 @@ def generate(
         counts["koreksi"] = _write_csv(koreksi_path, KOREKSI_HEADER, koreksi_rows)
     elif koreksi_path.exists():
         koreksi_path.unlink()  # a previous run's corrections must not linger
+    roster_path = out / "roster.csv"
+    rosters: dict[int, dict[dt.date, str]] = {}
+    if shift_share > 0:
+        # scenario and corrected employees keep the regular day: their punches are planned on the date
+        nip_idx = {e.nip: e.idx for e in emps}
+        corrected = {nip_idx[str(r[0])] for r in koreksi_rows if r[0] in nip_idx} if corrections else set()
+        opd_codes = [reg.opds[e.opd_idx].code for e in emps]
+        rosters = plan_rosters(
+            random.Random(f"{seed}:roster"),
+            reg.opds,
+            emps,
+            window,
+            shift_share,
+            lambda e, d: rules.is_workday(d, jenis_opd[e.idx], opd_codes[e.idx]),
+            frozenset({i for i, _ in scenarios} | corrected),
+        )
+        counts["roster"] = _write_csv(
+            roster_path,
+            ROSTER_HEADER,
+            (
+                [emps[i].nip, d.isoformat(), code]
+                for i in sorted(rosters)
+                for d, code in sorted(rosters[i].items())
+            ),
+        )
+    elif roster_path.exists():
+        roster_path.unlink()  # a previous run's rosters must not linger
+    shift_rng = random.Random(f"{seed}:shifts")
     kinerja_path = out / "kinerja.csv"
     if any(rules.policy_for(e.jenis).needs_score for e in emps):
         counts["kinerja"] = _write_csv(
@@ -445,41 +500,12 @@ def generate(
     }
     n_punches = 0
     try:
-        for day in window:
+
+        def write_day(day: dt.date, recs: list[tuple[int, int, str]]) -> list[tuple[str, str, str, int]]:
+            """Write one calendar day's records (device idx, seconds of the day, pin) to the files."""
             dstr = day.isoformat()
-            is_workday = rules.is_workday(day)
-            recs: list[tuple[int, int, str]] = []  # (device idx, seconds, pin)
-            for emp in emps:
-                punches: list[tuple[int, int]]
-                if not emp.active_on(day):
-                    # Just before starting or just after leaving, some still press the machine.
-                    near = (emp.aktif_mulai > day and (emp.aktif_mulai - day).days <= 3) or (
-                        emp.aktif_sampai is not None and 0 < (day - emp.aktif_sampai).days <= 3
-                    )
-                    if not (is_workday and near and rng.random() < 0.3):
-                        continue
-                    punches = plan_off_day(rng, emp)
-                elif is_workday:
-                    s, e = rules.schedule(jenis_opd[emp.idx], day)
-                    sc = scenarios.get((emp.idx, day))
-                    if sc is not None:
-                        punches = [(emp.home_devices[0], t) for t in sc.punches(s, e)]
-                    else:
-                        punches = plan_day(rng, emp, s, e, (emp.idx, day) in leave_days)
-                elif rng.random() < (0.04 if jenis_opd[emp.idx] == "PUSKESMAS" else 0.01):
-                    punches = plan_off_day(rng, emp)
-                else:
-                    continue
-                for dev, t in punches:
-                    recs.append((dev, t, emp.pin_for(dev)))  # type: ignore[arg-type]
-            for dev in range(len(devs)):  # visitors, removed staff, test enrolments: unknown PINs
-                if rng.random() < (0.15 if is_workday else 0.03):
-                    recs.append(
-                        (dev, 7 * 3600 + rng.randrange(10 * 3600), str(UNKNOWN_PIN_BASE + rng.randrange(500)))
-                    )
-            recs = sorted(set(recs))
             written: list[tuple[str, str, str, int]] = []
-            for dev, t, pin in recs:
+            for dev, t, pin in sorted(set(recs)):
                 if (dev, day) in broken:
                     continue  # the machine was broken that day (MESIN_RUSAK): it recorded nothing
                 stamp_date, secs = dstr, t
@@ -500,8 +526,56 @@ def generate(
                         continue  # not in the file copied off it before it went offline
                 files[dev].write(line)
                 written.append((devs[dev].sn, pin, stamp_date, secs))
+            return written
+
+        # a shift's punches past midnight (a night's check-out): written on the next calendar day
+        carried: list[tuple[int, int, str]] = []
+        for day in window:
+            is_workday = rules.is_workday(day)
+            recs, carried = carried, []  # (device idx, seconds, pin)
+            for emp in emps:
+                punches: list[tuple[int, int]] = []
+                if not emp.active_on(day):
+                    # Just before starting or just after leaving, some still press the machine.
+                    near = (emp.aktif_mulai > day and (emp.aktif_mulai - day).days <= 3) or (
+                        emp.aktif_sampai is not None and 0 < (day - emp.aktif_sampai).days <= 3
+                    )
+                    if is_workday and near and rng.random() < 0.3:
+                        punches = plan_off_day(rng, emp)
+                elif is_workday:
+                    s, e = rules.schedule(jenis_opd[emp.idx], day)
+                    sc = scenarios.get((emp.idx, day))
+                    if sc is not None:
+                        punches = [(emp.home_devices[0], t) for t in sc.punches(s, e)]
+                    else:
+                        punches = plan_day(rng, emp, s, e, (emp.idx, day) in leave_days)
+                elif rng.random() < (0.04 if jenis_opd[emp.idx] == "PUSKESMAS" else 0.01):
+                    punches = plan_off_day(rng, emp)
+                code = rosters[emp.idx].get(day) if emp.idx in rosters else None
+                if code == DAY_OFF_SHIFT:
+                    punches = plan_rostered_day_off(shift_rng, emp)  # the draws above are discarded
+                elif code is not None:
+                    shift = rules.shift_types[code]
+                    punches = plan_shift(
+                        shift_rng, emp, shift.start, shift.end, (emp.idx, day) in leave_days, shift.end > _DAY
+                    )
+                for dev, t in punches:
+                    rec = (dev, t % _DAY, emp.pin_for(dev))
+                    (recs if t < _DAY else carried).append(rec)  # type: ignore[arg-type]
+            for dev in range(len(devs)):  # visitors, removed staff, test enrolments: unknown PINs
+                if rng.random() < (0.15 if is_workday else 0.03):
+                    recs.append(
+                        (dev, 7 * 3600 + rng.randrange(10 * 3600), str(UNKNOWN_PIN_BASE + rng.randrange(500)))
+                    )
+            written = write_day(day, recs)
             n_punches += len(written)
             truth.add_day(day, written)
+        # the last night's check-outs before the files were copied off the machines the next morning
+        after_window = [r for r in carried if r[1] < EXPORTED_AT_TIME.hour * 3600]
+        if after_window:
+            written = write_day(end + dt.timedelta(days=1), after_window)
+            n_punches += len(written)
+            truth.add_punches(written)
     finally:
         for fh in [*files, *later.values()]:
             fh.close()
@@ -546,6 +620,13 @@ def generate(
     }
 
 
+def _stamp(day: dt.date, secs: int | None) -> str:
+    """A truth check-in/out: local date and time (a night shift's check-out is the next day's)."""
+    if secs is None:
+        return ""
+    return f"{day + dt.timedelta(days=secs // _DAY)} {_TIMES[secs % _DAY]}"
+
+
 class _TruthBuilder:
     """The truth, from written records and the written reference rows only."""
 
@@ -583,7 +664,7 @@ class _TruthBuilder:
         self.any_device: dict[str, str] = {}
         # the devices each employee's days depend on: the OPD's, and those a PIN is registered on
         self.depends: dict[str, set[str]] = {r["nip"]: set() for r in self.employees}
-        opd_of = {r["nip"]: r["opd_code"] for r in self.employees}
+        opd_of = self.opd_of = {r["nip"]: r["opd_code"] for r in self.employees}
         for device_row in devices_rows:
             for nip, opd in opd_of.items():
                 if opd == device_row["opd_code"]:
@@ -650,25 +731,54 @@ class _TruthBuilder:
                         while d <= last:
                             self.broken.add((r["device_sn"], d))
                             d += dt.timedelta(days=1)
+        # Rosters (issue 14, roster.csv): an employee with a rostered shift has every punch attributed
+        # by window (day_for_punch), so their days are evaluated once every punch is known (finish);
+        # a rostered day off (L) is no workday.
+        self.roster: dict[str, dict[dt.date, str]] = {}
+        if (out / "roster.csv").is_file():
+            with (out / "roster.csv").open(newline="", encoding="utf-8") as fh:
+                for r in csv.DictReader(fh):
+                    self.roster.setdefault(r["nip"], {})[dt.date.fromisoformat(r["tanggal"])] = r[
+                        "shift_code"
+                    ]
+        self.shift_nips = {nip for nip, days in self.roster.items() if set(days.values()) - {DAY_OFF_SHIFT}}
+        self.shift_punches: dict[str, list[tuple[int, str]]] = {nip: [] for nip in self.shift_nips}
+        self.with_shift = bool(self.roster)  # truth.csv gains shift_code only with rosters
         self.months: dict[tuple[dt.date, str], MonthTotals] = {}
         self.base = {r["nip"]: int(r["tunjangan_pokok"]) for r in self.employees}
         self.out = out
         self.fh = (out / "truth.csv").open("w", encoding="utf-8", newline="\n")
-        self.fh.write(TRUTH_HEADER)
+        self.fh.write(TRUTH_HEADER.replace("\n", ",shift_code\n") if self.with_shift else TRUTH_HEADER)
         self.rows = 0
+
+    def _nip(self, sn: str, pin: str) -> str | None:
+        return self.specific.get((sn, pin)) or self.any_device.get(pin)
+
+    def add_punches(self, written: list[tuple[str, str, str, int]]) -> None:
+        """Records of a rostered employee (any date): kept for the attribution by window."""
+        first_day, last_day = self.start - dt.timedelta(days=1), self.end + dt.timedelta(days=1)
+        for sn, pin, stamp_date, secs in written:
+            nip = self._nip(sn, pin)
+            if nip not in self.shift_nips:
+                continue
+            d = dt.date.fromisoformat(stamp_date)
+            if first_day <= d <= last_day:  # the reset clock's 2000-01-01 is an impossible clock
+                self.shift_punches[nip].append((moment(d, secs), sn))
 
     def add_day(self, day: dt.date, written: list[tuple[str, str, str, int]]) -> None:
         dstr = day.isoformat()
         first: dict[str, int] = {}
         last: dict[str, int] = {}
         punched: dict[str, set[str]] = {}
+        if self.shift_nips:
+            self.add_punches(written)
         for sn, pin, stamp_date, secs in written:
             if stamp_date != dstr:
                 # Only the reset clock writes another date, and it lies far outside the window.
                 assert not self.start.isoformat() <= stamp_date <= self.end.isoformat(), stamp_date
                 continue
-            nip = self.specific.get((sn, pin)) or self.any_device.get(pin)
-            if nip is None:
+            nip = self._nip(sn, pin)
+            if nip is None or nip in self.shift_nips:
                 continue
             punched.setdefault(nip, set()).add(sn)
             if nip not in first or secs < first[nip]:
@@ -677,56 +787,142 @@ class _TruthBuilder:
                 last[nip] = secs
         if not any(self.rules.is_workday(day, jenis, opd) for jenis, opd in self.calendars):
             return
-        month = day.replace(day=1)
-        fmt = self.rules.fmt_pct
         lines = []
         for r in self.employees:
             nip = r["nip"]
             lo, hi = self.active[nip]
-            if not lo <= day <= hi or not self.rules.is_workday(day, self.jenis_opd[nip], r["opd_code"]):
+            if nip in self.shift_nips or not lo <= day <= hi:
                 continue
+            if not self.rules.is_workday(day, self.jenis_opd[nip], r["opd_code"]):
+                continue
+            if nip in self.roster and self.roster[nip].get(day) == DAY_OFF_SHIFT:
+                continue  # a rostered day off
             s, e = self.rules.schedule(self.jenis_opd[nip], day, r["opd_code"])
-            policy = self.policy[nip]
-            day_end = dt.datetime.combine(day, dt.time(0)) + dt.timedelta(seconds=e + self.day_end_margin)
-            waiting = sorted(
-                sn
-                for sn in self.depends[nip] | punched.get(nip, set())
-                if self.exported_at.get(sn, dt.datetime.min) < day_end and (sn, day) not in self.broken
-            )
-            lo_punch, hi_punch = first.get(nip), last.get(nip)
-            for secs in self.added.get((nip, day), ()):
-                lo_punch = secs if lo_punch is None else min(lo_punch, secs)
-                hi_punch = secs if hi_punch is None else max(hi_punch, secs)
-            excuse_tl, excuse_psw = self.excused.get((nip, day), (False, False))
-            res = evaluate_day(
-                lo_punch,
-                hi_punch,
-                s,
-                e,
-                policy,
-                self.leave.get((nip, day)),
-                pending=bool(waiting),
-                leave_day_no=self.leave_day_no.get((nip, day), 1),
-                excuse_tl=excuse_tl,
-                excuse_psw=excuse_psw,
-                remote=self.remote.get((nip, day)),
-                broken_device=any((sn, day) in self.broken for sn in self.depends[nip]),
-            )
-            totals = self.months.get((month, nip))
-            if totals is None:
-                totals = self.months[(month, nip)] = MonthTotals()
-            totals.add(res)
-            lines.append(
-                f"{nip},{dstr},{res.status},{res.tl_tier},{res.psw_tier},"
-                f"{'' if res.late_minutes is None else res.late_minutes},"
-                f"{'' if res.early_minutes is None else res.early_minutes},{fmt(res.pct)},"
-                f"{'' if res.first_in is None else dstr + ' ' + _TIMES[res.first_in]},"
-                f"{'' if res.last_out is None else dstr + ' ' + _TIMES[res.last_out]}\n"
-            )
+            lines.append(self._day_line(nip, day, REGULAR_SHIFT, s, e, e + self.day_end_margin,
+                                        first.get(nip), last.get(nip), punched.get(nip, set())))  # fmt: skip
         self.fh.write("".join(lines))
         self.rows += len(lines)
 
+    def _day_line(
+        self,
+        nip: str,
+        day: dt.date,
+        shift_code: str,
+        s: int,
+        e: int,
+        day_end_secs: int,
+        lo_punch: int | None,
+        hi_punch: int | None,
+        punched: set[str],
+        policy: Policy | None = None,
+    ) -> str:
+        """Evaluate one scoped day (times in seconds since its midnight; a shift's may pass 86 400),
+        add it to its month, and return its truth.csv line."""
+        policy = policy or self.policy[nip]
+        day_end = dt.datetime.combine(day, dt.time(0)) + dt.timedelta(seconds=day_end_secs)
+        waiting = sorted(
+            sn
+            for sn in self.depends[nip] | punched
+            if self.exported_at.get(sn, dt.datetime.min) < day_end and (sn, day) not in self.broken
+        )
+        for secs in self.added.get((nip, day), ()):
+            lo_punch = secs if lo_punch is None else min(lo_punch, secs)
+            hi_punch = secs if hi_punch is None else max(hi_punch, secs)
+        excuse_tl, excuse_psw = self.excused.get((nip, day), (False, False))
+        res = evaluate_day(
+            lo_punch,
+            hi_punch,
+            s,
+            e,
+            policy,
+            self.leave.get((nip, day)),
+            pending=bool(waiting),
+            leave_day_no=self.leave_day_no.get((nip, day), 1),
+            excuse_tl=excuse_tl,
+            excuse_psw=excuse_psw,
+            remote=self.remote.get((nip, day)),
+            broken_device=any((sn, day) in self.broken for sn in self.depends[nip]),
+        )
+        month = day.replace(day=1)
+        totals = self.months.get((month, nip))
+        if totals is None:
+            totals = self.months[(month, nip)] = MonthTotals()
+        totals.add(res)
+        return (
+            f"{nip},{day.isoformat()},{res.status},{res.tl_tier},{res.psw_tier},"
+            f"{'' if res.late_minutes is None else res.late_minutes},"
+            f"{'' if res.early_minutes is None else res.early_minutes},{self.rules.fmt_pct(res.pct)},"
+            f"{_stamp(day, res.first_in)},{_stamp(day, res.last_out)}"
+            + (f",{shift_code}\n" if self.with_shift else "\n")
+        )
+
+    def _shift_employee_lines(self, nip: str) -> list[str]:
+        """The days of an employee with a rostered shift, every punch attributed by window
+        (docs/CONTRACTS.md "Rosters and shifts", int_attendance_punch_days): the days that may take a
+        punch are their scoped days (rostered shifts; regular workdays without a roster row) and, not
+        scoped, a rostered shift next to a scoped day or a regular workday next to a scoped shift."""
+        roster = self.roster[nip]
+        jenis, opd = self.jenis_opd[nip], self.opd_of[nip]
+        lo, hi = self.active[nip]
+        days: dict[dt.date, CandidateDay] = {}
+        d = self.start
+        while d <= self.end:
+            code = roster.get(d)
+            if code is not None:
+                if code != DAY_OFF_SHIFT:
+                    days[d] = shift_day(d, self.rules.shift_types[code], scoped=lo <= d <= hi)
+            elif self.rules.is_workday(d, jenis, opd):
+                s, e = self.rules.schedule(jenis, d, opd)
+                days[d] = regular_day(d, s, e, scoped=lo <= d <= hi)
+            d += dt.timedelta(days=1)
+        one = dt.timedelta(days=1)
+
+        def neighbours(day: dt.date) -> list[CandidateDay]:
+            return [c for c in (days.get(day - one), days.get(day + one)) if c is not None and c.scoped]
+
+        candidates = {
+            day: c
+            for day, c in days.items()
+            if c.scoped
+            or (c.shift_code != REGULAR_SHIFT and neighbours(day))
+            or (c.shift_code == REGULAR_SHIFT and any(n.shift_code != REGULAR_SHIFT for n in neighbours(day)))
+        }
+        taken: dict[dt.date, list[tuple[int, str]]] = {}
+        for punch, sn in self.shift_punches[nip]:
+            punch_date = dt.date.fromordinal(punch // _DAY + 1)
+            near = [
+                candidates[x] for x in (punch_date - one, punch_date, punch_date + one) if x in candidates
+            ]
+            chosen = day_for_punch(punch, near)
+            if chosen is not None and chosen.scoped:
+                taken.setdefault(chosen.day, []).append((punch, sn))
+        lines = []
+        for day, c in sorted(candidates.items()):
+            if not c.scoped:
+                continue
+            base = moment(day)
+            got = taken.get(day, [])
+            lo_punch = min(p for p, _ in got) - base if got else None
+            hi_punch = max(p for p, _ in got) - base if got else None
+            s, e = c.start - base, c.end - base
+            if c.shift_code == REGULAR_SHIFT:
+                day_end, policy = e + self.day_end_margin, None
+            else:
+                shift = self.rules.shift_types[c.shift_code]
+                day_end = max(c.close - base, e + self.day_end_margin)
+                policy = self.rules.policies[shift.policy_id] if shift.policy_id else None
+            lines.append(
+                self._day_line(
+                    nip, day, c.shift_code, s, e, day_end, lo_punch, hi_punch, {sn for _, sn in got}, policy
+                )
+            )
+        return lines
+
     def finish(self) -> tuple[int, int]:
+        for nip in sorted(self.shift_nips):
+            lines = self._shift_employee_lines(nip)
+            self.fh.write("".join(lines))
+            self.rows += len(lines)
         self.fh.close()
         n = 0
         fmt = self.rules.fmt_pct

@@ -144,3 +144,53 @@ def boundary_scenarios() -> list[Scenario]:
         Scenario("leave_lone_punch", lambda a, b: [a + 7200], lambda d, r: True, on_leave=True),
     ]
     return out
+
+
+def plan_shift(
+    rng: random.Random, emp: Employee, start: int, end: int, on_leave: bool, night: bool
+) -> list[tuple[int, int]]:
+    """(device idx, seconds since the midnight of the day the shift starts) punches of a rostered
+    shift [start, end]; past 86 400 is the next day (a night's check-out). Most come 5–45 min before
+    and leave up to an hour after; the late profile is late over every tier; after a night some miss
+    the morning check-out (the forgets_out profile often)."""
+    r = rng.random
+    profile = emp.profile
+    if not emp.home_devices or profile == "vanished":
+        return []
+    if on_leave and r() >= 0.15:
+        return []
+    if r() < (0.25 if profile == "absent" else 0.01):
+        return []
+    if profile == "late" and r() < 0.65:
+        t_in = start + _tier_minutes(rng) * 60 + rng.randrange(60)
+    elif profile != "disciplined" and r() < 0.05:
+        t_in = start + rng.randrange(60, 30 * 60)
+    else:
+        t_in = start - rng.randrange(5 * 60, 45 * 60)
+    if profile == "early_leaver" and r() < 0.5:
+        t_out = end - _tier_minutes(rng) * 60 - rng.randrange(60)
+    else:
+        t_out = end + rng.randrange(0, 60 * 60)
+    has_in = has_out = True
+    if night and r() < (0.35 if profile == "forgets_out" else 0.06):
+        has_out = False  # tired after the night: straight home
+    elif profile == "forgets_out" and r() < 0.1:
+        has_in = False
+    homes = emp.home_devices
+    home = homes[0] if len(homes) == 1 else homes[rng.randrange(len(homes))]
+    punches: list[tuple[int, int]] = []
+    if has_in:
+        punches.append((home, t_in))
+    if has_out:
+        punches.append((home, t_out))
+    if profile == "double_punch" and r() < 0.6:
+        punches += [(d, t + rng.randint(1, 30)) for d, t in punches]
+    return punches
+
+
+def plan_rostered_day_off(rng: random.Random, emp: Employee) -> list[tuple[int, int]]:
+    """A rostered day off (L): now and then one punch in the afternoon (picking up a letter, a
+    meeting), in no shift's window: quarantined, never a day's punch."""
+    if not emp.home_devices or emp.profile == "vanished" or rng.random() >= 0.12:
+        return []
+    return [(emp.home_devices[0], 13 * 3600 + rng.randrange(4 * 3600))]

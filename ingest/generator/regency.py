@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ingest.generator import catalog
@@ -466,3 +467,72 @@ def _long_sick_letters(
                   f"445/{9001 + 2 * k:04d}/SKS/{code}/{mulai.year}")
         )  # fmt: skip
     return sorted(leaves + extra, key=lambda lv: (lv.emp_idx, lv.mulai))
+
+
+# Issue 14: shift workers. Whom a regency puts on rosters first: the inpatient wards of the
+# Puskesmas (and the RSUD, under the Dinas Kesehatan), then the guards, drivers and contract health
+# staff among the honorer, then anyone (a small regency may have few Puskesmas staff).
+_SHIFT_JABATAN = ("Petugas Keamanan", "Pengemudi", "Tenaga Kesehatan Kontrak")
+# The rotation of a ward: two mornings, two afternoons, two nights, two days off (pola 2-2-2-2); a
+# smaller unit's four-day P-S-M-L.
+_ROTATIONS = (("PAGI", "PAGI", "SIANG", "SIANG", "MALAM", "MALAM", "L", "L"), ("PAGI", "SIANG", "MALAM", "L"))
+
+
+def _shift_priority(opds: list[Opd], emp: Employee) -> int:
+    opd = opds[emp.opd_idx]
+    if opd.jenis == "PUSKESMAS":
+        return 0
+    if opd.nama == "Dinas Kesehatan" or emp.jabatan in _SHIFT_JABATAN:
+        return 1
+    return 2
+
+
+def plan_rosters(
+    rng: random.Random,
+    opds: list[Opd],
+    emps: list[Employee],
+    window: list[dt.date],
+    share: float,
+    is_workday: Callable[[Employee, dt.date], bool],
+    exclude: frozenset[int] = frozenset(),
+) -> dict[int, dict[dt.date, str]]:
+    """roster.csv: employee idx -> {tanggal: shift_code} for `share` of the employees (heads of
+    office keep the regular day). Most rotate PAGI/SIANG/MALAM with days off (L) through weekends and
+    holidays; about one in five keeps the regular week and has weekend and holiday duty (piket), a
+    night followed by a rostered day off when the next day is a workday. Only days the employee is
+    active (the loader refuses others); a roster's rows are in the window. `exclude`: employees kept
+    on the regular day (those with a boundary scenario or a correction: their punches are planned on
+    the calendar date)."""
+    wanted = round(share * len(emps))
+    candidates = [e for e in emps if not e.is_head and e.idx not in exclude]
+    rng.shuffle(candidates)
+    candidates.sort(key=lambda e: _shift_priority(opds, e))
+    rosters: dict[int, dict[dt.date, str]] = {}
+    for emp in candidates[:wanted]:
+        days = [d for d in window if emp.active_on(d)]
+        if not days:
+            continue
+        roster: dict[dt.date, str] = {}
+        if rng.random() < 0.8:
+            rotation = _ROTATIONS[0] if rng.random() < 0.75 else _ROTATIONS[1]
+            phase = rng.randrange(len(rotation))
+            for d in days:
+                roster[d] = rotation[(phase + (d - window[0]).days) % len(rotation)]
+        else:
+            for d in days:
+                after_night = roster.get(d - dt.timedelta(days=1)) == "MALAM"  # rest after a night
+                if is_workday(emp, d) or d in roster or after_night or rng.random() >= 0.4:
+                    continue
+                code = rng.choice(("PAGI", "SIANG", "MALAM"))
+                roster[d] = code
+                after = d + dt.timedelta(days=1)
+                if (
+                    code == "MALAM"
+                    and emp.active_on(after)
+                    and after <= window[-1]
+                    and is_workday(emp, after)
+                ):
+                    roster[after] = "L"  # lepas dinas after a night before a workday
+        if roster:
+            rosters[emp.idx] = roster
+    return rosters

@@ -65,6 +65,23 @@ class Policy:
         return table[minutes] if minutes < len(table) else table[-1]
 
 
+REGULAR_SHIFT = "REG"  # seed shift_types: the regular day (the OPD's schedule, punches of the date)
+DAY_OFF_SHIFT = "L"  # seed shift_types: a rostered day off
+
+
+@dataclass(frozen=True)
+class ShiftType:
+    """A shift of seed shift_types in seconds since the midnight of the day it starts: `end` is past
+    86 400 when `pulang <= masuk` (it ends the next day); the punch window is [open, close)."""
+
+    code: str
+    start: int
+    end: int
+    open: int
+    close: int
+    policy_id: str | None
+
+
 @dataclass(frozen=True)
 class Rules:
     holidays: frozenset[dt.date]
@@ -76,11 +93,12 @@ class Rules:
     policies: dict[str, Policy]
     assignment: dict[str, str]
     pct_places: int  # decimals of the seed percents: sums keep them, so outputs print exactly
+    # issue 14 (seed shift_types): the shifts a roster names, by code (REG and L have no times)
+    shift_types: dict[str, ShiftType] = field(default_factory=dict)
+    holiday_kinds: dict[dt.date, frozenset[str]] = field(default_factory=dict)
 
     def fmt_pct(self, pct: Decimal) -> str:
         return f"{pct:.{self.pct_places}f}"
-
-    holiday_kinds: dict[dt.date, frozenset[str]] = field(default_factory=dict)
 
     def calendar(self, jenis_opd: str | None, opd_code: str | None = None) -> tuple[str, bool, bool]:
         """(schedule_id, closed on national holidays, closed on cuti bersama) of an OPD: its own
@@ -220,8 +238,77 @@ def load_rules(seeds_dir: Path = SEEDS_DIR, profile: str = "") -> Rules:
         policies,
         assignment,
         places,
-        {d: frozenset(k) for d, k in holiday_kinds.items()},
+        shift_types=load_shift_types(seeds_dir),
+        holiday_kinds={d: frozenset(k) for d, k in holiday_kinds.items()},
     )
+
+
+def load_shift_types(seeds_dir: Path = SEEDS_DIR) -> dict[str, ShiftType]:
+    """Seed shift_types with times (REG and L, without, are left out)."""
+    shifts: dict[str, ShiftType] = {}
+    for r in read_seed("shift_types", seeds_dir):
+        if not r["masuk"].strip():
+            continue
+        start, end = _secs(r["masuk"]), _secs(r["pulang"])
+        if end <= start:
+            end += 86_400  # pulang at or before masuk: the next day
+        buka = int(r["buka_absen_menit"] or 0) * 60
+        tutup = int(r["tutup_absen_menit"] or 0) * 60
+        shifts[r["shift_code"]] = ShiftType(
+            r["shift_code"], start, end, start - buka, end + tutup, r["policy_id"].strip() or None
+        )
+    return shifts
+
+
+@dataclass(frozen=True)
+class CandidateDay:
+    """A day that may take a rostered employee's punch (docs/CONTRACTS.md "Rosters and shifts").
+
+    Times are seconds on one axis for the whole window (`moment`): the schedule [start, end] and the
+    punch window [open, close). `scoped`: a day of the employee's own (active, in the window); an
+    unscoped neighbour still competes for a punch but keeps none."""
+
+    day: dt.date
+    shift_code: str
+    start: int
+    end: int
+    open: int
+    close: int
+    scoped: bool = True
+
+
+def moment(day: dt.date, secs: int = 0) -> int:
+    """Seconds since 0001-01-01 00:00 local: one axis for punches and windows across midnight."""
+    return (day.toordinal() - 1) * 86_400 + secs
+
+
+def shift_day(day: dt.date, shift: ShiftType, scoped: bool = True) -> CandidateDay:
+    base = moment(day)
+    return CandidateDay(
+        day, shift.code, base + shift.start, base + shift.end, base + shift.open, base + shift.close, scoped
+    )
+
+
+def regular_day(day: dt.date, start: int, end: int, scoped: bool = True) -> CandidateDay:
+    """A regular day: its schedule, and the calendar date as its window."""
+    base = moment(day)
+    return CandidateDay(day, REGULAR_SHIFT, base + start, base + end, base, base + 86_400, scoped)
+
+
+def day_for_punch(punch: int, candidates: list[CandidateDay]) -> CandidateDay | None:
+    """The day a punch (a `moment`) belongs to among the days that may take it (those of its date
+    and the days before and after): of the days whose window [open, close) holds it, the one with a
+    boundary (schedule start or end) nearest to it; on a tie the one whose schedule [start, end] holds
+    it, then the earlier day. None: in no window. The caller keeps it only for a scoped day."""
+    best: tuple[int, bool, dt.date] | None = None
+    chosen: CandidateDay | None = None
+    for c in candidates:
+        if not c.open <= punch < c.close:
+            continue
+        key = (min(abs(punch - c.start), abs(punch - c.end)), not c.start <= punch <= c.end, c.day)
+        if best is None or key < best:
+            best, chosen = key, c
+    return chosen
 
 
 @dataclass(frozen=True, slots=True)

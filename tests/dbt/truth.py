@@ -59,18 +59,21 @@ def _truth_norm(field: str, value: str) -> str:
 
 def daily_differences(conn: psycopg.Connection, truth_csv: Path) -> list[str]:
     with truth_csv.open(newline="", encoding="utf-8") as fh:
-        truth = {(r["nip"], r["work_date"]): r for r in csv.DictReader(fh)}
+        reader = csv.DictReader(fh)
+        truth = {(r["nip"], r["work_date"]): r for r in reader}
+        # a regency generated with rosters (issue 14) also has the shift of every day
+        fields = DAILY_FIELDS + (("shift_code",) if "shift_code" in (reader.fieldnames or ()) else ())
     rows = conn.execute(
-        f"select nip, work_date::text, {', '.join(DAILY_FIELDS)} from marts.fct_attendance_daily"
+        f"select nip, work_date::text, {', '.join(fields)} from marts.fct_attendance_daily"
     ).fetchall()
-    ours = {(r[0], r[1]): dict(zip(DAILY_FIELDS, r[2:], strict=True)) for r in rows}
+    ours = {(r[0], r[1]): dict(zip(fields, r[2:], strict=True)) for r in rows}
     diffs = []
     for key in sorted(set(truth) - set(ours)):
         diffs.append(f"{key}: missing in fct_attendance_daily (truth {truth[key]['status']})")
     for key in sorted(set(ours) - set(truth)):
         diffs.append(f"{key}: not in truth (ours {ours[key]['status']})")
     for key in sorted(set(truth) & set(ours)):
-        for field in DAILY_FIELDS:
+        for field in fields:
             expected, got = _truth_norm(field, truth[key][field]), _norm(ours[key][field])
             if expected != got:
                 diffs.append(f"{key} {field}: truth {expected!r} ours {got!r}")

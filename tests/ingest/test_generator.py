@@ -356,6 +356,8 @@ def test_noise_is_written_but_never_counted(regency: Path, truth: list[dict[str,
         (dict(devices=0), "--devices"),
         (dict(regency="xyz"), "--regency"),
         (dict(start="2026-02-30"), "--start"),
+        (dict(shift_share=1.5), "--shift-share"),
+        (dict(shift_share=-0.1), "--shift-share"),
     ],
 )
 def test_bad_arguments_are_user_errors(tmp_path: Path, kwargs: dict, fragment: str) -> None:
@@ -438,3 +440,43 @@ def test_every_generated_reference_loads(
     assert rows["pins"] == len(pins)
     assert rows["employees"] == employees
     assert conn.execute("select count(*) from raw.employee_pin").fetchone()[0] == len(pins)
+
+
+def test_shift_share_writes_rosters_that_load_and_zero_writes_the_folder_of_before(
+    tmp_path: Path, conn
+) -> None:
+    """Issue 14: --shift-share 0.2 writes roster.csv for a fifth of the employees, with nights, days
+    off and weekend duty, that the real loader takes whole (no overlapping shifts, only active days);
+    the other employees' punches are exactly those of share 0; share 0 again removes roster.csv and
+    writes the very folder of before."""
+    from ingest.folder import load_generated_regency
+
+    args = dict(employees=200, devices=3, start="2026-10-01", days=31, seed=5)
+    plain, shifts = tmp_path / "plain", tmp_path / "shifts"
+    generate(plain, **args)
+    generate(shifts, **args, shift_share=0.2)
+    roster = read_csv(shifts / "roster.csv")
+    codes = {r["shift_code"] for r in roster}
+    assert codes == {"PAGI", "SIANG", "MALAM", "L"}
+    assert len({r["nip"] for r in roster}) == 40
+    assert any(
+        dt.date.fromisoformat(r["tanggal"]).isoweekday() >= 6 and r["shift_code"] != "L" for r in roster
+    )
+    truth = read_csv(shifts / "truth.csv")
+    assert {r["shift_code"] for r in truth} == {"REG", "PAGI", "SIANG", "MALAM"}
+    nights = [r for r in truth if r["shift_code"] == "MALAM" and r["last_out"]]
+    assert nights and all(r["last_out"][:10] > r["work_date"] for r in nights)  # out the next morning
+    rostered = {r["nip"] for r in roster}
+    plain_truth = {(r["nip"], r["work_date"]): r for r in read_csv(plain / "truth.csv")}
+    others = [r for r in truth if r["nip"] not in rostered]
+    assert others and all(
+        {k: v for k, v in r.items() if k != "shift_code"} == plain_truth[(r["nip"], r["work_date"])]
+        for r in others
+    )
+    loaded = load_generated_regency(conn, shifts, attlogs=False)
+    assert {result.kind: result.rows for result in loaded.references}["roster"] == len(roster)
+
+    generate(shifts, **args)  # the same folder, share 0 again
+    assert not (shifts / "roster.csv").exists()
+    for name in ("truth.csv", "truth_monthly.csv", "employees.csv"):
+        assert (shifts / name).read_bytes() == (plain / name).read_bytes(), name

@@ -10,13 +10,18 @@ import pytest
 
 from ingest.generator.rules import (
     SEEDS_DIR,
+    CandidateDay,
     DayTruth,
     MonthAmounts,
     MonthTotals,
     Rules,
+    day_for_punch,
     evaluate_day,
     load_rules,
+    moment,
     month_amounts,
+    regular_day,
+    shift_day,
 )
 
 MONDAY = dt.date(2026, 11, 2)
@@ -260,3 +265,82 @@ def test_unit_calendars_six_day_unit_and_its_own_holiday_rule(tmp_path) -> None:
     assert not rules.is_workday(imlek, "PUSKESMAS", "PKM2")
     assert rules.schedule("PUSKESMAS", saturday, "PKM2") == (7 * 3600 + 1800, 14 * 3600 + 1800)
     assert rules.schedule("DINAS", dt.date(2026, 2, 13), "DINKES") == (7 * 3600 + 1800, 16 * 3600 + 1800)
+
+
+# Issue 14: the generator's own attribution by window (docs/CONTRACTS.md "Rosters and shifts"), at the
+# boundaries of the dbt unit tests (_shifts__unit_tests.yml): the truth must reach the same days.
+NIGHT = dt.date(2026, 10, 9)  # a Friday
+
+
+def at(date: dt.date, hhmmss: str) -> int:
+    return moment(date, t(hhmmss))
+
+
+def night_and_neighbours(rules: Rules) -> list[CandidateDay]:
+    malam, pagi = rules.shift_types["MALAM"], rules.shift_types["PAGI"]
+    after = NIGHT + dt.timedelta(days=1)
+    return [shift_day(NIGHT, malam), shift_day(after, pagi)]
+
+
+def test_shift_types_come_from_the_seed(rules: Rules) -> None:
+    malam = rules.shift_types["MALAM"]
+    assert (malam.start, malam.end) == (t("21:00:00"), t("07:00:00") + 86_400)  # ends the next day
+    assert (malam.open, malam.close) == (malam.start - 120 * 60, malam.end + 240 * 60)
+    assert "REG" not in rules.shift_types and "L" not in rules.shift_types
+
+
+@pytest.mark.parametrize(
+    ("punch_day", "hhmmss", "owner"),
+    [
+        (0, "20:55:00", 0),  # the night's check-in
+        (1, "06:50:00", 0),  # 10 min from both boundaries (07:00): the night's schedule holds it
+        (1, "07:02:00", 1),  # 2 min from both: the morning's schedule holds it (back to back)
+        (1, "07:10:00", 1),
+        (1, "14:05:00", 1),  # the morning shift's check-out
+        (1, "19:00:00", None),  # after the morning's window, before nothing: quarantined
+        (0, "18:59:59", None),  # one second before the night's window opens
+    ],
+)
+def test_a_punch_belongs_to_the_window_with_the_nearest_boundary(
+    rules: Rules, punch_day: int, hhmmss: str, owner: int | None
+) -> None:
+    days = night_and_neighbours(rules)
+    chosen = day_for_punch(at(NIGHT + dt.timedelta(days=punch_day), hhmmss), days)
+    assert chosen is (None if owner is None else days[owner])
+
+
+def test_a_shift_window_is_half_open(rules: Rules) -> None:
+    night = shift_day(NIGHT, rules.shift_types["MALAM"])
+    assert day_for_punch(night.open, [night]) is night
+    assert day_for_punch(night.close - 1, [night]) is night
+    assert day_for_punch(night.close, [night]) is None  # 11:00:00 the next day is outside
+
+
+def test_two_consecutive_nights_share_no_punch(rules: Rules) -> None:
+    malam = rules.shift_types["MALAM"]
+    first, second = shift_day(NIGHT, malam), shift_day(NIGHT + dt.timedelta(days=1), malam)
+    after = NIGHT + dt.timedelta(days=1)
+    assert day_for_punch(at(after, "07:02:00"), [first, second]) is first
+    assert day_for_punch(at(after, "20:50:00"), [first, second]) is second
+
+
+def test_a_regular_day_next_to_a_night_keeps_its_own_date(rules: Rules) -> None:
+    # A regular Monday after a Sunday night: 07:02 is the night's (2 min) not the Monday's (07:30).
+    sunday, monday = dt.date(2026, 10, 11), dt.date(2026, 10, 12)
+    night = shift_day(sunday, rules.shift_types["MALAM"])
+    start, end = rules.schedule("DINAS", monday)
+    regular = regular_day(monday, start, end)
+    assert day_for_punch(at(monday, "07:02:00"), [night, regular]) is night
+    assert day_for_punch(at(monday, "07:25:00"), [night, regular]) is regular
+    assert day_for_punch(at(sunday, "23:00:00"), [regular]) is None  # not the Monday's date
+
+
+def test_night_late_tiers_on_the_shift(rules: Rules) -> None:
+    malam = rules.shift_types["MALAM"]
+    policy = rules.policy_for("PNS")
+    on_time = evaluate_day(t("20:55:00"), t("07:02:00") + 86_400, malam.start, malam.end, policy)
+    assert (on_time.status, on_time.tl_tier, on_time.psw_tier) == ("HADIR", 0, 0)
+    assert evaluate_day(t("21:15:00"), t("07:02:00") + 86_400, malam.start, malam.end, policy).tl_tier == 1
+    assert evaluate_day(t("21:31:00"), t("07:02:00") + 86_400, malam.start, malam.end, policy).tl_tier == 2
+    lone = evaluate_day(t("06:50:00") + 86_400, t("06:50:00") + 86_400, malam.start, malam.end, policy)
+    assert (lone.first_in, lone.tl_tier, lone.psw_tier) == (None, 4, 1)  # a check-out, no check-in
