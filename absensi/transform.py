@@ -623,12 +623,33 @@ def refresh_by_month(
                 on_total=on_total,
             )
             builds.append(build)
+            analyze_built_tables(dbt_url)
             _record_month(dbt_url, refresh_id, step.month, finished=step.index == step.total)
             if on_month is not None:
                 on_month(step, "done")
         if not builds:  # every month was done, only the end was never recorded
             _record_month(dbt_url, refresh_id, months[-1], finished=True)
     return RefreshResult(refresh_id, plan, resumed_from, time.monotonic() - started, builds)
+
+
+ANALYZED_SCHEMAS = ("intermediate", "marts")
+
+
+def analyze_built_tables(dbt_url: str) -> None:
+    """Fresh planner statistics on every table of the dbt schemas (issue 21). A refresh writes the
+    facts from scratch; until autovacuum comes by they have none, and the next hourly builds would
+    plan their merges on guesses (at 2,000 employees and one month: the hourly facts took 6.4 s
+    instead of 1 s). ANALYZE samples a bounded number of rows per table: seconds after minutes."""
+    with db.connect(dbt_url, autocommit=True) as conn:
+        tables = conn.execute(
+            """select format('%%I.%%I', n.nspname, c.relname)
+                 from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                where n.nspname = any(%s) and c.relkind in ('r', 'p') and not c.relispartition
+                order by 1""",
+            (list(ANALYZED_SCHEMAS),),
+        ).fetchall()
+        for (table,) in tables:
+            conn.execute(f"analyze {table}")
 
 
 def _ensure_punch_partitions(url: str) -> None:

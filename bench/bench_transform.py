@@ -18,8 +18,8 @@ measures dbt, not the generator. BENCH_SHIFT_SHARE (default 0.2, issue 14) of th
 next calendar day, some late, some missing the morning check-out); the others keep the Mon-Fri day. An "hour" is one new batch per device carrying the punches of one hour
 of the last day for everyone on that device; BENCH_HOURS (default 4) such runs, the first a warm-up, the
 figure the median of the rest.
-BENCH_EXPLAIN=1 prints, after the hourly runs of the longest history, EXPLAIN (ANALYZE, BUFFERS) of the
-hour's int_attendance_scope and int_attendance_monthly (their compiled SQL, the hour's touched ranges
+BENCH_EXPLAIN=1 prints, after the hourly runs of each history, EXPLAIN (ANALYZE, BUFFERS) of the
+hour's int_attendance_scope, int_attendance_monthly and fct_attendance_daily (their compiled SQL, the hour's touched ranges
 still in int_attendance_touched): execution time, buffers and estimated vs actual rows of every node.
 Run: `BENCH_EMPLOYEES=30000 .venv/bin/python -m bench transform` (ABSENSI_DATABASE_URL or a throwaway
 embedded server).
@@ -219,8 +219,9 @@ def _temp_bytes(url: str) -> int:
 
 def _explain(url: str) -> None:
     """EXPLAIN (ANALYZE, BUFFERS) of the last hourly build's scope and monthly selects."""
-    for model in ("int_attendance_scope", "int_attendance_monthly"):
-        sql = next(COMPILED.rglob(f"{model}.sql")).read_text()
+    for model in ("int_attendance_scope", "int_attendance_monthly", "fct_attendance_daily"):
+        # the model's own compiled select, not a unit test's (compiled under <file>.yml/)
+        sql = next(p for p in COMPILED.rglob(f"{model}.sql") if not p.parent.name.endswith(".yml")).read_text()
         with psycopg.connect(url) as conn:
             plan = conn.execute(f"explain (analyze, buffers, format text) {sql}").fetchall()
             conn.rollback()
@@ -272,7 +273,7 @@ def _scenario(server: str, months: int) -> dict[str, float]:
             + ", ".join(f"{n.unique_id.split('.')[-1]} {n.seconds:.2f} s" for n in slowest),
             flush=True,
         )
-        if EXPLAIN and months == MONTHS:
+        if EXPLAIN:
             _explain(url)
         steady = hourly[1:]
         with psycopg.connect(url) as conn:
@@ -296,6 +297,18 @@ def _scenario(server: str, months: int) -> dict[str, float]:
             "hourly_fct_s": statistics.median(_fct_seconds(r) for r in steady),
             "size": size,
         }
+        per_node: dict[str, float] = {}
+        for build in full.builds:
+            for n in build.nodes:
+                name = n.unique_id.split(".")[-1]
+                per_node[name] = per_node.get(name, 0.0) + n.seconds
+        builds_s = sum(b.seconds for b in full.builds)
+        print(
+            f"     full refresh: {len(full.builds)} builds {builds_s:.1f} s, between them {full.seconds - builds_s:.1f} s;"
+            " slowest nodes (all months): "
+            + ", ".join(f"{k} {v:.1f} s" for k, v in sorted(per_node.items(), key=lambda kv: -kv[1])[:6]),
+            flush=True,
+        )
         print(
             f"  {months:>2} month(s): {punches:,} punches, {facts:,} daily rows; load {load_s:.0f} s; "
             f"full refresh {full.seconds:.1f} s (fct {result['full_fct_s']:.1f} s; temp {temp_full / 2**20:,.0f} MiB; "

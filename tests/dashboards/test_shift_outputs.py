@@ -19,6 +19,7 @@ from pypdf import PdfReader
 MONTH = date(2026, 10, 1)
 NIGHT = date(2026, 10, 9)  # a Friday: the night runs into Saturday 10 October
 SATURDAY = date(2026, 10, 17)  # a rostered PAGI without punches: TK
+OUTSIDE = "2026-10-10 19:00:00"  # an unrostered Saturday evening: in no window, quarantined
 OLD_COLUMNS = [
     "nip", "tanggal", "kode_opd", "status", "jam_masuk", "jam_pulang", "menit_terlambat",
     "menit_pulang_cepat", "tingkat_tl", "tingkat_psw", "persen_potongan", "keterangan",
@@ -67,7 +68,7 @@ def shift_warehouse(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory
         attlog = folder / "usb" / f"{sn}_attlog.dat"
         attlog.parent.mkdir()
         attlog.write_text(
-            "".join(f"{pin:>9}\t{m}\t1\t0\t0\t0\n" for m in ("2026-10-09 20:55:00", "2026-10-10 07:02:00")),
+            "".join(f"{pin:>9}\t{m}\t1\t0\t0\t0\n" for m in ("2026-10-09 20:55:00", "2026-10-10 07:02:00", OUTSIDE)),
             encoding="utf-8",
         )
         import_attlog(conn, attlog, sn)
@@ -138,3 +139,25 @@ def test_report_has_a_dinas_shift_section_per_shift_type(shift_warehouse, tmp_pa
         assert lines[k + 1 : k + 8] == [name, *figures], section
     assert section.index("PAGI") < section.index("MALAM")  # by the shift's start time
     assert "REG" not in lines and "Tidak ada dinas shift" not in section
+
+
+def test_dashboards_show_the_rostered_shift_and_the_punch_outside_every_window(shift_warehouse):
+    """The daily dashboard's not-punched list names the rostered Saturday's shift; the machine-health
+    quarantine count has the punch in no window, and its quarantine view says why."""
+    from dashboards.marts import run_card
+    from dashboards.spec import load_specs
+
+    cards = {c.key: c for d in load_specs() for c in d.cards}
+    with psycopg.connect(shift_warehouse.url, autocommit=True) as conn:
+        columns, rows = run_card(conn, cards["belum_absen_tanggal"], {"tanggal": SATURDAY})
+        listed = [dict(zip(columns, r, strict=True)) for r in rows]
+        assert [(r["nip"], r["shift"], r["status_hari"]) for r in listed] == [
+            (shift_warehouse.nip, "Dinas pagi 07:00–14:00", "TK")
+        ]  # a Saturday: only the rostered employee works it
+        columns, rows = run_card(conn, cards["jumlah_karantina"], {})
+        counts = {r[0]: r[1] for r in rows}
+        assert counts["Di luar jendela shift (catatan)"] == 1
+        quarantined = conn.execute(
+            "select nip, punch_local::text from marts.q_punch_outside_shift"
+        ).fetchall()
+    assert quarantined == [(shift_warehouse.nip, OUTSIDE)]

@@ -1,7 +1,10 @@
 {{ config(
     materialized='table',
     indexes=[{'columns': ['nip', 'work_date'], 'unique': true}, {'columns': ['work_date']}],
+    post_hook='analyze {{ this }}',
 ) }}
+-- Analyzed after each build (issue 21): the punch days, leave, pending and priced days that join it
+-- plan on the hour's true row count (a handful of employee-days, or the whole window on a refresh).
 -- The employee-workdays this run computes: active employees (aktif_mulai..aktif_sampai) on the
 -- workdays of their OPD's schedule, limited to the touched ranges in incremental mode. Carries
 -- everything the rules need that is not a punch or a leave letter.
