@@ -221,7 +221,9 @@ def _explain(url: str) -> None:
     """EXPLAIN (ANALYZE, BUFFERS) of the last hourly build's scope and monthly selects."""
     for model in ("int_attendance_scope", "int_attendance_monthly", "fct_attendance_daily"):
         # the model's own compiled select, not a unit test's (compiled under <file>.yml/)
-        sql = next(p for p in COMPILED.rglob(f"{model}.sql") if not p.parent.name.endswith(".yml")).read_text()
+        sql = next(
+            p for p in COMPILED.rglob(f"{model}.sql") if not p.parent.name.endswith(".yml")
+        ).read_text()
         with psycopg.connect(url) as conn:
             plan = conn.execute(f"explain (analyze, buffers, format text) {sql}").fetchall()
             conn.rollback()

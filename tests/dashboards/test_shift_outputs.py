@@ -68,7 +68,10 @@ def shift_warehouse(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory
         attlog = folder / "usb" / f"{sn}_attlog.dat"
         attlog.parent.mkdir()
         attlog.write_text(
-            "".join(f"{pin:>9}\t{m}\t1\t0\t0\t0\n" for m in ("2026-10-09 20:55:00", "2026-10-10 07:02:00", OUTSIDE)),
+            "".join(
+                f"{pin:>9}\t{m}\t1\t0\t0\t0\n"
+                for m in ("2026-10-09 20:55:00", "2026-10-10 07:02:00", OUTSIDE)
+            ),
             encoding="utf-8",
         )
         import_attlog(conn, attlog, sn)
