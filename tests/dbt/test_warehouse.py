@@ -225,7 +225,13 @@ def test_an_hour_of_punches_recomputes_only_the_days_it_touches(
             path.write_text("".join(lines), encoding="utf-8")
             assert import_attlog(conn, path, device_sn).records_new == len(lines)
 
+    runs_sql = "select * from intermediate.int_discipline_tk_runs order by nip, run_start"
+    runs_before = _query(url, runs_sql)
     run_build(url, resolved_settings(), vars={**warehouse.vars, "late_commit_minutes": 0}, unit_tests=False)
+    # the TK day that became present ends its run: each of the three has no run over that day now
+    runs_after = _query(url, runs_sql)
+    assert any(r[0] in absent and r[1] <= day <= r[2] for r in runs_before)
+    assert not any(r[0] in absent and r[1] <= day <= r[2] for r in runs_after)
 
     touched = _query(
         url, "select touched_by, date_from, date_to, nip from intermediate.int_attendance_touched"
@@ -261,11 +267,16 @@ def test_an_hour_of_punches_recomputes_only_the_days_it_touches(
     incremental_monthly = _query(
         url, "select * from marts.fct_allowance_deduction_monthly order by nip, month"
     )
+    sanction_sql = "select * from marts.mart_discipline_sanction order by nip, year"
+    incremental_sanction = _query(url, sanction_sql)
     run_build(url, resolved_settings(), vars=warehouse.vars, full_refresh=True, unit_tests=False)
     assert _daily_rows(url) == incremental_daily
     assert _query(url, "select * from marts.fct_allowance_deduction_monthly order by nip, month") == (
         incremental_monthly
     )
+    # issue 21: the runs of consecutive TK days, recomputed only after each employee's last break
+    assert _query(url, runs_sql) == runs_after
+    assert _query(url, sanction_sql) == incremental_sanction
 
 
 def _dates(lo: dt.date, hi: dt.date) -> list[dt.date]:
