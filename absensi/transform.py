@@ -550,6 +550,10 @@ def _month_starts(first: dt.date, last: dt.date) -> list[dt.date]:
     return months
 
 
+def _previous_month(month: dt.date) -> dt.date:
+    return (month.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+
+
 def _month_end(month: dt.date) -> dt.date:
     return (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
 
@@ -623,7 +627,9 @@ def refresh_by_month(
                 on_total=on_total,
             )
             builds.append(build)
-            analyze_built_tables(dbt_url)
+            # the month's partitions and the month before's (its last days may be recomputed); the
+            # partitioned tables' own statistics once, at the end
+            analyze_built_tables(dbt_url, (_previous_month(step.month), step.month), parents=last)
             _record_month(dbt_url, refresh_id, step.month, finished=step.index == step.total)
             if on_month is not None:
                 on_month(step, "done")
@@ -633,23 +639,62 @@ def refresh_by_month(
 
 
 ANALYZED_SCHEMAS = ("intermediate", "marts")
+_RANGE_BOUND = re.compile(r"FOR VALUES FROM \('([0-9-]+)'\) TO \('([0-9-]+)'\)")
 
 
-def analyze_built_tables(dbt_url: str) -> None:
-    """Fresh planner statistics on every table of the dbt schemas (issue 21). A refresh writes the
+def analyze_built_tables(
+    dbt_url: str, months: tuple[dt.date, dt.date] | None = None, *, parents: bool = True
+) -> None:
+    """Fresh planner statistics on the tables of the dbt schemas (issue 21). A refresh writes the
     facts from scratch; until autovacuum comes by they have none, and the next hourly builds would
     plan their merges on guesses (at 2,000 employees and one month: the hourly facts took 6.4 s
-    instead of 1 s). ANALYZE samples a bounded number of rows per table: seconds after minutes."""
+    instead of 1 s). ANALYZE samples a bounded number of rows per table: seconds after minutes.
+
+    `months` (first, last month; one month of a refresh): of a partitioned table, only the
+    partitions holding those months and the default one, since the older ones did not change
+    (analyzing the whole table re-samples every partition: 5 s at 8,000 employees and 12 months,
+    after each month of a refresh); with `parents`, its own statistics across the partitions too
+    (ANALYZE ONLY on PostgreSQL 18, the whole table before). None: every table, whole."""
     with db.connect(dbt_url, autocommit=True) as conn:
         tables = conn.execute(
-            """select format('%%I.%%I', n.nspname, c.relname)
+            """select format('%%I.%%I', n.nspname, c.relname), c.relkind = 'p'
                  from pg_class c join pg_namespace n on n.oid = c.relnamespace
                 where n.nspname = any(%s) and c.relkind in ('r', 'p') and not c.relispartition
                 order by 1""",
             (list(ANALYZED_SCHEMAS),),
         ).fetchall()
-        for (table,) in tables:
-            conn.execute(f"analyze {table}")
+        only = conn.info.server_version >= 180000
+        for table, partitioned in tables:
+            if not partitioned or months is None:
+                conn.execute(f"analyze {table}")
+                continue
+            for leaf in _partitions_holding(conn, table, months):
+                conn.execute(f"analyze {leaf}")
+            if parents:
+                conn.execute(f"analyze {'only ' if only else ''}{table}")
+
+
+def _partitions_holding(conn: Any, table: str, months: tuple[dt.date, dt.date]) -> list[str]:
+    """The leaf partitions of `table` (ranges of dates) holding any day of `months` (first, last
+    month), and its default partition."""
+    first, last = months
+    leaves = conn.execute(
+        """select format('%%I.%%I', n.nspname, c.relname), pg_get_expr(c.relpartbound, c.oid)
+             from pg_partition_tree(%s::regclass) t
+             join pg_class c on c.oid = t.relid join pg_namespace n on n.oid = c.relnamespace
+            where t.isleaf""",
+        (table,),
+    ).fetchall()
+    chosen = []
+    for name, bound in leaves:
+        found = _RANGE_BOUND.fullmatch(bound or "")
+        if bound == "DEFAULT" or (
+            found
+            and dt.date.fromisoformat(found[1]) <= _month_end(last)
+            and dt.date.fromisoformat(found[2]) > first
+        ):
+            chosen.append(name)
+    return chosen
 
 
 def _ensure_punch_partitions(url: str) -> None:

@@ -65,3 +65,53 @@ def test_refresh_session_options():
         transform.refresh_session_options({transform.ENV_REFRESH_WORK_MEM: "banyak"})
     with pytest.raises(UserError, match="ABSENSI_REFRESH_PARALLEL_WORKERS='-1' harus bilangan bulat"):
         transform.refresh_session_options({transform.ENV_REFRESH_PARALLEL_WORKERS: "-1"})
+
+
+def test_after_a_refresh_month_only_that_month_s_partitions_are_analyzed(db_url):
+    """A refresh analyzes after each month the partitions of that month and the month before (and
+    the default one), not the older ones again; the partitioned table's own statistics at the end."""
+    import datetime as dt
+
+    def analyzed(conn) -> set[tuple[str, bool]]:
+        return set(
+            conn.execute(
+                "select tablename, inherited from pg_stats where schemaname in ('marts', 'marts_partitions')"
+                " and tablename like 'facts%%' and attname = 'work_date'"
+            ).fetchall()
+        )
+
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("create schema if not exists marts")
+        conn.execute("create schema if not exists marts_partitions")
+        conn.execute(
+            "create table marts.facts (work_date date not null, n int) partition by range (work_date)"
+        )
+        conn.execute("create table marts_partitions.facts_default partition of marts.facts default")
+        for month in ("2026-07", "2026-08", "2026-09", "2026-10"):
+            conn.execute(
+                f"create table marts_partitions.facts_p{month.replace('-', '')} partition of marts.facts"
+                f" for values from ('{month}-01') to (('{month}-01'::date + interval '1 month')::date)"
+            )
+        conn.execute(
+            "insert into marts.facts select d, i from generate_series(date '2026-06-15', date '2026-10-31',"
+            " interval '1 day') d, generate_series(1, 20) i"
+        )
+        conn.execute("create table marts.plain as select 1 as n")
+
+        transform.analyze_built_tables(db_url, (dt.date(2026, 8, 1), dt.date(2026, 9, 1)), parents=False)
+        assert analyzed(conn) == {
+            ("facts_default", False),
+            ("facts_p202608", False),
+            ("facts_p202609", False),
+        }
+        assert conn.execute(
+            "select count(*) from pg_stats where schemaname = 'marts' and tablename = 'plain'"
+        ).fetchone() == (1,)
+
+        transform.analyze_built_tables(db_url, (dt.date(2026, 9, 1), dt.date(2026, 10, 1)), parents=True)
+        assert ("facts_p202610", False) in analyzed(conn) and ("facts", True) in analyzed(conn)
+        if conn.info.server_version >= 180000:  # ANALYZE ONLY; before 18 the whole table again
+            assert ("facts_p202607", False) not in analyzed(conn)  # never changed since
+
+        transform.analyze_built_tables(db_url)  # everything, whole
+        assert ("facts_p202607", False) in analyzed(conn)
