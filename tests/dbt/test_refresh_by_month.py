@@ -115,3 +115,32 @@ def test_after_a_refresh_month_only_that_month_s_partitions_are_analyzed(db_url)
 
         transform.analyze_built_tables(db_url)  # everything, whole
         assert ("facts_p202607", False) in analyzed(conn)
+
+
+def test_a_refresh_of_three_months_in_one_call_equals_a_one_shot_build(db_url, tmp_path):
+    """Months after the first of a refresh leave seeds and staging views alone (they did not change)
+    and build only the tables and what stands on them: the marts equal a one-shot full build, row
+    for row."""
+    from ingest.folder import load_generated_regency
+    from ingest.generator import generate
+    from tests.dbt.marts_digest import digest
+
+    meta = generate(
+        tmp_path / "regency", employees=40, devices=2, start="2026-01-05", days=84, seed=3, regency="oku"
+    )
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        load_generated_regency(conn, tmp_path / "regency")
+    dbt_vars = {"attendance_start": meta["start"], "attendance_end": meta["end"]}
+    transform.run_build(db_url, resolved_settings(), vars=dbt_vars, full_refresh=True, unit_tests=False)
+    one_shot = digest(db_url)
+
+    result = transform.refresh_by_month(db_url, resolved_settings(), vars=dbt_vars, unit_tests=False)
+    assert [step.month.isoformat() for step in result.months] == ["2026-01-01", "2026-02-01", "2026-03-01"]
+    first, second, last = (
+        {node.unique_id.split(".")[-1]: node.resource_type for node in build.nodes} for build in result.builds
+    )
+    assert "seed" in first.values() and "stg_raw__employees" in first
+    assert "seed" not in second.values() and not any(name.startswith("stg_") for name in second)
+    assert {"int_attendance_scope", "int_attendance_days_priced", "fct_attendance_daily"} <= second.keys()
+    assert "test" not in second.values() and "test" in last.values()
+    assert digest(db_url) == one_shot

@@ -1,3 +1,6 @@
+{{ config(materialized='table', indexes=[{'columns': ['nip', 'year'], 'unique': true}]) }}
+-- A table (issue 21): computed once per run; as a view over the whole monthly pricing, each of its
+-- data tests and each reader priced the year again (two tests: 2 of the hourly run's last 2.6 s).
 -- Per employee per calendar year: cumulative TK days and the PP 94/2021 level reached.
 -- Reads the monthly deduction mart, so a locked month counts as it was paid. TK days are final days
 -- only (MENUNGGU days are carried apart, days_menunggu); only the employee types PP 94/2021 covers
