@@ -322,6 +322,13 @@ def run_build(
         args.append("--quiet")  # progress comes from the callback; dbt's own log goes to dbt/logs
         runner = dbtRunner(callbacks=[callback])
         outcome = runner.invoke(args)
+        if not outcome.success and deadlocked(nodes):
+            # Two threads replacing views that share a dependent view can deadlock in PostgreSQL
+            # (each `drop … cascade` locks the dependents' rules in its own order). The build is safe
+            # to run again (the watermark moves only at its end): once, with what failed reported if
+            # it fails again.
+            nodes.clear()
+            outcome = runner.invoke(args)
         if outcome.success and not select:
             _save_deployed_state(dbt_url, fingerprint)
     seconds = time.monotonic() - started
@@ -335,6 +342,11 @@ def run_build(
             "(periksa nama model di dbt/models)"
         )
     return result
+
+
+def deadlocked(nodes: Sequence[NodeResult]) -> bool:
+    """Whether a node of a failed build failed on a PostgreSQL deadlock (not on the data or the SQL)."""
+    return any(n.status == "error" and "deadlock detected" in (n.message or "") for n in nodes)
 
 
 def _state_fingerprint(vars: Mapping[str, Any] | None, settings: Settings) -> str:

@@ -144,3 +144,19 @@ def test_a_refresh_of_three_months_in_one_call_equals_a_one_shot_build(db_url, t
     assert {"int_attendance_scope", "int_attendance_days_priced", "fct_attendance_daily"} <= second.keys()
     assert "test" not in second.values() and "test" in last.values()
     assert digest(db_url) == one_shot
+
+
+def test_only_a_deadlock_makes_a_build_run_again():
+    node = transform.NodeResult
+    deadlock = node(
+        "model.absensi.stg_raw__devices",
+        "model",
+        "error",
+        "Database Error in model stg_raw__devices deadlock detected DETAIL: Process 1 waits for AccessExclusiveLock",
+        0.1,
+    )
+    wrong_sql = node("model.absensi.fct_attendance_daily", "model", "error", 'column "x" does not exist', 0.1)
+    failed_test = node("test.absensi.unique_x", "test", "fail", "Got 2 results", 0.1)
+    assert transform.deadlocked([wrong_sql, deadlock])
+    assert not transform.deadlocked([wrong_sql, failed_test])
+    assert not transform.deadlocked([])
