@@ -25,6 +25,7 @@ from typing import Any
 
 from warehouse import db
 from warehouse.errors import UserError
+from warehouse.months import previous_month
 from warehouse.settings import DBT_PROJECT_DIR, ENV_TRANSFORM_WAIT, Settings
 
 # dbt runs in-process and reads its settings from os.environ: one build at a time per process.
@@ -566,10 +567,6 @@ def _month_starts(first: dt.date, last: dt.date) -> list[dt.date]:
     return months
 
 
-def _previous_month(month: dt.date) -> dt.date:
-    return (month.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
-
-
 def _month_end(month: dt.date) -> dt.date:
     return (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
 
@@ -646,7 +643,7 @@ def refresh_by_month(
             builds.append(build)
             # the month's partitions and the month before's (its last days may be recomputed); the
             # partitioned tables' own statistics once, at the end
-            analyze_built_tables(dbt_url, (_previous_month(step.month), step.month), parents=last)
+            analyze_built_tables(dbt_url, (previous_month(step.month), step.month), parents=last)
             _record_month(dbt_url, refresh_id, step.month, finished=step.index == step.total)
             if on_month is not None:
                 on_month(step, "done")
