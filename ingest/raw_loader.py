@@ -11,10 +11,11 @@ nothing partial ever lands in raw.
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import psycopg
 
@@ -96,6 +97,24 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# The year and month of each COPY line's punch_local (the second column, "YYYY-MM-DD HH:MM:SS").
+_PUNCH_MONTH = re.compile(rb"^[^\t\n]*\t(\d{4})-(\d{2})-", re.MULTILINE)
+
+
+def punch_months(punch_copy: bytes) -> list[date]:
+    """The first days of the months the punches of `punch_copy` (COPY text, PUNCH_COLUMNS) fall in."""
+    return sorted({date(int(year), int(month), 1) for year, month in set(_PUNCH_MONTH.findall(punch_copy))})
+
+
+def ensure_punch_partitions(conn: psycopg.Connection, months: Sequence[date]) -> None:
+    """The raw.device_punch partitions of `months` (migration 0015), before their punches are
+    written: a backlog of old months lands in its own partitions, not in the default one. Months
+    before 2015 or more than 12 ahead get none (their rows go to the default partition)."""
+    if months:
+        with conn.transaction():
+            conn.execute("select raw.ensure_punch_partitions_for(%s::date[])", (list(months),))
+
+
 def device_lock(conn: psycopg.Connection, device_sn: str) -> None:
     # Two loads of the same device at once (a pull and a USB import) must not both count a punch
     # as new: serialise per device for the rest of the transaction.
@@ -123,6 +142,8 @@ def write_punch_batch(
     `after_insert(conn, batch_id)` runs inside the transaction before commit (verification hooks).
     """
     t0 = time.perf_counter()
+    # in a transaction of its own: creating a partition locks raw.device_punch until commit
+    ensure_punch_partitions(conn, punch_months(snapshot.punch_copy))
     with conn.transaction():
         device_lock(conn, device_sn)
         first_load = not _has_punches(conn, device_sn)

@@ -31,6 +31,8 @@ from ingest.raw_loader import (
     BatchResult,
     copy_escape,
     device_lock,
+    ensure_punch_partitions,
+    punch_months,
     record_failed_batch,
     utcnow,
 )
@@ -449,6 +451,8 @@ def _write_punch_posts(conn: psycopg.Connection, posts: Sequence[PunchPost]) -> 
     by_device: dict[str, list[PunchPost]] = {}
     for post in posts:
         by_device.setdefault(post.device_sn, []).append(post)
+    # the months' partitions first (migration 0015), then the device locks as every loader takes them
+    ensure_punch_partitions(conn, sorted({m for post in posts for m in punch_months(post.parsed.punch_copy)}))
     for device_sn in sorted(by_device):  # one order everywhere: no deadlock with a pull or USB import
         device_lock(conn, device_sn)
     # The staging tables have no statistics (temporary, emptied at every commit), so the planner

@@ -154,6 +154,10 @@ def test_realtime_punch_is_acknowledged_only_after_its_commit(push_db, db_url):
     realtime = [p for p in device.posts if p.realtime]
     assert [(p.first_stamp, p.last_stamp, p.status) for p in realtime] == [(4, 4, "ok")]
     assert batches(push_db, "P2")[-1][:3] == ("ok", 1, 1)
+    # the push created its month's partition before writing (migration 0015): nothing in the default one
+    assert push_db.execute(
+        "select distinct tableoid::regclass::text from raw.device_punch where device_sn = 'P2'"
+    ).fetchall() == [("raw.device_punch_p202603",)]
 
 
 def test_backlog_and_resend_after_a_server_error_lose_nothing_and_count_nothing_twice(push_db, db_url):

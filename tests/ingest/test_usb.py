@@ -195,3 +195,54 @@ def test_file_named_after_another_serial_needs_force_serial_which_is_recorded(co
     machine_number = tmp_path / "1_attlog.dat"  # devices also name files by machine number: no serial
     machine_number.write_text(GOOD)
     assert import_attlog(conn, machine_number, "REP1").records_new == 4
+
+
+def test_a_backlog_of_old_months_lands_in_each_month_s_own_partition(conn, tmp_path):
+    """Issue 21 (migration 0015): a USB backlog of months long past gets those months' partitions
+    before it is written; clock resets (2000) and clocks far ahead (2031) stay in the default
+    partition, and so does a month that already has rows there."""
+    # a month whose rows sit in the default partition already (written before 0015)
+    conn.execute(
+        "insert into raw.ingest_batch (kind, device_sn, started_at, finished_at, status) "
+        "values ('usb', 'DEV2', now(), now(), 'ok')"
+    )
+    conn.execute(
+        """insert into raw.device_punch (device_sn, device_pin, punch_local, verify_type, punch_state, work_code,
+                                         source, batch_id)
+           select 'DEV2', '9', '2025-06-10 07:00', 1, 0, 0, 'usb', max(batch_id) from raw.ingest_batch"""
+    )
+    path = tmp_path / "DEV1_attlog.dat"
+    path.write_text(
+        "1\t2025-11-03 07:20:00\t1\t0\t0\t0\n"
+        "1\t2025-11-28 16:02:00\t1\t1\t0\t0\n"
+        "1\t2025-12-01 07:11:00\t1\t0\t0\t0\n"
+        "2\t2025-06-11 07:00:00\t1\t0\t0\t0\n"  # its month is in the default partition already
+        "3\t2000-01-01 00:00:09\t1\t0\t0\t0\n"  # flat battery
+        "4\t2031-05-05 07:00:00\t1\t0\t0\t0\n"  # a clock set years ahead
+    )
+    assert import_attlog(conn, path, "DEV1").records_new == 6
+    where = dict(
+        conn.execute(
+            "select device_pin || ' ' || to_char(punch_local, 'YYYY-MM'), tableoid::regclass::text"
+            " from raw.device_punch where device_sn = 'DEV1'"
+        ).fetchall()
+    )
+    assert where == {
+        "1 2025-11": "raw.device_punch_p202511",
+        "1 2025-12": "raw.device_punch_p202512",
+        "2 2025-06": "raw.device_punch_default",
+        "3 2000-01": "raw.device_punch_default",
+        "4 2031-05": "raw.device_punch_default",
+    }
+    assert conn.execute("select to_regclass('raw.device_punch_p202506')").fetchone() == (None,)
+    # the new partitions are append-only like the others, and the loaders may create them
+    with pytest.raises(Exception, match="append-only"):
+        conn.execute("truncate raw.device_punch_p202511")
+    assert conn.execute(
+        "select has_function_privilege('absensi_ingest', 'raw.ensure_punch_partitions_for(date[])', 'EXECUTE'),"
+        " has_function_privilege('absensi_ingest', 'raw.create_punch_partitions(date, date)', 'EXECUTE')"
+    ).fetchone() == (True, False)
+    # a second import of the same months creates nothing and stores nothing twice
+    assert import_attlog(conn, path, "DEV1").records_new == 0
+    (made,) = conn.execute("select raw.ensure_punch_partitions_for(array['2025-11-15'::date])").fetchone()
+    assert made == 0
